@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * An integer environment variable with an inclusive range. The message names the variable and
+ * the accepted range, because that is what an operator reading a crash-looping pod needs.
+ */
+export function intVar(name: string, fallback: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < min || value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer from ${min} to ${max} (got "${raw}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** Parses `env` with `schema`, or throws one error that lists every bad variable. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => issue.message);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

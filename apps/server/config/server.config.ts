@@ -1,0 +1,40 @@
+import { hostname } from 'node:os';
+import { registerAs } from '@nestjs/config';
+import { z } from 'zod';
+import { intVar, parseEnv } from './env-schema.js';
+
+const HOUR_MS = 3_600_000;
+
+const serverEnvSchema = z
+  .object({
+    PORT: intVar('PORT', 8080, 0, 65_535),
+    SERVER_ID: z.string().optional(),
+    DATA_INTERVAL_MS: intVar('DATA_INTERVAL_MS', 2000, 10, HOUR_MS),
+    FINAL_DATA_ITEMS: intVar('FINAL_DATA_ITEMS', 2, 0, 1000),
+    MAX_WORK_MS: intVar('MAX_WORK_MS', 10_000, 0, HOUR_MS),
+    HEARTBEAT_MS: intVar('HEARTBEAT_MS', 25_000, 100, HOUR_MS),
+    SHUTDOWN_DELAY_MS: intVar('SHUTDOWN_DELAY_MS', 0, 0, HOUR_MS),
+    DRAIN_TIMEOUT_MS: intVar('DRAIN_TIMEOUT_MS', 20_000, 1, HOUR_MS),
+    MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 64 * 1024, 256, 100 * 1024 * 1024),
+  })
+  .transform((env) => ({
+    port: env.PORT,
+    serverId: env.SERVER_ID?.trim() || hostname(),
+    dataIntervalMs: env.DATA_INTERVAL_MS,
+    finalDataItems: env.FINAL_DATA_ITEMS,
+    maxWorkMs: env.MAX_WORK_MS,
+    heartbeatMs: env.HEARTBEAT_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    drainTimeoutMs: env.DRAIN_TIMEOUT_MS,
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+  }));
+
+export type ServerSettings = z.output<typeof serverEnvSchema>;
+
+/** Reads and validates the server's environment; throws a `ConfigError` naming each bad variable. */
+export function readServerSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
+  return parseEnv(serverEnvSchema, env);
+}
+
+/** Typed server configuration, validated when the module graph is built. */
+export const serverConfig = registerAs('server', () => readServerSettings());

@@ -1,0 +1,69 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { serverConfig } from '../config/server.config.js';
+import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
+import { SessionRegistry } from '../session/session-registry.service.js';
+import { reconnectJitterMs } from './reconnect-jitter.js';
+
+/** What one drain did, as logged in `Graceful shutdown complete`. */
+export interface DrainReport {
+  clients: number;
+  framesFlushed: number;
+  cutAtDeadline: number;
+  durationMs: number;
+}
+
+/**
+ * Drains every connection when the application shuts down. It runs in `onApplicationShutdown`,
+ * after Nest disposed the adapters — which is safe only because `DrainingWsAdapter` and
+ * `DrainingExpressAdapter` leave the upgraded sockets open and do not wait for them.
+ */
+@Injectable()
+export class DrainService implements OnApplicationShutdown {
+  private readonly logger = new Logger('Server');
+
+  constructor(
+    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    private readonly registry: SessionRegistry,
+    private readonly shutdownState: ShutdownStateService,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    const report = await this.drain();
+    this.logger.log(
+      `Graceful shutdown complete: drained ${report.clients} clients, flushed ${report.framesFlushed} frames, ` +
+        `cut ${report.cutAtDeadline} at deadline, in ${report.durationMs} ms`,
+    );
+  }
+
+  async drain(): Promise<DrainReport> {
+    const startedAt = performance.now();
+    const deadlineAt = Date.now() + this.config.drainTimeoutMs;
+    const sessions = this.registry.live();
+    this.logger.log(`Sending ${this.config.finalDataItems} additional business data items`);
+    const notice = {
+      reason: this.shutdownState.shutdownReason,
+      deadlineAt,
+      reconnectJitterMs: reconnectJitterMs(sessions.length, this.config.drainTimeoutMs),
+    };
+
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      deadlineTimer = setTimeout(resolve, this.config.drainTimeoutMs);
+      this.shutdownState.onHurry(resolve);
+    });
+    await Promise.race([Promise.all(sessions.map((session) => session.drain(notice))), deadline]);
+    clearTimeout(deadlineTimer);
+
+    const cut = sessions.filter((session) => !session.isClosed);
+    for (const session of cut) session.terminate();
+    await Promise.all(sessions.map((session) => session.closed));
+
+    return {
+      clients: sessions.length,
+      framesFlushed: sessions.reduce((sum, session) => sum + session.framesFlushed, 0),
+      cutAtDeadline: cut.length,
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+  }
+}

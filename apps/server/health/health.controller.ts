@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
+
+/** Paths the Kubernetes probes use; the manifests are checked against these. */
+export const HEALTH_PATHS = { live: '/health/live', ready: '/health/ready' } as const;
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly shutdownState: ShutdownStateService,
+  ) {}
+
+  /** 200 while the process answers: a drain in progress is not a reason to restart the pod. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** 503 from the shutdown signal on, so endpoints stop sending this replica new connections. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => {
+        const indicator = this.indicators.check('shutdown');
+        return this.shutdownState.shuttingDown
+          ? indicator.down({ reason: this.shutdownState.shutdownReason })
+          : indicator.up();
+      },
+    ]);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './protocol.constants.js';
+export * from './protocol.messages.js';
+export * from './protocol.parser.js';
+export * from './text-dialect.js';
+export * from './frame-text.js';

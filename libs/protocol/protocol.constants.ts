@@ -1,0 +1,36 @@
+/** WebSocket subprotocol that selects the JSON dialect. No subprotocol selects the text dialect. */
+export const SUBPROTOCOL = 'graceful.v1';
+
+/** Version number carried in every `hello` frame of the JSON dialect. */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket path the server serves. */
+export const WS_PATH = '/ws';
+
+/** Close codes used by both ends (RFC 6455 section 7.4.1). */
+export const CloseCode = {
+  /** Client exits normally. */
+  NORMAL: 1000,
+  /** Server finished its drain: reconnect elsewhere. */
+  GOING_AWAY: 1001,
+  /** Origin or authorisation refused. */
+  POLICY_VIOLATION: 1008,
+  /** A frame exceeded `maxPayload`. */
+  MESSAGE_TOO_BIG: 1009,
+  /** Upgrade accepted while draining: try again later. */
+  TRY_AGAIN_LATER: 1013,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Codes carried by `error` frames. */
+export const ErrorCode = {
+  BAD_JSON: 'BAD_JSON',
+  BAD_MESSAGE: 'BAD_MESSAGE',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  DRAINING: 'DRAINING',
+  DUPLICATE_ID: 'DUPLICATE_ID',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Longest request id accepted, so a hostile peer cannot make the server keep huge keys. */
+export const MAX_REQUEST_ID_LENGTH = 128;

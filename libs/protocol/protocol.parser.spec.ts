@@ -1,0 +1,80 @@
+import { ErrorCode } from './protocol.constants.js';
+import { parseClientFrame, parseServerFrame } from './protocol.parser.js';
+
+describe('parseClientFrame', () => {
+  it('accepts a request and keeps extra payload fields', () => {
+    const result = parseClientFrame('{"type":"request","id":"c1-7","payload":{"workMs":250,"note":"x"}}');
+    expect(result).toEqual({
+      ok: true,
+      message: { type: 'request', id: 'c1-7', payload: { workMs: 250, note: 'x' } },
+    });
+  });
+
+  it('accepts a cumulative ack', () => {
+    expect(parseClientFrame('{"type":"ack","seq":12}')).toEqual({ ok: true, message: { type: 'ack', seq: 12 } });
+  });
+
+  it('reports invalid JSON as BAD_JSON', () => {
+    const result = parseClientFrame('{"type":');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe(ErrorCode.BAD_JSON);
+  });
+
+  it.each([
+    ['[1,2]', 'frame must be a JSON object'],
+    ['null', 'frame must be a JSON object'],
+    ['{"seq":1}', 'field "type" must be a string'],
+  ])('reports %s as BAD_MESSAGE', (text, message) => {
+    expect(parseClientFrame(text)).toEqual({ ok: false, error: { code: ErrorCode.BAD_MESSAGE, message } });
+  });
+
+  it('reports an unknown type as UNKNOWN_TYPE', () => {
+    expect(parseClientFrame('{"type":"subscribe"}')).toEqual({
+      ok: false,
+      error: { code: ErrorCode.UNKNOWN_TYPE, message: 'unknown type "subscribe"' },
+    });
+  });
+
+  it('reports a server-only type sent by a client as UNKNOWN_TYPE', () => {
+    const result = parseClientFrame('{"type":"hello"}');
+    expect(result.ok === false && result.error.code).toBe(ErrorCode.UNKNOWN_TYPE);
+  });
+
+  it('reports schema violations as BAD_MESSAGE naming the field, and keeps the request id', () => {
+    const result = parseClientFrame('{"type":"request","id":"r1","payload":{"workMs":-5}}');
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe(ErrorCode.BAD_MESSAGE);
+      expect(result.error.id).toBe('r1');
+      expect(result.error.message).toContain('payload.workMs');
+    }
+  });
+
+  it('rejects unexpected fields and over-long ids', () => {
+    const extra = parseClientFrame('{"type":"ack","seq":1,"extra":true}');
+    expect(extra.ok === false && extra.error.code).toBe(ErrorCode.BAD_MESSAGE);
+    const longId = parseClientFrame(JSON.stringify({ type: 'request', id: 'x'.repeat(129), payload: {} }));
+    expect(longId.ok === false && longId.error.code).toBe(ErrorCode.BAD_MESSAGE);
+  });
+});
+
+describe('parseServerFrame', () => {
+  it('accepts every server frame type', () => {
+    const frames = [
+      { type: 'hello', protocol: 1, serverId: 's', sessionId: 'x', heartbeatMs: 25000, maxPayload: 65536 },
+      { type: 'data', seq: 1, payload: { at: 'now' }, final: false },
+      { type: 'result', seq: 2, id: 'r1', payload: {} },
+      { type: 'shutdown', reason: 'SIGTERM', deadlineMs: 20000, inFlight: 1, reconnectJitterMs: 0 },
+      { type: 'close', lastSeq: 4 },
+      { type: 'error', code: 'DRAINING', message: 'draining', id: 'r2' },
+    ];
+    for (const frame of frames) {
+      expect(parseServerFrame(JSON.stringify(frame))).toEqual({ ok: true, message: frame });
+    }
+  });
+
+  it('rejects a data frame with seq 0 and an error with an unknown code', () => {
+    expect(parseServerFrame('{"type":"data","seq":0,"payload":{},"final":false}').ok).toBe(false);
+    expect(parseServerFrame('{"type":"error","code":"NOPE","message":""}').ok).toBe(false);
+  });
+});

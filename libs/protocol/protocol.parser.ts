@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { ErrorCode } from './protocol.constants.js';
+import {
+  clientMessageSchema,
+  serverMessageSchema,
+  type ClientMessage,
+  type ServerMessage,
+} from './protocol.messages.js';
+
+/** Why a frame was rejected; `code` is what goes back to the peer in an `error` frame. */
+export interface ProtocolError {
+  code: typeof ErrorCode.BAD_JSON | typeof ErrorCode.BAD_MESSAGE | typeof ErrorCode.UNKNOWN_TYPE;
+  message: string;
+  /** The request id, when the frame was a recognisable request. */
+  id?: string;
+}
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: ProtocolError };
+
+type MessageSchema<T> = z.ZodType<T> & { def: { options: readonly z.ZodObject[] } };
+
+function knownTypes(schema: MessageSchema<unknown>): Set<string> {
+  return new Set(schema.def.options.map((option) => String((option.shape.type as z.ZodLiteral).value)));
+}
+
+function makeParser<T>(schema: MessageSchema<T>): (text: string) => ParseResult<T> {
+  const types = knownTypes(schema);
+  return (text) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, error: { code: ErrorCode.BAD_JSON, message: (err as Error).message } };
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: 'frame must be a JSON object' } };
+    }
+    const fields = raw as Record<string, unknown>;
+    if (typeof fields.type !== 'string') {
+      return { ok: false, error: { code: ErrorCode.BAD_MESSAGE, message: 'field "type" must be a string' } };
+    }
+    if (!types.has(fields.type)) {
+      return {
+        ok: false,
+        error: { code: ErrorCode.UNKNOWN_TYPE, message: `unknown type "${fields.type.slice(0, 64)}"` },
+      };
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof fields.id === 'string' ? fields.id : undefined;
+      const error: ProtocolError = {
+        code: ErrorCode.BAD_MESSAGE,
+        message: z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; '),
+      };
+      return { ok: false, error: id === undefined ? error : { ...error, id } };
+    }
+    return { ok: true, message: parsed.data };
+  };
+}
+
+/** Parses one text frame sent by a client (`graceful.v1`). */
+export const parseClientFrame: (text: string) => ParseResult<ClientMessage> = makeParser(clientMessageSchema);
+
+/** Parses one text frame sent by a server (`graceful.v1`). */
+export const parseServerFrame: (text: string) => ParseResult<ServerMessage> = makeParser(serverMessageSchema);
