@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from './config/env-schema.js';
 import { readServerSettings, serverConfig } from './config/server.config.js';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   // useProcessExit: after the drain the process exits 0 instead of re-raising the signal (143).
   app.enableShutdownHooks([...SHUTDOWN_SIGNALS], { useProcessExit: true });
   await app.listen(settings.port);
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(`Server starting on :${port}`);
 }
 

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { ConfigType } from '@nestjs/config';
 import { DrainingExpressAdapter } from './adapters/draining-express.adapter.js';
@@ -12,8 +12,8 @@ import { ShutdownStateService } from './lifecycle/shutdown-state.service.js';
  * `ConfigError` when the environment is invalid. Signal handling is left to the caller, so
  * tests can run the app in-process and close it themselves.
  */
-export async function createServerApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, new DrainingExpressAdapter(), { abortOnError: false });
+export async function createServerApp(options: NestApplicationOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule, new DrainingExpressAdapter(), { ...options, abortOnError: false });
   const { maxPayloadBytes } = app.get<ConfigType<typeof serverConfig>>(serverConfig.KEY);
   const shutdownState = app.get(ShutdownStateService);
   app.useWebSocketAdapter(

@@ -27,6 +27,7 @@ export class ShutdownStateService
   private readonly logger = new Logger('Server');
   private beganAt: number | undefined;
   private reason = '';
+  private hurried = false;
   private readonly hurryListeners = new Set<() => void>();
   private readonly onSignal = (signal: NodeJS.Signals): void => this.begin(signal);
 
@@ -69,9 +70,10 @@ export class ShutdownStateService
     for (const signal of SHUTDOWN_SIGNALS) process.off(signal, this.onSignal);
   }
 
-  /** Registers a callback run once if a second signal asks the shutdown to finish now. */
+  /** Runs `listener` once a second signal asks the shutdown to finish now (at once if it already did). */
   onHurry(listener: () => void): void {
-    this.hurryListeners.add(listener);
+    if (this.hurried) listener();
+    else this.hurryListeners.add(listener);
   }
 
   begin(reason: string): void {
@@ -83,6 +85,7 @@ export class ShutdownStateService
     }
     if (reason === 'close') return;
     this.logger.warn(`Received ${reason} again: skipping the delay and cutting remaining connections`);
+    this.hurried = true;
     for (const listener of this.hurryListeners) listener();
     this.hurryListeners.clear();
   }

@@ -231,7 +231,10 @@ export class Session {
   }
 
   private sendError(code: ErrorCode, message: string, id?: string): void {
-    this.logger.warn(`Rejected frame from ${this.peer}: ${code} ${truncate(message)}`);
+    const line = `Rejected frame from ${this.peer}: ${code} ${truncate(message)}`;
+    // DRAINING is the protocol working as designed; the others are a misbehaving peer.
+    if (code === ErrorCode.DRAINING) this.logger.debug?.(line);
+    else this.logger.warn(line);
     this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
   }
 

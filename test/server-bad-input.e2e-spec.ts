@@ -1,0 +1,75 @@
+import { CloseCode, ErrorCode } from '@app/protocol';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ServerProcess } from './support/server-process.js';
+
+describe('server under bad input', () => {
+  let server: ServerProcess;
+  let client: FrameRecorder;
+
+  beforeAll(async () => {
+    server = await ServerProcess.start({ DATA_INTERVAL_MS: '60000', MAX_PAYLOAD_BYTES: '1024' });
+  });
+  afterAll(() => server.stop());
+
+  beforeEach(async () => {
+    client = await FrameRecorder.json(server.wsUrl);
+    await client.next(ofType('hello'));
+  });
+  afterEach(() => client.socket.terminate());
+
+  /** Sends `frame`, expects `code`, then proves the connection still serves and lost nothing accepted. */
+  async function expectRejected(frame: string | Buffer, code: ErrorCode): Promise<void> {
+    client.send({ type: 'request', id: 'accepted-before', payload: { workMs: 100 } });
+    client.socket.send(frame);
+    expect(await client.next(ofType('error'))).toMatchObject({ code });
+    client.send({ type: 'request', id: 'accepted-after', payload: {} });
+    const ids = [(await client.next(ofType('result'))).id, (await client.next(ofType('result'))).id];
+    expect(ids.sort()).toEqual(['accepted-after', 'accepted-before']);
+  }
+
+  it.each([
+    ['invalid JSON', '{"type":"request",', ErrorCode.BAD_JSON],
+    ['a JSON array', '[]', ErrorCode.BAD_MESSAGE],
+    ['a request without id', '{"type":"request","payload":{}}', ErrorCode.BAD_MESSAGE],
+    ['a negative workMs', '{"type":"request","id":"x","payload":{"workMs":-1}}', ErrorCode.BAD_MESSAGE],
+    ['an unknown type', '{"type":"subscribe","topic":"all"}', ErrorCode.UNKNOWN_TYPE],
+    ['a server-only type', '{"type":"close","lastSeq":0}', ErrorCode.UNKNOWN_TYPE],
+  ])('answers %s with an error frame and keeps serving', async (_name, frame, code) => {
+    await expectRejected(frame, code);
+  });
+
+  it('answers a binary frame with BAD_MESSAGE', async () => {
+    await expectRejected(Buffer.from('{"type":"ack","seq":0}'), ErrorCode.BAD_MESSAGE);
+  });
+
+  it('answers an ack beyond the last seq sent with BAD_MESSAGE', async () => {
+    client.send({ type: 'ack', seq: 5 });
+    expect(await client.next(ofType('error'))).toEqual({
+      type: 'error',
+      code: ErrorCode.BAD_MESSAGE,
+      message: 'ack 5 is beyond the last seq sent (0)',
+    });
+  });
+
+  it('closes with 1009 on a frame over MAX_PAYLOAD_BYTES and logs it', async () => {
+    client.send({ type: 'request', id: 'big', payload: { blob: 'x'.repeat(2000) } });
+    expect((await client.closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
+    await server.log.waitFor(/sent a frame over 1024 bytes; closed with 1009/);
+  });
+});
+
+describe('server configuration', () => {
+  it.each([
+    ['PORT', 'http', 'PORT must be an integer from 0 to 65535 (got "http")'],
+    ['PORT', '70000', 'PORT must be an integer from 0 to 65535 (got "70000")'],
+    ['DATA_INTERVAL_MS', '1.5', 'DATA_INTERVAL_MS must be an integer from 10 to 3600000 (got "1.5")'],
+    ['DRAIN_TIMEOUT_MS', '0', 'DRAIN_TIMEOUT_MS must be an integer from 1 to 3600000 (got "0")'],
+    ['MAX_PAYLOAD_BYTES', '-1', 'MAX_PAYLOAD_BYTES must be an integer from 256 to 104857600 (got "-1")'],
+    ['FINAL_DATA_ITEMS', 'two', 'FINAL_DATA_ITEMS must be an integer from 0 to 1000 (got "two")'],
+  ])('exits 1 naming %s=%s and its range', async (name, value, message) => {
+    const server = ServerProcess.spawn({ [name]: value });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.log.lines.join('\n')).toContain(`Invalid configuration: ${message}`);
+    expect(server.log.count(/Server starting/)).toBe(0);
+  });
+});

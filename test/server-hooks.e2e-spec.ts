@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { CloseCode } from '@app/protocol';
+import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jest } from '@jest/globals';
+import { DrainingExpressAdapter } from '../apps/server/adapters/draining-express.adapter.js';
+import { DrainingWsAdapter } from '../apps/server/adapters/draining-ws.adapter.js';
+import { DrainService } from '../apps/server/drain/drain.service.js';
+import { ShutdownStateService } from '../apps/server/lifecycle/shutdown-state.service.js';
+import { createServerApp } from '../apps/server/server.factory.js';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+
+/** Records the order in which Nest calls the shutdown steps the drain depends on. */
+function recordCalls(calls: string[]): void {
+  const steps: [object, string, string][] = [
+    [ShutdownStateService.prototype, 'onModuleDestroy', 'onModuleDestroy'],
+    [ShutdownStateService.prototype, 'beforeApplicationShutdown', 'beforeApplicationShutdown'],
+    [DrainingWsAdapter.prototype, 'close', 'ws adapter close'],
+    [DrainingExpressAdapter.prototype, 'close', 'http adapter close'],
+    [DrainService.prototype, 'onApplicationShutdown', 'drain (onApplicationShutdown)'],
+  ];
+  for (const [target, method, label] of steps) {
+    const original = (target as Record<string, (...args: unknown[]) => unknown>)[method]!;
+    jest.spyOn(target as Record<string, (...args: unknown[]) => unknown>, method).mockImplementation(function (
+      this: unknown,
+      ...args: unknown[]
+    ) {
+      calls.push(label);
+      return original.apply(this, args);
+    });
+  }
+}
+
+describe('server shutdown hooks (in-process)', () => {
+  const savedEnv = { ...process.env };
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    Object.assign(process.env, { PORT: '0', SERVER_ID: 'in-process', DATA_INTERVAL_MS: '60000' });
+    app = await createServerApp({ logger: false });
+    await app.listen(0);
+  });
+  afterAll(() => {
+    process.env = savedEnv;
+    jest.restoreAllMocks();
+  });
+
+  it('runs the drain after dispose() without deadlocking, and the client gets the whole sequence and 1001', async () => {
+    const calls: string[] = [];
+    recordCalls(calls);
+    const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+    const client = await FrameRecorder.json(`ws://127.0.0.1:${port}/ws`);
+    await client.next(ofType('hello'));
+    client.send({ type: 'request', id: 'in-flight', payload: { workMs: 200 } });
+    // Frames on one socket are handled in order: once `probe` is answered, `in-flight` is in flight.
+    client.send({ type: 'request', id: 'probe', payload: {} });
+    await client.next(ofType('result'));
+    client.socket.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; lastSeq?: number };
+      if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
+    });
+
+    await app.close();
+
+    expect(calls).toEqual([
+      'onModuleDestroy',
+      'beforeApplicationShutdown',
+      'ws adapter close',
+      'http adapter close',
+      'drain (onApplicationShutdown)',
+    ]);
+    expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
+    expect(client.frames.map((frame) => frame.type)).toEqual(['hello', 'result', 'shutdown', 'result', 'data', 'data', 'close']);
+    expect(client.frames.filter(ofType('result')).map((frame) => frame.id)).toEqual(['probe', 'in-flight']);
+    expect((app.getHttpServer() as Server).listening).toBe(false);
+  });
+});

@@ -1,0 +1,63 @@
+import { ErrorCode } from '@app/protocol';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ServerProcess } from './support/server-process.js';
+
+describe('server protocol (graceful.v1)', () => {
+  let server: ServerProcess;
+  let client: FrameRecorder;
+
+  beforeAll(async () => {
+    server = await ServerProcess.start({ DATA_INTERVAL_MS: '50', MAX_WORK_MS: '1000' });
+  });
+  afterAll(() => server.stop());
+
+  beforeEach(async () => {
+    client = await FrameRecorder.json(server.wsUrl);
+  });
+  afterEach(() => client.socket.terminate());
+
+  it('greets with hello naming the server and its limits', async () => {
+    const hello = await client.next();
+    expect(hello).toMatchObject({ type: 'hello', protocol: 1, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536 });
+  });
+
+  it('streams data and results with one contiguous seq starting at 1', async () => {
+    client.send({ type: 'request', id: 'work-1', payload: { workMs: 120 } });
+    client.send({ type: 'request', id: 'work-2', payload: {} });
+    const results = [await client.next(ofType('result')), await client.next(ofType('result'))];
+    expect(results.map((r) => r.id).sort()).toEqual(['work-1', 'work-2']);
+    expect(results.find((r) => r.id === 'work-1')?.payload).toEqual({ servedBy: 'test-server', workMs: 120 });
+    await client.next((frame) => frame.type === 'data' && frame.seq > results[1]!.seq);
+    const seqs = client.frames.flatMap((frame) => ('seq' in frame ? [frame.seq] : []));
+    expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    expect(client.frames.filter(ofType('data')).every((frame) => frame.final === false)).toBe(true);
+  });
+
+  it('accepts cumulative acks up to the last seq sent', async () => {
+    const data = await client.next(ofType('data'));
+    client.send({ type: 'ack', seq: data.seq });
+    client.send({ type: 'request', id: 'after-ack', payload: {} });
+    expect(await client.next(ofType('result'))).toMatchObject({ id: 'after-ack' });
+    expect(client.frames.filter(ofType('error'))).toEqual([]);
+  });
+
+  it('answers an id already in flight with DUPLICATE_ID and still answers the first once', async () => {
+    client.send({ type: 'request', id: 'twice', payload: { workMs: 200 } });
+    client.send({ type: 'request', id: 'twice', payload: { workMs: 0 } });
+    expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.DUPLICATE_ID, id: 'twice' });
+    expect(await client.next(ofType('result'))).toMatchObject({ id: 'twice', payload: { workMs: 200 } });
+    client.send({ type: 'request', id: 'marker', payload: {} });
+    await client.next((frame) => frame.type === 'result' && frame.id === 'marker');
+    expect(client.frames.filter((frame) => frame.type === 'result' && frame.id === 'twice')).toHaveLength(1);
+  });
+
+  it('refuses workMs over MAX_WORK_MS with BAD_MESSAGE naming the limit', async () => {
+    client.send({ type: 'request', id: 'too-long', payload: { workMs: 1001 } });
+    expect(await client.next(ofType('error'))).toEqual({
+      type: 'error',
+      code: ErrorCode.BAD_MESSAGE,
+      message: 'payload.workMs must be at most 1000',
+      id: 'too-long',
+    });
+  });
+});

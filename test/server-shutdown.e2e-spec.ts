@@ -1,0 +1,140 @@
+import { CloseCode, SUBPROTOCOL, type ServerMessage } from '@app/protocol';
+import WebSocket from 'ws';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { rawUpgrade } from './support/raw-upgrade.js';
+import { ServerProcess } from './support/server-process.js';
+
+/** Acks the close marker as a well-behaved client does. */
+function ackCloseMarker(client: FrameRecorder): void {
+  client.socket.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as ServerMessage;
+    if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
+  });
+}
+
+function refusedUpgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, SUBPROTOCOL);
+    socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    socket.once('open', () => reject(new Error('upgrade was accepted during shutdown')));
+    socket.once('error', () => undefined);
+  });
+}
+
+describe('server shutdown on SIGTERM', () => {
+  let server: ServerProcess;
+  afterEach(() => server.stop());
+
+  it('drains in order: shutdown, in-flight result, final data, close marker, then 1001 after the ack; exits 0', async () => {
+    server = await ServerProcess.start({ SHUTDOWN_DELAY_MS: '300', FINAL_DATA_ITEMS: '3', DATA_INTERVAL_MS: '60000' });
+    const client = await FrameRecorder.json(server.wsUrl);
+    await client.next(ofType('hello'));
+    client.send({ type: 'request', id: 'slow', payload: { workMs: 800 } });
+
+    server.signal('SIGTERM');
+    await server.log.waitFor(/Received shutdown signal/);
+    const ready = await fetch(`${server.httpUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);
+    expect(await refusedUpgradeStatus(server.wsUrl)).toBe(503);
+
+    const shutdown = await client.next(ofType('shutdown'));
+    expect(shutdown).toMatchObject({ reason: 'SIGTERM', inFlight: 1, reconnectJitterMs: 0 });
+    expect(shutdown.deadlineMs).toBeGreaterThan(19_000);
+    client.send({ type: 'request', id: 'late', payload: {} });
+
+    const closeMarker = await client.next(ofType('close'));
+    const afterNotice = client.frames.slice(client.frames.indexOf(shutdown) + 1, client.frames.indexOf(closeMarker));
+    expect(afterNotice.filter((frame) => frame.type !== 'error').map((frame) => frame.type)).toEqual([
+      'result',
+      'data',
+      'data',
+      'data',
+    ]);
+    expect(afterNotice.find(ofType('result'))).toMatchObject({ id: 'slow' });
+    expect(afterNotice.filter(ofType('data')).every((frame) => frame.final)).toBe(true);
+    expect(afterNotice.find(ofType('error'))).toMatchObject({ code: 'DRAINING', id: 'late' });
+    expect(client.frames.some((frame) => frame.type === 'result' && frame.id === 'late')).toBe(false);
+
+    const lastData = afterNotice.filter(ofType('data')).at(-1);
+    expect(closeMarker.lastSeq).toBe(lastData?.seq);
+    // The server waits for the ack: the socket is still open here.
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+    client.send({ type: 'ack', seq: closeMarker.lastSeq });
+    expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
+
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    // Flushed: shutdown, result, 3 final data, the DRAINING error, close.
+    expect(server.log.count(/Sending 3 additional business data items/)).toBe(1);
+    expect(server.log.lines.join('\n')).toMatch(/Graceful shutdown complete: drained 1 clients, flushed 7 frames, cut 0 at deadline/);
+    expect(server.log.count(/Write error|closed network connection/)).toBe(0);
+  });
+
+  it('keeps readiness at 503 and keeps serving established clients during SHUTDOWN_DELAY_MS', async () => {
+    server = await ServerProcess.start({ SHUTDOWN_DELAY_MS: '1500', DATA_INTERVAL_MS: '100' });
+    const client = await FrameRecorder.json(server.wsUrl);
+    ackCloseMarker(client);
+    expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
+
+    server.signal('SIGTERM');
+    await server.log.waitFor(/Serving established connections for 1500 ms/);
+    expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(503);
+    client.send({ type: 'request', id: 'during-delay', payload: {} });
+    expect(await client.next(ofType('result'))).toMatchObject({ id: 'during-delay' });
+    const dataDuringDelay = await client.next(ofType('data'));
+    expect(client.frames.some(ofType('shutdown'))).toBe(false);
+    expect(dataDuringDelay.final).toBe(false);
+    expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(503);
+
+    await client.next(ofType('shutdown'));
+    expect((await client.closed).code).toBe(CloseCode.GOING_AWAY);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('cuts a client that never acks and a peer that stopped reading at DRAIN_TIMEOUT_MS, then exits 0', async () => {
+    server = await ServerProcess.start({ DRAIN_TIMEOUT_MS: '1000', DATA_INTERVAL_MS: '20' });
+    const silent = await FrameRecorder.json(server.wsUrl);
+    const stalled = await rawUpgrade(server.port, SUBPROTOCOL);
+    const polite = await FrameRecorder.json(server.wsUrl);
+    ackCloseMarker(polite);
+    await server.log.waitFor(/Client connected.*\n?/);
+
+    server.signal('SIGTERM');
+    expect((await polite.closed).code).toBe(CloseCode.GOING_AWAY);
+    await silent.next(ofType('close'));
+    expect(await silent.closed).toEqual({ code: 1006, reason: '' });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const [, durationMs] = (await server.log.waitFor(/cut 2 at deadline, in (\d+) ms/)) as unknown as [string, string];
+    expect(Number(durationMs)).toBeGreaterThanOrEqual(1000);
+    // Generous bound: it proves the deadline ends the drain, not the peers' kernels or ws's 30 s close timer.
+    expect(Number(durationMs)).toBeLessThan(10_000);
+    stalled.destroy();
+  });
+
+  it('cuts every connection at once on a second signal', async () => {
+    server = await ServerProcess.start({ SHUTDOWN_DELAY_MS: '60000', DRAIN_TIMEOUT_MS: '60000' });
+    const silent = await FrameRecorder.json(server.wsUrl);
+    server.signal('SIGTERM');
+    await server.log.waitFor(/Serving established connections for 60000 ms/);
+    server.signal('SIGINT');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect((await silent.closed).code).toBe(1006);
+    expect(server.log.lines.join('\n')).toMatch(/cut 1 at deadline/);
+  });
+});
+
+describe('server heartbeat', () => {
+  it('terminates a peer that misses two pongs', async () => {
+    const server = await ServerProcess.start({ HEARTBEAT_MS: '100' });
+    try {
+      const deaf = await FrameRecorder.json(server.wsUrl, { autoPong: false });
+      const healthy = await FrameRecorder.json(server.wsUrl);
+      expect((await deaf.closed).code).toBe(1006);
+      await server.log.waitFor(/missed 2 heartbeats; terminating/);
+      expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
+      healthy.socket.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+});

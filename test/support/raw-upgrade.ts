@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+
+/**
+ * Completes a WebSocket upgrade over a bare TCP socket and returns it paused: a peer that then
+ * never reads, never answers pings and never sends a close frame — a half-dead client.
+ */
+export function rawUpgrade(port: number, subprotocol?: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      const headers = [
+        'GET /ws HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+        'Sec-WebSocket-Version: 13',
+        ...(subprotocol ? [`Sec-WebSocket-Protocol: ${subprotocol}`] : []),
+      ];
+      socket.write(`${headers.join('\r\n')}\r\n\r\n`);
+    });
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      if (head.startsWith('HTTP/1.1 101')) resolve(socket);
+      else reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
