@@ -16,7 +16,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@app/protocol$': '<rootDir>/libs/protocol/index.ts',
+    '^@app/(protocol|env|standin)$': '<rootDir>/libs/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/{apps,libs,drill}/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],

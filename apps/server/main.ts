@@ -1,27 +1,26 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from './config/env-schema.js';
-import { readServerSettings, serverConfig } from './config/server.config.js';
+import { ConfigError, logLevelsFrom } from '@app/env';
+import { readServerSettings, type ServerSettings } from './config/server.config.js';
 import { SHUTDOWN_SIGNALS } from './lifecycle/shutdown-state.service.js';
 import { createServerApp } from './server.factory.js';
 
 const logger = new Logger('Server');
 
 async function main(): Promise<void> {
-  // Checked before Nest starts so that a bad variable gives one clear line, not a stack trace;
-  // the config provider validates the same way for anything that builds the module itself.
+  // Read before Nest starts so that a bad variable gives one clear line, not a stack trace; the
+  // config provider validates the same way for anything that builds the module itself.
+  let settings: ServerSettings;
   try {
-    readServerSettings();
+    settings = readServerSettings();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     logger.error(err.message);
     process.exit(1);
   }
-  const app = await createServerApp();
-  const settings = app.get<ConfigType<typeof serverConfig>>(serverConfig.KEY);
+  const app = await createServerApp({ logger: logLevelsFrom(settings.logLevel) });
   if (settings.maxWorkMs >= settings.drainTimeoutMs) {
     logger.warn(
       `MAX_WORK_MS (${settings.maxWorkMs}) is not below DRAIN_TIMEOUT_MS (${settings.drainTimeoutMs}): ` +

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../app.module.js';
-import { ConfigError } from './env-schema.js';
+import { ConfigError } from '@app/env';
 import { readServerSettings } from './server.config.js';
 
 describe('readServerSettings', () => {
@@ -16,6 +16,7 @@ describe('readServerSettings', () => {
       shutdownDelayMs: 0,
       drainTimeoutMs: 20_000,
       maxPayloadBytes: 65_536,
+      logLevel: 'log',
     });
   });
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
-import { intVar, parseEnv } from './env-schema.js';
+import { intVar, logLevelVar, parseEnv } from '@app/env';
 
 const HOUR_MS = 3_600_000;
 
@@ -16,6 +16,7 @@ const serverEnvSchema = z
     SHUTDOWN_DELAY_MS: intVar('SHUTDOWN_DELAY_MS', 0, 0, HOUR_MS),
     DRAIN_TIMEOUT_MS: intVar('DRAIN_TIMEOUT_MS', 20_000, 1, HOUR_MS),
     MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 64 * 1024, 256, 100 * 1024 * 1024),
+    LOG_LEVEL: logLevelVar,
   })
   .transform((env) => ({
     port: env.PORT,
@@ -27,6 +28,7 @@ const serverEnvSchema = z
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     drainTimeoutMs: env.DRAIN_TIMEOUT_MS,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    logLevel: env.LOG_LEVEL,
   }));
 
 export type ServerSettings = z.output<typeof serverEnvSchema>;

@@ -35,3 +35,38 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
+
+/** An environment variable that must be one of `values`. */
+export function oneOfVar<const Values extends readonly [string, ...string[]]>(
+  name: string,
+  fallback: Values[number],
+  values: Values,
+) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): Values[number] => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = values.find((candidate) => candidate === raw.trim());
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be one of ${values.join(', ')} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** A `ws://` or `wss://` URL. */
+export function wsUrlVar(name: string, fallback: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+      if (!URL.canParse(value) || !['ws:', 'wss:'].includes(new URL(value).protocol)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a ws:// or wss:// URL (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}

@@ -1,0 +1,59 @@
+import { registerAs } from '@nestjs/config';
+import { SUBPROTOCOL } from '@app/protocol';
+import { intVar, logLevelVar, oneOfVar, parseEnv, wsUrlVar } from '@app/env';
+import { z } from 'zod';
+
+const HOUR_MS = 3_600_000;
+
+const clientEnvSchema = z
+  .object({
+    SERVER_URL: wsUrlVar('SERVER_URL', 'ws://localhost:8080/ws'),
+    PROTOCOL: oneOfVar('PROTOCOL', SUBPROTOCOL, [SUBPROTOCOL, 'text']),
+    CLIENTS: intVar('CLIENTS', 1, 1, 10_000),
+    REQUEST_INTERVAL_MS: intVar('REQUEST_INTERVAL_MS', 3000, 0, HOUR_MS),
+    WORK_MS: intVar('WORK_MS', 500, 0, HOUR_MS),
+    RECONNECT_BASE_MS: intVar('RECONNECT_BASE_MS', 100, 1, HOUR_MS),
+    RECONNECT_MAX_MS: intVar('RECONNECT_MAX_MS', 10_000, 1, HOUR_MS),
+    DRAIN_RECONNECT_JITTER_MS: intVar('DRAIN_RECONNECT_JITTER_MS', 5000, 0, HOUR_MS),
+    ACK_INTERVAL_MS: intVar('ACK_INTERVAL_MS', 100, 1, HOUR_MS),
+    STATS_INTERVAL_MS: intVar('STATS_INTERVAL_MS', 0, 0, HOUR_MS),
+    OUTBOX_LIMIT: intVar('OUTBOX_LIMIT', 1000, 1, 1_000_000),
+    HEARTBEAT_MS: intVar('HEARTBEAT_MS', 25_000, 100, HOUR_MS),
+    EXIT_TIMEOUT_MS: intVar('EXIT_TIMEOUT_MS', 10_000, 0, HOUR_MS),
+    LOG_LEVEL: logLevelVar,
+  })
+  .superRefine((env, ctx) => {
+    if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `RECONNECT_MAX_MS (${env.RECONNECT_MAX_MS}) must not be below RECONNECT_BASE_MS (${env.RECONNECT_BASE_MS})`,
+      });
+    }
+  })
+  .transform((env) => ({
+    serverUrl: env.SERVER_URL,
+    dialect: env.PROTOCOL === 'text' ? ('text' as const) : ('json' as const),
+    clients: env.CLIENTS,
+    /** 0 creates no requests: a pure listener. */
+    requestIntervalMs: env.REQUEST_INTERVAL_MS,
+    workMs: env.WORK_MS,
+    reconnectBaseMs: env.RECONNECT_BASE_MS,
+    reconnectMaxMs: env.RECONNECT_MAX_MS,
+    drainReconnectJitterMs: env.DRAIN_RECONNECT_JITTER_MS,
+    ackIntervalMs: env.ACK_INTERVAL_MS,
+    /** 0 turns the periodic stats line off. */
+    statsIntervalMs: env.STATS_INTERVAL_MS,
+    outboxLimit: env.OUTBOX_LIMIT,
+    heartbeatMs: env.HEARTBEAT_MS,
+    exitTimeoutMs: env.EXIT_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+  }));
+
+export type ClientSettings = z.output<typeof clientEnvSchema>;
+
+/** Reads and validates the client's environment; throws a `ConfigError` naming each bad variable. */
+export function readClientSettings(env: NodeJS.ProcessEnv = process.env): ClientSettings {
+  return parseEnv(clientEnvSchema, env);
+}
+
+export const clientConfig = registerAs('client', () => readClientSettings());

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { clientConfig } from '../config/client.config.js';
+import { summarize, type ClientSummary } from '../stats/client-stats.js';
+import { VirtualClient } from './virtual-client.js';
+
+/** Runs `CLIENTS` virtual clients, prints periodic stats, and the summary line on exit. */
+@Injectable()
+export class FleetService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Client');
+  private readonly clients: VirtualClient[];
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(@Inject(clientConfig.KEY) private readonly settings: ConfigType<typeof clientConfig>) {
+    // A per-process prefix keeps request ids unique across client restarts and replicas.
+    const run = randomBytes(4).toString('hex');
+    const single = settings.clients === 1;
+    this.clients = Array.from(
+      { length: settings.clients },
+      (_, index) =>
+        new VirtualClient(
+          `${run}.${index + 1}`,
+          settings,
+          single ? this.logger : new Logger(`Client ${index + 1}`),
+          single ? 'log' : 'debug',
+        ),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    for (const client of this.clients) client.start();
+    if (this.settings.statsIntervalMs > 0) {
+      this.statsTimer = setInterval(() => this.logStats(), this.settings.statsIntervalMs);
+    }
+  }
+
+  /** SIGTERM/SIGINT: stop creating work and give outstanding requests a bounded time to finish. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.logger.log(`Stopping: waiting up to ${this.settings.exitTimeoutMs} ms for outstanding results`);
+    const left = await Promise.all(this.clients.map((client) => client.stop(this.settings.exitTimeoutMs)));
+    const outstanding = left.reduce((sum, count) => sum + count, 0);
+    if (outstanding > 0) this.logger.warn(`${outstanding} requests still unanswered at exit`);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.statsTimer);
+    const invalid = this.clients.reduce((sum, client) => sum + client.stats.invalidFrames, 0);
+    if (invalid > 0) this.logger.warn(`Ignored ${invalid} invalid frames from the server`);
+    // Plain JSON on its own line, whatever the logger does, so tools can parse it.
+    process.stdout.write(`Client summary: ${JSON.stringify(this.summary())}\n`);
+  }
+
+  summary(): ClientSummary {
+    const outstanding = this.clients.reduce((sum, client) => sum + client.outstanding, 0);
+    return summarize(
+      this.clients.map((client) => client.stats),
+      outstanding,
+      this.settings.dialect === 'json',
+    );
+  }
+
+  private logStats(): void {
+    const s = this.summary();
+    const connected = this.clients.filter((client) => client.connected).length;
+    const requests = s.requests
+      ? `requests created=${s.requests.created} completed=${s.requests.completed} outstanding=${s.requests.outstanding} ` +
+        `resent=${s.requests.resent} duplicates=${s.requests.duplicates} refused=${s.requests.refused}`
+      : 'requests not measurable in the text dialect';
+    this.logger.log(
+      `Stats: connected=${connected}/${s.clients} reconnects=${s.reconnects} frames=${s.frames.received} ` +
+        `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}`,
+    );
+  }
+}

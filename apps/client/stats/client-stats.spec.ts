@@ -1,0 +1,41 @@
+import { ClientStats, summarize, summarizeGaps } from './client-stats.js';
+
+describe('summarizeGaps', () => {
+  it('reports nearest-rank percentiles and the maximum', () => {
+    const gaps = Array.from({ length: 100 }, (_, index) => index + 1);
+    expect(summarizeGaps(gaps)).toEqual({ count: 100, p50: 50, p99: 99, max: 100 });
+    expect(summarizeGaps([7])).toEqual({ count: 1, p50: 7, p99: 7, max: 7 });
+  });
+
+  it('reports no figures rather than zeros when nothing was measured', () => {
+    expect(summarizeGaps([])).toEqual({ count: 0, p50: null, p99: null, max: null });
+  });
+});
+
+describe('summarize', () => {
+  it('sums every virtual client and keeps the two kinds of gap apart', () => {
+    const a = new ClientStats();
+    const b = new ClientStats();
+    Object.assign(a, { connections: 2, reconnects: 1, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
+    Object.assign(b, { connections: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
+    a.gapsAfterDrainMs.push(4);
+    b.gapsAfterFailureMs.push(180);
+    expect(summarize([a, b], 1, true)).toEqual({
+      clients: 2,
+      connections: 3,
+      reconnects: 1,
+      reconnectGapMs: {
+        afterDrain: { count: 1, p50: 4, p99: 4, max: 4 },
+        afterFailure: { count: 1, p50: 180, p99: 180, max: 180 },
+      },
+      frames: { received: 14, seqGaps: 0 },
+      requests: { created: 7, sent: 8, resent: 1, completed: 6, duplicates: 0, outstanding: 1, refused: 3 },
+    });
+  });
+
+  it('reports loss figures as unavailable, not zero, in the text dialect', () => {
+    const summary = summarize([new ClientStats()], 0, false);
+    expect(summary.frames.seqGaps).toBeNull();
+    expect(summary.requests).toBeNull();
+  });
+});

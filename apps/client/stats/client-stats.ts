@@ -1,0 +1,82 @@
+/** Counters of one virtual client; `summarize` sums them over the fleet. */
+export class ClientStats {
+  /** Connections that reached a healthy state (`hello`, or open in the text dialect). */
+  connections = 0;
+  /** Healthy connections after the first. */
+  reconnects = 0;
+  /** Last frame of the old connection → `hello` of the new, by how the old one ended. */
+  readonly gapsAfterDrainMs: number[] = [];
+  readonly gapsAfterFailureMs: number[] = [];
+  framesReceived = 0;
+  /** Sequence numbers skipped: data lost. */
+  seqGaps = 0;
+  /** Frames the client could not use (bad JSON, unknown type, seq going backwards, unknown result id). */
+  invalidFrames = 0;
+  created = 0;
+  sent = 0;
+  resent = 0;
+  completed = 0;
+  duplicates = 0;
+  refused = 0;
+}
+
+export interface GapSummary {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** The `Client summary:` line's object. `null` marks a figure the text dialect cannot measure. */
+export interface ClientSummary {
+  clients: number;
+  connections: number;
+  reconnects: number;
+  reconnectGapMs: { afterDrain: GapSummary; afterFailure: GapSummary };
+  frames: { received: number; seqGaps: number | null };
+  requests: {
+    created: number;
+    sent: number;
+    resent: number;
+    completed: number;
+    duplicates: number;
+    outstanding: number;
+    refused: number;
+  } | null;
+}
+
+/** Nearest-rank percentile of an ascending list. */
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+export function summarizeGaps(gaps: number[]): GapSummary {
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null };
+}
+
+export function summarize(all: ClientStats[], outstanding: number, lossMeasurable: boolean): ClientSummary {
+  const sum = (pick: (stats: ClientStats) => number): number => all.reduce((total, stats) => total + pick(stats), 0);
+  return {
+    clients: all.length,
+    connections: sum((s) => s.connections),
+    reconnects: sum((s) => s.reconnects),
+    reconnectGapMs: {
+      afterDrain: summarizeGaps(all.flatMap((s) => s.gapsAfterDrainMs)),
+      afterFailure: summarizeGaps(all.flatMap((s) => s.gapsAfterFailureMs)),
+    },
+    frames: { received: sum((s) => s.framesReceived), seqGaps: lossMeasurable ? sum((s) => s.seqGaps) : null },
+    requests: lossMeasurable
+      ? {
+          created: sum((s) => s.created),
+          sent: sum((s) => s.sent),
+          resent: sum((s) => s.resent),
+          completed: sum((s) => s.completed),
+          duplicates: sum((s) => s.duplicates),
+          outstanding,
+          refused: sum((s) => s.refused),
+        }
+      : null,
+  };
+}

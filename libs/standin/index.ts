@@ -1,0 +1,3 @@
+export * from './line-log.js';
+export * from './node-process.js';
+export * from './tcp-forwarder.js';

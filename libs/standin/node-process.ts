@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { LineLog } from './line-log.js';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A Node.js program run as a child process, with its output lines and exit observable as events. */
+export class NodeProcess {
+  readonly log = new LineLog();
+  readonly exited: Promise<Exit>;
+  readonly pid: number | undefined;
+  private readonly child: ChildProcess;
+
+  constructor(entry: string, env: Record<string, string | undefined>) {
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
+    this.child = spawn(process.execPath, [entry], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.pid = this.child.pid;
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.log.push(line));
+    }
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGKILLs the process if it is still running, and waits for it. */
+  async kill(): Promise<Exit> {
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+}

@@ -1,0 +1,135 @@
+import { TcpForwarder } from '@app/standin';
+import { createServer, type Server, type Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { ClientProcess } from './support/client-process.js';
+import { ServerProcess } from './support/server-process.js';
+
+function listen(server: Server | WebSocketServer): Promise<number> {
+  return new Promise((resolve) => {
+    if (server instanceof WebSocketServer) server.once('listening', () => resolve((server.address() as { port: number }).port));
+    else server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+describe('client resilience', () => {
+  let client: ClientProcess | undefined;
+  afterEach(async () => {
+    await client?.kill();
+    client = undefined;
+  });
+
+  it('treats a server that accepts TCP and then says nothing as dead, and moves to a live one', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => accepted.push(socket));
+    const silentPort = await listen(silent);
+    const server = await ServerProcess.start({ SERVER_ID: 'live' });
+    const service = new TcpForwarder();
+    const url = `ws://127.0.0.1:${await service.listen()}/ws`;
+    service.addEndpoint({ id: 'silent', host: '127.0.0.1', port: silentPort });
+    try {
+      client = ClientProcess.spawn({ SERVER_URL: url, HEARTBEAT_MS: '150', RECONNECT_BASE_MS: '10' });
+      await client.log.waitFor(/Connection failed: no frames or pings for 300 ms/);
+      service.removeEndpoint('silent');
+      service.addEndpoint({ id: 'live', host: '127.0.0.1', port: server.port });
+      await client.log.waitFor(/Received: \{"type":"hello".*"serverId":"live"/);
+      const summary = await client.finish();
+      expect(summary.connections).toBe(1);
+      expect(accepted.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      silent.close();
+      await service.close();
+      await server.stop();
+    }
+  });
+
+  it('backs off with growing, capped, jittered delays while no server is up', async () => {
+    const service = new TcpForwarder();
+    const url = `ws://127.0.0.1:${await service.listen()}/ws`;
+    try {
+      client = ClientProcess.spawn({ SERVER_URL: url, RECONNECT_BASE_MS: '10', RECONNECT_MAX_MS: '80' });
+      await client.log.waitFor(/Reconnecting in \d+ ms \(attempt 12\)/);
+      const delays = client.log.lines.flatMap((line) => {
+        const match = /Reconnecting in (\d+) ms \(attempt (\d+)\)/.exec(line);
+        return match ? [{ delay: Number(match[1]), attempt: Number(match[2]) }] : [];
+      });
+      expect(delays.slice(0, 12).map((entry) => entry.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      for (const { delay, attempt } of delays) expect(delay).toBeLessThan(Math.min(80, 10 * 2 ** (attempt - 1)));
+      expect(new Set(delays.map((entry) => entry.delay)).size).toBeGreaterThan(1);
+      const summary = await client.finish();
+      expect(summary.connections).toBe(0);
+      expect(summary.requests?.outstanding).toBe(summary.requests?.created);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('logs and counts bad frames from the server without crashing or accepting them', async () => {
+    const hostile = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graceful.v1' });
+    const port = await listen(hostile);
+    hostile.on('connection', (socket) => {
+      socket.send(JSON.stringify({ type: 'hello', protocol: 1, serverId: 'hostile', sessionId: 's', heartbeatMs: 25000, maxPayload: 65536 }));
+      socket.send('{not json');
+      socket.send(JSON.stringify({ type: 'promote', to: 'admin' }));
+      socket.send(JSON.stringify({ type: 'result', seq: 1, id: 'never-sent', payload: {} }));
+      socket.send(JSON.stringify({ type: 'data', seq: 5, payload: {}, final: false }));
+      socket.send(JSON.stringify({ type: 'data', seq: 3, payload: {}, final: false }));
+      socket.send(Buffer.from([1, 2, 3]));
+    });
+    try {
+      client = ClientProcess.spawn({ SERVER_URL: `ws://127.0.0.1:${port}/ws`, REQUEST_INTERVAL_MS: '0' });
+      await client.log.waitFor(/Ignored invalid frame from the server \(binary frame/);
+      const log = client.log.lines.join('\n');
+      expect(log).toMatch(/Ignored invalid frame from the server \(BAD_JSON: .*\): \{not json/);
+      expect(log).toMatch(/Ignored invalid frame from the server \(UNKNOWN_TYPE: unknown type "promote"\)/);
+      expect(log).toMatch(/Ignored a result for unknown request "never-sent"/);
+      expect(log).toMatch(/Lost 3 frames: seq 2 to 4 never arrived/);
+      expect(log).toMatch(/Ignored a frame whose seq 3 went backwards \(last was 5\)/);
+      const summary = await client.finish();
+      expect(client.log.lines.join('\n')).toMatch(/Ignored 5 invalid frames from the server/);
+      expect(summary.frames.seqGaps).toBe(3);
+      expect(summary.requests?.completed).toBe(0);
+    } finally {
+      hostile.close();
+    }
+  });
+
+  it('speaks the original text dialect and reports loss as unmeasurable', async () => {
+    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '50' });
+    try {
+      client = ClientProcess.spawn({ SERVER_URL: server.wsUrl, PROTOCOL: 'text', REQUEST_INTERVAL_MS: '100' });
+      await client.log.waitFor(/Received: Business data: \d\d:\d\d:\d\d/);
+      await server.log.waitFor(/Received from .*: Client message: \d\d:\d\d:\d\d/);
+      server.signal('SIGTERM');
+      await client.log.waitFor(/Connection closed, will reconnect/);
+      const lines = client.log.lines;
+      const from = lines.findIndex((line) => /Received: SHUTDOWN/.test(line));
+      expect(lines.slice(from, from + 6).map((line) => line.replace(/^.*\[Client\] /, ''))).toEqual([
+        'Received: SHUTDOWN',
+        'Server is shutting down, processing remaining data...',
+        expect.stringMatching(/^Received: Final data: \d\d:\d\d:\d\d - 1$/),
+        expect.stringMatching(/^Received: Final data: \d\d:\d\d:\d\d - 2$/),
+        'Received: CLOSE',
+        'Server sent close signal',
+      ]);
+      const summary = await client.finish();
+      expect(summary.frames.seqGaps).toBeNull();
+      expect(summary.requests).toBeNull();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('client configuration', () => {
+  it.each([
+    ['SERVER_URL', 'http://localhost:8080/ws', 'SERVER_URL must be a ws:// or wss:// URL (got "http://localhost:8080/ws")'],
+    ['PROTOCOL', 'graceful.v2', 'PROTOCOL must be one of graceful.v1, text (got "graceful.v2")'],
+    ['CLIENTS', '0', 'CLIENTS must be an integer from 1 to 10000 (got "0")'],
+    ['RECONNECT_MAX_MS', '10', 'RECONNECT_MAX_MS (10) must not be below RECONNECT_BASE_MS (100)'],
+  ])('exits 1 naming %s', async (name, value, message) => {
+    const bad = ClientProcess.spawn({ [name]: value });
+    expect(await bad.exited).toEqual({ code: 1, signal: null });
+    expect(bad.log.lines.join('\n')).toContain(`Invalid configuration: ${message}`);
+  });
+});
