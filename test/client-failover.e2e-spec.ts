@@ -1,5 +1,5 @@
 import { TcpForwarder } from '@app/standin';
-import { ClientProcess } from './support/client-process.js';
+import { ClientProcess } from '../drill/cluster/client-process.js';
 import { ServerProcess } from './support/server-process.js';
 import { expectInOrder } from './support/expect-in-order.js';
 

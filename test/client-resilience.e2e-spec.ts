@@ -1,7 +1,7 @@
 import { TcpForwarder } from '@app/standin';
 import { createServer, type Server, type Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { ClientProcess } from './support/client-process.js';
+import { ClientProcess } from '../drill/cluster/client-process.js';
 import { ServerProcess } from './support/server-process.js';
 
 function listen(server: Server | WebSocketServer): Promise<number> {

@@ -1,10 +1,13 @@
 /** Lines collected from a process, with waits that resolve on the line's arrival. */
 export class LineLog {
   readonly lines: string[] = [];
+  /** Arrival time of each line (epoch ms), parallel to `lines`. */
+  readonly times: number[] = [];
   private readonly waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }>();
 
-  push(line: string): void {
+  push(line: string, at = Date.now()): void {
     this.lines.push(line);
+    this.times.push(at);
     for (const waiter of this.waiters) {
       const match = waiter.pattern.exec(line);
       if (match) {
@@ -14,9 +17,9 @@ export class LineLog {
     }
   }
 
-  /** Resolves with the first line, already seen or still to come, that matches. */
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
-    for (const line of this.lines) {
+  /** Resolves with the first line from index `from` on, already seen or still to come, that matches. */
+  waitFor(pattern: RegExp, from = 0): Promise<RegExpMatchArray> {
+    for (const line of this.lines.slice(from)) {
       const match = pattern.exec(line);
       if (match) return Promise.resolve(match);
     }

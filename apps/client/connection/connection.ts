@@ -21,6 +21,8 @@ export interface ConnectOptions {
   dialect: 'json' | 'text';
   /** Server heartbeat period assumed until `hello` announces the real one. */
   heartbeatMs: number;
+  /** Told how the socket finally closed, even after the observable completed. */
+  onSocketClosed?: (code: number, reason: string) => void;
 }
 
 /** The connection ended without the server's drain: reconnect with backoff. */
@@ -29,13 +31,17 @@ export class ConnectionLostError extends Error {
 }
 
 /**
- * A cold observable: each subscription opens one WebSocket and emits its frames, parsed. It
- * completes when the socket closes after the server's drain marker (`close` frame, or `CLOSE` in
- * the text dialect) and errors on any other end: refused upgrade, network error, a close without
- * the marker, or silence — no frame or ping for two heartbeat periods, which also bounds the
- * opening handshake. Unsubscribing closes the socket with 1000.
+ * A cold observable: each subscription opens one WebSocket and emits its frames, parsed.
+ *
+ * It completes on the server's drain marker (`close` frame, or `CLOSE` in the text dialect),
+ * right after emitting it: nothing with a sequence number follows the marker, so the next
+ * connection can open while the server finishes the close handshake of this one in the
+ * background. It errors on any other end: refused upgrade, network error, a close without the
+ * marker, or silence — no frame or ping for two heartbeat periods, which also bounds the opening
+ * handshake and, after the marker, a server that never closes. Unsubscribing before the marker
+ * closes the socket with 1000.
  */
-export function connect$({ url, dialect, heartbeatMs }: ConnectOptions): Observable<Inbound> {
+export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectOptions): Observable<Inbound> {
   return new Observable<Inbound>((subscriber) => {
     let silenceLimitMs = 2 * heartbeatMs;
     let drainMarkerSeen = false;
@@ -46,6 +52,10 @@ export function connect$({ url, dialect, heartbeatMs }: ConnectOptions): Observa
       clearTimeout(watchdog);
       subscriber.error(new ConnectionLostError(message));
       socket.terminate();
+    };
+    const endOfDrain = (): void => {
+      drainMarkerSeen = true;
+      subscriber.complete();
     };
     const armWatchdog = (): void => {
       clearTimeout(watchdog);
@@ -68,8 +78,8 @@ export function connect$({ url, dialect, heartbeatMs }: ConnectOptions): Observa
       const text = frameText(data);
       if (dialect === 'text') {
         const meaning = classifyTextFrame(text);
-        if (meaning === 'close') drainMarkerSeen = true;
         subscriber.next({ kind: 'text', text, meaning });
+        if (meaning === 'close') endOfDrain();
         return;
       }
       if (isBinary) {
@@ -85,8 +95,8 @@ export function connect$({ url, dialect, heartbeatMs }: ConnectOptions): Observa
         silenceLimitMs = 2 * parsed.message.heartbeatMs;
         armWatchdog();
       }
-      if (parsed.message.type === 'close') drainMarkerSeen = true;
       subscriber.next({ kind: 'message', message: parsed.message, text });
+      if (parsed.message.type === 'close') endOfDrain();
     });
     socket.on('unexpected-response', (request, response) => {
       request.destroy();
@@ -95,11 +105,13 @@ export function connect$({ url, dialect, heartbeatMs }: ConnectOptions): Observa
     socket.on('error', (err) => fail(err.message));
     socket.on('close', (code, reason) => {
       clearTimeout(watchdog);
-      if (drainMarkerSeen) subscriber.complete();
-      else fail(`closed with ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''} before the drain marker`);
+      onSocketClosed?.(code, reason.toString());
+      if (!drainMarkerSeen) fail(`closed with ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''} before the drain marker`);
     });
 
     return () => {
+      // After the marker the server closes the socket; the watchdog still guards against one that never does.
+      if (drainMarkerSeen) return;
       clearTimeout(watchdog);
       if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'client exit');
       else if (socket.readyState === WebSocket.CONNECTING) socket.terminate();

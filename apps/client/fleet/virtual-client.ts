@@ -1,6 +1,6 @@
 import { formatClock, type ServerMessage } from '@app/protocol';
 import type { LoggerService } from '@nestjs/common';
-import { defer, repeat, retry, tap, timer, type Subscription } from 'rxjs';
+import { defer, of, repeat, retry, tap, timer, type Observable, type Subscription } from 'rxjs';
 import type { ClientSettings } from '../config/client.config.js';
 import { backoffDelayMs, drainReconnectDelayMs } from '../connection/backoff.js';
 import { connect$, type Inbound } from '../connection/connection.js';
@@ -68,7 +68,12 @@ export class VirtualClient {
     const { serverUrl, dialect, heartbeatMs } = this.settings;
     this.subscription = defer(() => {
       this.logger.log(`Connecting to ${serverUrl}`);
-      return connect$({ url: serverUrl, dialect, heartbeatMs });
+      return connect$({
+        url: serverUrl,
+        dialect,
+        heartbeatMs,
+        onSocketClosed: (code, reason) => this.logFrame(`Socket closed with ${code} ${reason}`.trimEnd(), 'debug'),
+      });
     })
       .pipe(
         tap({
@@ -121,10 +126,11 @@ export class VirtualClient {
     return this.outbox.size;
   }
 
-  private reconnectAfter(delayMs: number, attempt?: number) {
+  private reconnectAfter(delayMs: number, attempt?: number): Observable<unknown> {
     const suffix = attempt === undefined ? '' : ` (attempt ${attempt})`;
     this.logger.log(`Reconnecting in ${delayMs} ms${suffix}...`);
-    return timer(delayMs);
+    // No timer for a zero delay: even setTimeout(0) costs a turn of the event loop.
+    return delayMs > 0 ? timer(delayMs) : of(0);
   }
 
   private onInbound(inbound: Inbound): void {
@@ -148,13 +154,13 @@ export class VirtualClient {
         return;
       case 'text':
         this.noteFrame();
-        this.logFrame(inbound.text);
+        this.logFrame(`Received: ${inbound.text}`);
         if (inbound.meaning === 'shutdown') this.onShutdownNotice();
         if (inbound.meaning === 'close') this.logger.log('Server sent close signal');
         return;
       case 'message':
         this.noteFrame();
-        this.logFrame(inbound.text);
+        this.logFrame(`Received: ${inbound.text}`);
         this.onMessage(inbound.message);
     }
   }
@@ -298,9 +304,8 @@ export class VirtualClient {
     link.send(JSON.stringify({ type: 'ack', seq: link.receivedSeq }));
   }
 
-  private logFrame(text: string): void {
-    const line = `Received: ${text}`;
-    if (this.frameLogLevel === 'log') this.logger.log(line);
+  private logFrame(line: string, level = this.frameLogLevel): void {
+    if (level === 'log') this.logger.log(line);
     else this.logger.debug?.(line);
   }
 }

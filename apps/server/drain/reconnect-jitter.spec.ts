@@ -7,8 +7,8 @@ describe('reconnectJitterMs', () => {
   });
 
   it('spreads more clients over a longer window', () => {
-    expect(reconnectJitterMs(101, 20_000)).toBe(200);
-    expect(reconnectJitterMs(1001, 20_000)).toBe(2000);
+    expect(reconnectJitterMs(101, 20_000)).toBe(50);
+    expect(reconnectJitterMs(1001, 20_000)).toBe(500);
   });
 
   it('stays within half the drain deadline', () => {

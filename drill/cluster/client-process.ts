@@ -1,13 +1,19 @@
-import { NodeProcess } from '@app/standin';
 import { resolve } from 'node:path';
+import { NodeProcess } from '@app/standin';
 import type { ClientSummary } from '../../apps/client/stats/client-stats.js';
 
 export const CLIENT_ENTRY = resolve('dist/apps/client/main.js');
+const SUMMARY_PREFIX = 'Client summary: ';
 
-/** The built client as a real process. */
+/** The built client as a real process; its summary line is its result. */
 export class ClientProcess extends NodeProcess {
   static spawn(env: Record<string, string>): ClientProcess {
     return new ClientProcess(CLIENT_ENTRY, env);
+  }
+
+  /** Resolves once the periodic stats line shows all `clients` connected (needs STATS_INTERVAL_MS). */
+  async allConnected(clients: number): Promise<void> {
+    await this.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `));
   }
 
   /** Stops the client with SIGTERM and returns its `Client summary:` line, parsed. */
@@ -15,8 +21,8 @@ export class ClientProcess extends NodeProcess {
     this.signal('SIGTERM');
     const exit = await this.exited;
     if (exit.code !== 0) throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
-    const line = this.log.lines.find((candidate) => candidate.startsWith('Client summary: '));
+    const line = this.log.lines.find((candidate) => candidate.startsWith(SUMMARY_PREFIX));
     if (!line) throw new Error(`no summary line in:\n${this.log.lines.join('\n')}`);
-    return JSON.parse(line.slice('Client summary: '.length)) as ClientSummary;
+    return JSON.parse(line.slice(SUMMARY_PREFIX.length)) as ClientSummary;
   }
 }

@@ -1,0 +1,33 @@
+import { parseDrillOptions, HELP, UsageError } from './drill.options.js';
+import { runDrill } from './run-drill.js';
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseDrillOptions(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${HELP}`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const report = await runDrill(options);
+  for (const failed of report.failed) {
+    process.stdout.write(`❌ ${failed.scenario}: ${failed.check} — ${failed.detail}\n`);
+  }
+  process.stdout.write(
+    `${report.passed ? '✅ all checks passed' : `❌ ${report.failed.length} checks failed`}; report in ${report.folder}/report.md\n`,
+  );
+  return report.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`drill failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

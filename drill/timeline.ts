@@ -1,0 +1,38 @@
+export type TimelineKind =
+  | 'pod-created'
+  | 'pod-ready'
+  | 'pod-deleted'
+  | 'pod-sigterm'
+  | 'pod-sigkill'
+  | 'pod-exited'
+  | 'endpoint-added'
+  | 'endpoint-removed'
+  | 'connections'
+  | 'phase';
+
+export interface TimelineEvent {
+  /** Milliseconds since the drill started. */
+  t: number;
+  kind: TimelineKind;
+  pod?: string;
+  /** For `connections`: open connections to `pod` after this event. */
+  value?: number;
+  detail?: string;
+}
+
+/** Everything that happened, in order, for the chart and `results.json`. */
+export class Timeline {
+  readonly startedAt = Date.now();
+  readonly events: TimelineEvent[] = [];
+
+  record(kind: TimelineKind, fields: Omit<TimelineEvent, 't' | 'kind'> = {}): TimelineEvent {
+    const event = { t: Date.now() - this.startedAt, kind, ...fields };
+    this.events.push(event);
+    return event;
+  }
+
+  /** Milliseconds since the start for an epoch time. */
+  at(epochMs: number): number {
+    return epochMs - this.startedAt;
+  }
+}
