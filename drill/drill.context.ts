@@ -1,4 +1,5 @@
 import type { TcpForwarder } from '@app/standin';
+import type { GapSummary } from '../apps/client/stats/client-stats.js';
 import type { ClientProcess } from './cluster/client-process.js';
 import type { Deployment } from './cluster/deployment.js';
 import type { ServerPod } from './cluster/server-pod.js';
@@ -11,6 +12,17 @@ export interface Check {
   ok: boolean;
   /** The measured value or the evidence, in words. */
   detail: string;
+}
+
+/**
+ * A speed goal. Unlike a check it does not fail the drill: timings depend on the machine, so the
+ * report shows them next to a baseline measured in the same run instead of asserting them.
+ */
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
 }
 
 export type MetricValue = number | string | boolean | null;
@@ -27,6 +39,7 @@ export interface ScenarioResult {
   startedAt: number;
   durationMs: number;
   checks: Check[];
+  targets: Target[];
   metrics: Record<string, MetricValue>;
   excerpts: LogExcerpt[];
 }
@@ -45,8 +58,22 @@ export interface DrillContext {
   drainedPod?: ServerPod;
   /** Index in the seed client's log where scenario 2 began. */
   drainLogIndex?: number;
+  /** Fresh connection → `hello` through the Service, measured before the scenarios: the floor of any reconnect gap. */
+  connectFloor?: GapSummary;
 }
 
 export function check(name: string, ok: boolean, detail: string): Check {
   return { name, ok, detail };
+}
+
+/** A reconnect-gap goal, shown with its ratio to the connection floor measured in this run. */
+export function gapTarget(ctx: DrillContext, name: string, gapMs: number | null, goalMs: number): Target {
+  const floor = ctx.connectFloor?.p99;
+  const ratio = gapMs !== null && floor ? ` = ${(gapMs / floor).toFixed(1)}× the connection floor (p99 ${floor} ms)` : '';
+  return {
+    name,
+    goal: `< ${goalMs} ms`,
+    measured: gapMs === null ? 'not measured' : `${gapMs} ms${ratio}`,
+    met: gapMs !== null && gapMs < goalMs,
+  };
 }

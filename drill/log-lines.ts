@@ -16,14 +16,17 @@ export function inOrder(log: LineLog, patterns: RegExp[], from = 0): boolean {
   return true;
 }
 
-/** The first line matching each pattern from `from` on, prefixed with its source, for the report. */
+/** For the report: the lines matching `patterns` in order from `from` on, as `inOrder` finds them; unmatched patterns are skipped. */
 export function excerpt(log: LineLog, patterns: RegExp[], from = 0): string[] {
-  const picked = new Set<number>();
+  const picked: string[] = [];
+  let index = from;
   for (const pattern of patterns) {
-    const found = log.lines.findIndex((line, at) => at >= from && !picked.has(at) && pattern.test(line));
-    if (found >= 0) picked.add(found);
+    const found = log.lines.findIndex((line, at) => at >= index && pattern.test(line));
+    if (found < 0) continue;
+    picked.push(log.lines[found] ?? '');
+    index = found + 1;
   }
-  return [...picked].sort((a, b) => a - b).map((index) => log.lines[index] ?? '');
+  return picked;
 }
 
 /** Parses the JSON of a client `Received: {...}` line. */

@@ -7,6 +7,7 @@ import { Progress } from './report/progress.js';
 import { writeReport, type ReportFiles } from './report/report-writer.js';
 import { crashScenario } from './scenarios/crash.scenario.js';
 import { gracefulScenario } from './scenarios/graceful.scenario.js';
+import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { normalScenario } from './scenarios/normal.scenario.js';
 import { reconnectScenario } from './scenarios/reconnect.scenario.js';
 import { rollingScenario } from './scenarios/rolling.scenario.js';
@@ -56,6 +57,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     progress.phase(`starting ${options.replicas} server pods`);
     timeline.record('phase', { detail: 'deploy' });
     await deployment.scaleUp();
+    progress.phase('measuring the connection floor through the Service');
+    ctx.connectFloor = await measureConnectFloor(serviceUrl);
     progress.step();
     for (const name of options.scenarios) {
       const { label, run } = SCENARIO_RUNNERS[name];
@@ -65,6 +68,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
       const result = { ...(await run(ctx)), startedAt: event.t, durationMs: Date.now() - started };
       results.push(result);
       for (const failed of result.checks.filter((c) => !c.ok)) progress.note(`❌ ${label}: ${failed.name} — ${failed.detail}`);
+      for (const missed of result.targets.filter((t) => !t.met)) progress.note(`⚠️ ${label}: ${missed.name} — ${missed.measured}, goal ${missed.goal}`);
       progress.step();
     }
   } finally {
@@ -74,7 +78,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     await service.close();
   }
   progress.phase('writing the report');
-  const report = await writeReport(options, timeline, results);
+  const report = await writeReport(options, timeline, results, ctx.connectFloor);
   progress.step();
   progress.finish();
   return report;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { GapSummary } from '../../apps/client/stats/client-stats.js';
 import type { DrillOptions } from '../drill.options.js';
 import type { ScenarioResult } from '../drill.context.js';
 import type { Timeline } from '../timeline.js';
@@ -23,14 +24,23 @@ function environment() {
   };
 }
 
-function markdown(startedAt: Date, options: DrillOptions, results: ScenarioResult[], headline: HeadlineMetric[]): string {
+function markdown(
+  startedAt: Date,
+  options: DrillOptions,
+  results: ScenarioResult[],
+  headline: HeadlineMetric[],
+  floor: GapSummary | undefined,
+): string {
   const env = environment();
   const all = results.flatMap((result) => result.checks);
   const failed = all.filter((c) => !c.ok).length;
+  const targets = results.flatMap((result) => result.targets);
+  const missed = targets.filter((t) => !t.met).length;
   const lines = [
     '# Kubernetes graceful shutdown — drill report',
     '',
-    `Run started ${startedAt.toISOString()}. **${failed === 0 ? `✅ all ${all.length} checks passed` : `❌ ${failed} of ${all.length} checks failed`}.**`,
+    `Run started ${startedAt.toISOString()}. **${failed === 0 ? `✅ all ${all.length} checks passed` : `❌ ${failed} of ${all.length} checks failed`}.**` +
+      ` Speed targets: ${targets.length - missed} of ${targets.length} met.`,
     '',
     '## Purpose',
     '',
@@ -50,6 +60,7 @@ function markdown(startedAt: Date, options: DrillOptions, results: ScenarioResul
     `| Deployment | ${options.replicas} replicas, rolling update maxSurge 1 / maxUnavailable 0 |`,
     `| Pod deletion | preStop ${options.preStopMs} ms, grace period ${options.gracePeriodMs} ms, endpoint propagation ${options.propagationMs} ms, readiness probe every ${options.probePeriodMs} ms |`,
     `| Server | DATA_INTERVAL_MS ${options.dataIntervalMs}, DRAIN_TIMEOUT_MS ${options.drainTimeoutMs}, FINAL_DATA_ITEMS 2 |`,
+    `| Connection floor | ${floor ? `fresh WebSocket → hello through the Service: p50 ${floor.p50} ms, p99 ${floor.p99} ms (${floor.count} samples, this run)` : 'not measured'} |`,
     `| Clients | 1 seed client (scenarios 1–3); ${options.clients} virtual clients (scenarios 4–5); a request every ${options.requestIntervalMs} ms, ${options.workMs} ms of work each |`,
     '',
     '## Architecture',
@@ -77,6 +88,7 @@ function markdown(startedAt: Date, options: DrillOptions, results: ScenarioResul
   for (const [index, result] of results.entries()) {
     lines.push('', `### ${index + 1}. ${result.title}`, '', `Started at ${(result.startedAt / 1000).toFixed(1)} s, took ${result.durationMs} ms.`, '');
     for (const c of result.checks) lines.push(`- ${c.ok ? '✅' : '❌'} ${c.name} — ${c.detail}`);
+    for (const t of result.targets) lines.push(`- ${t.met ? '✅' : '⚠️'} target: ${t.name} — ${t.measured} (goal ${t.goal})`);
     lines.push('', '| Metric | Value |', '|---|---|');
     for (const [name, value] of Object.entries(result.metrics)) lines.push(`| ${name} | ${String(value)} |`);
     for (const ex of result.excerpts) {
@@ -88,7 +100,9 @@ function markdown(startedAt: Date, options: DrillOptions, results: ScenarioResul
     '',
     '## Reading this report',
     '',
-    '- A ✅ line is a check this run asserted; the process exit code is non-zero if any is ❌.',
+    '- A ✅/❌ line is a check this run asserted; the process exit code is non-zero if any is ❌.',
+    '- A target line is a speed goal (✅ met, ⚠️ missed). Timings depend on the machine and its load, so',
+    '  targets are reported next to the connection floor measured in the same run and never fail the drill.',
     '- Reconnect gap: from the last frame on the old connection to the `hello` of the new one, per client.',
     '- Data loss is counted by sequence numbers (`seq` grows by 1 per frame on a connection) and by requests',
     '  created versus answered; duplicates are results received twice and suppressed by the client.',
@@ -106,6 +120,7 @@ export async function writeReport(
   options: DrillOptions,
   timeline: Timeline,
   results: ScenarioResult[],
+  connectFloor: GapSummary | undefined,
 ): Promise<ReportFiles> {
   const startedAt = new Date(timeline.startedAt);
   const folder = join(options.output, startedAt.toISOString().replace(/[:.]/g, '-'));
@@ -120,12 +135,13 @@ export async function writeReport(
     failed,
     options,
     environment: environment(),
+    connectFloor,
     headline,
     scenarios: results,
     timeline: timeline.events,
   };
   await Promise.all([
-    writeFile(join(folder, 'report.md'), markdown(startedAt, options, results, headline)),
+    writeFile(join(folder, 'report.md'), markdown(startedAt, options, results, headline, connectFloor)),
     writeFile(join(folder, 'results.json'), `${JSON.stringify(json, null, 2)}\n`),
     writeFile(join(folder, 'timeline.svg'), renderTimelineSvg(timeline, 'Connections per server pod')),
   ]);

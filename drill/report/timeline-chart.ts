@@ -40,9 +40,9 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
   chart.setOption({
     animation: false,
     backgroundColor: '#ffffff',
-    title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+    title: { text: title, left: 10, top: 5, textStyle: { fontSize: 14 } },
     legend: { bottom: 0, type: 'plain', textStyle: { fontSize: 10 } },
-    grid: { left: 60, right: 30, top: 50, bottom: 90 },
+    grid: { left: 60, right: 30, top: 90, bottom: 90 },
     xAxis: { type: 'value', name: 'seconds since start', nameLocation: 'middle', nameGap: 28, min: 0, max: Math.ceil(end) },
     yAxis: { type: 'value', name: 'open connections', minInterval: 1 },
     series,

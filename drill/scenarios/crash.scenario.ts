@@ -29,6 +29,7 @@ export async function crashScenario(ctx: DrillContext): Promise<Omit<ScenarioRes
       ),
       check('no result delivered twice', requests?.duplicates === 0, `duplicates suppressed: ${requests?.duplicates}`),
     ],
+    targets: [],
     metrics: {
       pod: victim.name,
       clientsCut: onVictim,

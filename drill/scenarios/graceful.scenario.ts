@@ -58,6 +58,14 @@ export async function gracefulScenario(ctx: DrillContext): Promise<Omit<Scenario
         `${server.count(/Write error|closed network connection/)} such lines`,
       ),
     ],
+    targets: [
+      {
+        name: 'pod shutdown dominated by the preStop delay, not the drain',
+        goal: `SIGTERM → exit < preStop (${preStopMs} ms)`,
+        measured: `SIGTERM → exit ${termination.sigtermToExitMs} ms (drain ${drainMs ?? '?'} ms)`,
+        met: termination.sigtermToExitMs < preStopMs,
+      },
+    ],
     metrics: {
       pod: pod.name,
       preStopMs: termination.preStopMs,

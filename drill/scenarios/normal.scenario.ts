@@ -38,6 +38,7 @@ export async function normalScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
       check('business data flowing', data > 0, `${data} data frames in ${ctx.options.normalMs} ms`),
       check('requests answered', results > 0, `${results} results in ${ctx.options.normalMs} ms`),
     ],
+    targets: [],
     metrics: { holderPod: holder.name, dataFrames: data, results, windowMs: ctx.options.normalMs },
     excerpts: [
       { source: 'client', lines: hello },

@@ -15,9 +15,9 @@ export class NodeProcess {
   readonly pid: number | undefined;
   private readonly child: ChildProcess;
 
-  constructor(entry: string, env: Record<string, string | undefined>) {
+  constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-    this.child = spawn(process.execPath, [entry], {
+    this.child = spawn(process.execPath, [entry, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,38 @@
+import { SCENARIOS, UsageError, parseDrillOptions } from './drill.options.js';
+
+describe('parseDrillOptions', () => {
+  it('runs every scenario with the full timings by default', () => {
+    expect(parseDrillOptions([])).toMatchObject({
+      replicas: 2,
+      clients: 100,
+      scenarios: [...SCENARIOS],
+      preStopMs: 2000,
+      gracePeriodMs: 30_000,
+      output: 'reports',
+      quick: false,
+    });
+  });
+
+  it('--quick shortens the timings, and explicit options still win', () => {
+    expect(parseDrillOptions(['--quick', '--clients', '7'])).toMatchObject({ quick: true, clients: 7, preStopMs: 300, dataIntervalMs: 200 });
+  });
+
+  it('returns nothing for --help', () => {
+    expect(parseDrillOptions(['--help'])).toBeUndefined();
+  });
+
+  it('keeps the scenario order and brings graceful along with reconnect', () => {
+    expect(parseDrillOptions(['--scenarios', 'crash,reconnect'])?.scenarios).toEqual(['graceful', 'reconnect', 'crash']);
+  });
+
+  it.each([
+    [['--clients', 'many'], '--clients must be an integer >= 1 (got "many")'],
+    [['--replicas', '1'], '--replicas must be an integer >= 2 (got "1")'],
+    [['--scenarios', 'normal,chaos'], '--scenarios: unknown scenario "chaos" (known: normal, graceful, reconnect, rolling, crash)'],
+    [['--prestop-ms', '5000', '--drain-timeout-ms', '20000', '--grace-ms', '25000'], '--grace-ms (25000) must exceed --prestop-ms + --drain-timeout-ms (25000), or the kubelet\'s SIGKILL cuts the drain'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('rejects %j with a clear message', (argv, message) => {
+    expect(() => parseDrillOptions(argv)).toThrow(UsageError);
+    expect(() => parseDrillOptions(argv)).toThrow(message);
+  });
+});

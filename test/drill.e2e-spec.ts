@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { NodeProcess } from '@app/standin';
+import type { ScenarioResult } from '../drill/drill.context.js';
+import type { HeadlineMetric } from '../drill/report/headline.js';
+
+interface Results {
+  passed: boolean;
+  failed: unknown[];
+  scenarios: ScenarioResult[];
+  headline: HeadlineMetric[];
+  connectFloor: { count: number; p50: number };
+  timeline: { kind: string }[];
+}
+
+const DRILL_ENTRY = resolve('dist/drill/main.js');
+
+describe('the drill (--quick)', () => {
+  let output: string;
+  beforeAll(async () => {
+    output = await mkdtemp(join(tmpdir(), 'drill-'));
+  });
+  afterAll(() => rm(output, { recursive: true, force: true }));
+
+  it('runs all five scenarios on the stand-in cluster, passes every check and writes the report', async () => {
+    const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--output', output]);
+    const exit = await drill.exited;
+    expect({ exit, log: exit.code === 0 ? '' : drill.log.lines.join('\n') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
+    expect(drill.log.lines.join('\n')).toMatch(/✅ all checks passed; report in .*report\.md/);
+
+    const [folder] = await readdir(output);
+    const files = (await readdir(join(output, folder!))).sort();
+    expect(files).toEqual(['report.md', 'results.json', 'timeline.svg']);
+    const results = JSON.parse(await readFile(join(output, folder!, 'results.json'), 'utf8')) as Results;
+    expect(results.passed).toBe(true);
+    expect(results.failed).toEqual([]);
+    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash']);
+    expect(results.scenarios.flatMap((s) => s.checks).every((c) => c.ok)).toBe(true);
+
+    // Figures come from this run's measurements.
+    const metrics = Object.fromEntries(results.scenarios.map((s) => [s.name, s.metrics]));
+    expect(metrics.graceful?.shutdownTotalMs).toBeGreaterThanOrEqual(300);
+    expect(metrics.graceful?.drainMs).toEqual(expect.any(Number));
+    expect(metrics.reconnect?.reconnectGapMs).toEqual(expect.any(Number));
+    expect(metrics.rolling?.requestsCreated).toBeGreaterThan(0);
+    expect(metrics.rolling?.requestsCompleted).toBe(metrics.rolling?.requestsCreated);
+    expect(metrics.crash?.requestsResent).toEqual(expect.any(Number));
+    expect(results.connectFloor.count).toBe(20);
+    expect(results.headline.map((row) => row.value === null)).toEqual([false, false, false, false, false]);
+    expect(results.timeline.some((event) => event.kind === 'pod-sigkill')).toBe(true);
+
+    const report = await readFile(join(output, folder!, 'report.md'), 'utf8');
+    expect(report).toContain('| Reconnect time after a drain | < 2 s | fixed 2 s sleep |');
+    expect(report).toContain('✅ server exited 0');
+    expect(report).not.toMatch(/^- ❌/m);
+    const svg = await readFile(join(output, folder!, 'timeline.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('Connections per server pod');
+  });
+});
