@@ -2,9 +2,6 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 
-/** Paths the Kubernetes probes use; the manifests are checked against these. */
-export const HEALTH_PATHS = { live: '/health/live', ready: '/health/ready' } as const;
-
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# One image serves both apps: the server by default, the client with
+# `command: ["node", "dist/apps/client/main.js"]`.
+
+# A supported Node.js LTS, slim Debian variant.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps ./apps
+COPY libs ./libs
+COPY drill ./drill
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json ./
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist/apps ./dist/apps
+COPY --from=build /app/dist/libs/protocol ./dist/libs/protocol
+COPY --from=build /app/dist/libs/env ./dist/libs/env
+USER node
+EXPOSE 8080
+# Exec form: node is PID 1 and gets SIGTERM directly; `npm start` here would swallow it.
+CMD ["node", "dist/apps/server/main.js"]

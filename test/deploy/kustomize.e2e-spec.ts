@@ -1,0 +1,196 @@
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { ServerProcess } from '../support/server-process.js';
+import { find, render, requireKubectl, type K8sObject } from './render.js';
+import { validateObject } from './validate.js';
+
+interface Probe {
+  httpGet: { path: string; port: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  command?: string[];
+  ports?: { name?: string; containerPort: number }[];
+  envFrom?: { configMapRef: { name: string } }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+}
+interface DeploymentObject extends K8sObject {
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    strategy?: { rollingUpdate?: { maxSurge: number; maxUnavailable: number } };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        terminationGracePeriodSeconds: number;
+        securityContext: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+        containers: Container[];
+      };
+    };
+  };
+}
+interface ServiceObject extends K8sObject {
+  spec: { type: string; selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] };
+}
+
+const OVERLAYS = ['kustomize/base', 'kustomize/overlays/dev', 'kustomize/overlays/prod'] as const;
+
+function container(deployment: DeploymentObject): Container {
+  const [first] = deployment.spec.template.spec.containers;
+  if (!first) throw new Error(`${deployment.metadata.name} has no container`);
+  return first;
+}
+
+/** The ConfigMap a container takes its environment from. */
+function envOf(objects: K8sObject[], c: Container): Record<string, string> {
+  const name = c.envFrom?.[0]?.configMapRef.name;
+  return find(objects, 'ConfigMap', name).data ?? {};
+}
+
+beforeAll(() => requireKubectl());
+
+describe.each(OVERLAYS)('%s', (path) => {
+  const objects = render(path);
+  const server = find<DeploymentObject>(objects, 'Deployment', 'server-deployment');
+  const client = find<DeploymentObject>(objects, 'Deployment', 'client-deployment');
+  const serverContainer = container(server);
+  const serverEnv = envOf(objects, serverContainer);
+
+  it('renders only objects that are valid against the Kubernetes OpenAPI schemas', () => {
+    expect(objects.length).toBeGreaterThanOrEqual(7);
+    for (const object of objects) validateObject(object);
+  });
+
+  it('puts everything in the k8s-graceful-shutdown-test namespace', () => {
+    find(objects, 'Namespace', 'k8s-graceful-shutdown-test');
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+      expect(`${object.kind}/${object.metadata.name}: ${object.metadata.namespace}`).toBe(
+        `${object.kind}/${object.metadata.name}: k8s-graceful-shutdown-test`,
+      );
+    }
+  });
+
+  it('gives the kubelet enough time: grace period > preStop + DRAIN_TIMEOUT_MS from the ConfigMap', () => {
+    const preStop = serverContainer.lifecycle?.preStop?.sleep?.seconds;
+    const drainSeconds = Number(serverEnv.DRAIN_TIMEOUT_MS) / 1000;
+    const shutdownDelaySeconds = Number(serverEnv.SHUTDOWN_DELAY_MS ?? 0) / 1000;
+    expect(preStop).toBeGreaterThan(0);
+    expect(drainSeconds).toBeGreaterThan(0);
+    expect(server.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop! + shutdownDelaySeconds + drainSeconds);
+    expect(Number(serverEnv.MAX_WORK_MS)).toBeLessThan(Number(serverEnv.DRAIN_TIMEOUT_MS));
+  });
+
+  it('agrees on the port between Service, container and PORT', () => {
+    const service = find<ServiceObject>(objects, 'Service', 'server-service');
+    const port = serverContainer.ports?.find((p) => p.name === service.spec.ports[0]?.targetPort);
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(service.spec.ports[0]?.port).toBe(8080);
+    expect(port?.containerPort).toBe(Number(serverEnv.PORT));
+    expect(service.spec.selector).toEqual(server.spec.template.metadata.labels);
+    for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]) {
+      expect(probe?.httpGet.port).toBe(port?.name);
+    }
+    expect(envOf(objects, container(client)).SERVER_URL).toBe('ws://server-service:8080/ws');
+  });
+
+  it('takes a terminating pod out of the Service on the first failed readiness probe', () => {
+    expect(serverContainer.readinessProbe?.failureThreshold).toBe(1);
+    expect(serverContainer.readinessProbe?.periodSeconds).toBeLessThanOrEqual(2);
+  });
+
+  it('rolls out with maxSurge 1 and maxUnavailable 0', () => {
+    expect(server.spec.strategy?.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  it('runs both apps from one image as non-root, read-only, unprivileged, with resources set', () => {
+    expect(container(client).image).toBe(serverContainer.image);
+    for (const deployment of [server, client]) {
+      const pod = deployment.spec.template.spec;
+      const c = container(deployment);
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(pod.securityContext.seccompProfile?.type).toBe('RuntimeDefault');
+      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+    }
+  });
+
+  it('starts node directly with an exec-form command whose entry point the build produces', () => {
+    expect(serverContainer.command).toEqual(['node', 'dist/apps/server/main.js']);
+    expect(container(client).command).toEqual(['node', 'dist/apps/client/main.js']);
+    for (const c of [serverContainer, container(client)]) expect(existsSync(c.command![1]!)).toBe(true);
+  });
+
+  it('has a PodDisruptionBudget for the server', () => {
+    const pdb = find<K8sObject & { spec: { selector: { matchLabels: Record<string, string> } } }>(objects, 'PodDisruptionBudget');
+    expect(pdb.spec.selector.matchLabels).toEqual(server.spec.selector.matchLabels);
+  });
+
+  it('points every probe at a path the built server really serves, with the status a probe expects', async () => {
+    const running = await ServerProcess.start({ ...serverEnv, PORT: '0' });
+    try {
+      for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]) {
+        const response = await fetch(`${running.httpUrl}${probe!.httpGet.path}`);
+        expect(`${probe!.httpGet.path} ${response.status}`).toBe(`${probe!.httpGet.path} 200`);
+      }
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('overlays', () => {
+  it('dev pulls the re-pushed :dev image every time and logs at debug', () => {
+    const objects = render('kustomize/overlays/dev');
+    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment'));
+    expect(c.imagePullPolicy).toBe('Always');
+    expect(c.image).toMatch(/:dev$/);
+    expect(envOf(objects, c).LOG_LEVEL).toBe('debug');
+  });
+
+  it('prod pins the image, runs more replicas with longer delays, restricts ingress and autoscales', () => {
+    const objects = render('kustomize/overlays/prod');
+    const base = render('kustomize/base');
+    const server = find<DeploymentObject>(objects, 'Deployment', 'server-deployment');
+    const baseServer = find<DeploymentObject>(base, 'Deployment', 'server-deployment');
+    const image = container(server).image;
+    expect(image).toMatch(/:[\w.-]+$/);
+    expect(image).not.toMatch(/:latest$/);
+    expect(server.spec.replicas).toBeGreaterThan(baseServer.spec.replicas);
+    expect(container(server).lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(
+      container(baseServer).lifecycle?.preStop?.sleep?.seconds ?? Infinity,
+    );
+    const policy = find<K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] } }>(objects, 'NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual({ app: 'server' });
+    expect(policy.spec.ingress.flatMap((rule) => rule.from.map((peer) => peer.podSelector.matchLabels))).toEqual([{ app: 'client' }]);
+    const hpa = find<K8sObject & { spec: { scaleTargetRef: { name: string }; minReplicas: number } }>(objects, 'HorizontalPodAutoscaler');
+    expect(hpa.spec.scaleTargetRef.name).toBe('server-deployment');
+    expect(hpa.spec.minReplicas).toBe(server.spec.replicas);
+  });
+
+  it.each(OVERLAYS)('%s/kustomization.yaml uses labels and patches, not deprecated fields', async (path) => {
+    const text = await readFile(`${path}/kustomization.yaml`, 'utf8');
+    expect(text).not.toMatch(/^(commonLabels|patchesStrategicMerge|patchesJson6902|bases|vars):/m);
+  });
+});
+
+describe('schema validation', () => {
+  it('rejects an object that breaks the schema', () => {
+    const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'broken' }, spec: { replicas: 'two', selector: {}, template: {} } };
+    expect(() => validateObject(broken as K8sObject)).toThrow(/Deployment\/broken: .*replicas must be integer/);
+  });
+});
