@@ -131,18 +131,13 @@ describe('client across a drained replica', () => {
       };
       cluster.service.on('connected', check);
     });
-    await client.log.waitFor(/Stats: connected=200\/200/);
+    await client.allConnected(200);
     cluster.service.removeEndpoint('server-a');
     cluster.a.signal('SIGTERM');
     expect(await cluster.a.exited).toEqual({ code: 0, signal: null });
     const moved = cluster.a.log.waitFor(/drained (\d+) clients/);
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (cluster.service.activeConnections().get('server-b') === 200) resolve();
-      };
-      cluster.service.on('connected', check);
-      check();
-    });
+    await client.allConnected(200, client.log.lines.length);
+    expect(cluster.service.activeConnections().get('server-b')).toBe(200);
 
     const summary = await client.finish();
     const drainedCount = Number((await moved)[1]);

@@ -125,7 +125,7 @@ describe('server shutdown on SIGTERM', () => {
 
 describe('server heartbeat', () => {
   it('terminates a peer that misses two pongs', async () => {
-    const server = await ServerProcess.start({ HEARTBEAT_MS: '100' });
+    const server = await ServerProcess.start({ HEARTBEAT_MS: '300' });
     try {
       const deaf = await FrameRecorder.json(server.wsUrl, { autoPong: false });
       const healthy = await FrameRecorder.json(server.wsUrl);

@@ -11,9 +11,12 @@ export class ClientProcess extends NodeProcess {
     return new ClientProcess(CLIENT_ENTRY, env);
   }
 
-  /** Resolves once the periodic stats line shows all `clients` connected (needs STATS_INTERVAL_MS). */
-  async allConnected(clients: number): Promise<void> {
-    await this.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `));
+  /**
+   * Resolves once a periodic stats line from log line `from` on shows all `clients` connected,
+   * `hello` received (needs STATS_INTERVAL_MS).
+   */
+  async allConnected(clients: number, from = 0): Promise<void> {
+    await this.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `), from);
   }
 
   /** Stops the client with SIGTERM and returns its `Client summary:` line, parsed. */

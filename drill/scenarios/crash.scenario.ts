@@ -12,7 +12,7 @@ export async function crashScenario(ctx: DrillContext): Promise<Omit<ScenarioRes
   ctx.progress.phase(`scenario 5: SIGKILL ${victim.name} (${onVictim} clients)`);
   const from = client.log.lines.length;
   await ctx.deployment.crashPod(victim);
-  await client.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `), client.log.lines.length);
+  await client.allConnected(clients, client.log.lines.length);
   const summary = await client.finish();
 
   const requests = summary.requests;

@@ -14,7 +14,7 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
     ctx.progress.phase(`scenario 4: rolling update, replaced ${step}/${of}`),
   );
   // A stats line written after the last old pod is gone, showing every client back.
-  await client.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `), client.log.lines.length);
+  await client.allConnected(clients, client.log.lines.length);
   const summary = await client.finish();
 
   const drains = replaced.map((pod) => pod.process.log.lines.map((line) => DRAIN_SUMMARY.exec(line)).find(Boolean));
