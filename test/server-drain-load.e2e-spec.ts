@@ -7,7 +7,7 @@ const CLIENTS = 1000;
 /** A minimal well-behaved client: acks the close marker and reports its close code. */
 function connectAcking(url: string): Promise<{ closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, SUBPROTOCOL);
+    const socket = new WebSocket(url, SUBPROTOCOL, { handshakeTimeout: 30_000 });
     const closed = new Promise<number>((done) => socket.once('close', (code) => done(code)));
     socket.on('message', (data: Buffer) => {
       const parsed = parseServerFrame(data.toString());
@@ -36,5 +36,7 @@ describe(`drain of ${CLIENTS} connected clients`, () => {
     } finally {
       await server.stop();
     }
-  });
+    // Bounded by the connects and the 20 s drain deadline; generous because a loaded machine
+    // can take many seconds to open 1000 connections.
+  }, 180_000);
 });

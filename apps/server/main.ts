@@ -2,24 +2,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, logLevelsFrom } from '@app/env';
-import { readServerSettings, type ServerSettings } from './config/server.config.js';
-import { SHUTDOWN_SIGNALS } from './lifecycle/shutdown-state.service.js';
+import { SHUTDOWN_SIGNALS, logLevelsFrom, readSettingsOrExit, runMain } from '@app/env';
+import { readServerSettings } from './config/server.config.js';
 import { createServerApp } from './server.factory.js';
 
 const logger = new Logger('Server');
 
-async function main(): Promise<void> {
-  // Read before Nest starts so that a bad variable gives one clear line, not a stack trace; the
-  // config provider validates the same way for anything that builds the module itself.
-  let settings: ServerSettings;
-  try {
-    settings = readServerSettings();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    logger.error(err.message);
-    process.exit(1);
-  }
+runMain(async () => {
+  // The config provider validates the same way for anything that builds the module itself.
+  const settings = readSettingsOrExit(readServerSettings, logger);
   const app = await createServerApp({ logger: logLevelsFrom(settings.logLevel) });
   if (settings.maxWorkMs >= settings.drainTimeoutMs) {
     logger.warn(
@@ -32,9 +23,4 @@ async function main(): Promise<void> {
   await app.listen(settings.port);
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(`Server starting on :${port}`);
-}
-
-main().catch((err: unknown) => {
-  logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exit(1);
-});
+}, logger);

@@ -1,2 +1,3 @@
 export * from './env-schema.js';
 export * from './log-level.js';
+export * from './entrypoint.js';

@@ -8,9 +8,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { SHUTDOWN_SIGNALS } from '@app/env';
 import { serverConfig } from '../config/server.config.js';
-
-export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * The one place that knows whether this replica is shutting down.
