@@ -58,7 +58,6 @@ export class Session {
   private ackedSeq = 0;
   private readonly inFlight = new Map<string, NodeJS.Timeout>();
   private draining = false;
-  private closeMarkerSeq: number | undefined;
   private missedPongs = 0;
   private dataTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -125,7 +124,6 @@ export class Session {
       });
       await this.until(() => this.inFlight.size === 0);
       this.sendFinalData();
-      this.closeMarkerSeq = this.lastSeq;
       this.send({ type: 'close', lastSeq: this.lastSeq });
       await this.until(() => this.ackedSeq >= this.lastSeq);
     }
@@ -206,7 +204,7 @@ export class Session {
       return;
     }
     this.ackedSeq = Math.max(this.ackedSeq, seq);
-    if (this.closeMarkerSeq !== undefined) this.wakeDrain?.();
+    this.wakeDrain?.();
   }
 
   private sendBusinessData(): void {
