@@ -71,7 +71,7 @@ describe('server shutdown hooks (in-process)', () => {
       'drain (onApplicationShutdown)',
     ]);
     expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
-    expect(client.frames.map((frame) => frame.type)).toEqual(['hello', 'result', 'shutdown', 'result', 'data', 'data', 'close']);
+    expect(client.frames.map((frame) => frame.type)).toEqual(['hello', 'data', 'result', 'shutdown', 'result', 'data', 'data', 'close']);
     expect(client.frames.filter(ofType('result')).map((frame) => frame.id)).toEqual(['probe', 'in-flight']);
     expect((app.getHttpServer() as Server).listening).toBe(false);
   });

@@ -21,6 +21,18 @@ describe('server protocol (graceful.v1)', () => {
     expect(hello).toMatchObject({ type: 'hello', protocol: 1, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536 });
   });
 
+  it('sends the current business data item right after hello, not one interval later', async () => {
+    const slow = await ServerProcess.start({ DATA_INTERVAL_MS: '3600000' });
+    try {
+      const fresh = await FrameRecorder.json(slow.wsUrl);
+      expect(await fresh.next()).toMatchObject({ type: 'hello' });
+      expect(await fresh.next()).toMatchObject({ type: 'data', seq: 1, final: false });
+      fresh.socket.terminate();
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('streams data and results with one contiguous seq starting at 1', async () => {
     client.send({ type: 'request', id: 'work-1', payload: { workMs: 120 } });
     client.send({ type: 'request', id: 'work-2', payload: {} });

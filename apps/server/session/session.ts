@@ -89,6 +89,9 @@ export class Session {
         maxPayload: this.settings.maxPayloadBytes,
       });
     }
+    // The current item at once, then one per interval: a client that just moved here from a
+    // drained replica has data again within its reconnect gap, not one interval later.
+    this.sendBusinessData();
     this.dataTimer = setInterval(() => this.sendBusinessData(), this.settings.dataIntervalMs);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
   }
