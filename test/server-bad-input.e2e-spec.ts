@@ -75,3 +75,31 @@ describe('server configuration', () => {
     expect(server.log.count(/Server starting/)).toBe(0);
   });
 });
+
+describe('server with a peer that stops reading', () => {
+  it('terminates it once MAX_BUFFERED_BYTES are queued, and keeps serving the others', async () => {
+    const server = await ServerProcess.start({ MAX_BUFFERED_BYTES: '65536' });
+    try {
+      const stalled = await FrameRecorder.json(server.wsUrl);
+      await stalled.next(ofType('hello'));
+      stalled.socket.pause();
+      // Each request produces a ~100-byte result: 100 000 of them overflow the loopback socket
+      // buffers (a few MB) and then the 64 KiB limit, while this client reads nothing.
+      const batch = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ type: 'request', id: `r${i}`, payload: {} }));
+      for (let round = 0; round < 100 && server.log.count(/is not reading/) === 0; round++) {
+        for (const frame of batch) stalled.socket.send(frame.replace('"r', `"${round}-r`));
+        await new Promise((resolve) => stalled.socket.send('{"type":"ack","seq":0}', resolve));
+      }
+      const [line] = await server.log.waitFor(/Client .* is not reading: (\d+) bytes queued \(limit 65536\); terminating/);
+      expect(line).toBeDefined();
+
+      const healthy = await FrameRecorder.json(server.wsUrl);
+      healthy.send({ type: 'request', id: 'still-served', payload: {} });
+      expect(await healthy.next(ofType('result'))).toMatchObject({ id: 'still-served' });
+      healthy.socket.terminate();
+      stalled.socket.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+});

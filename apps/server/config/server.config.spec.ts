@@ -16,6 +16,7 @@ describe('readServerSettings', () => {
       shutdownDelayMs: 0,
       drainTimeoutMs: 20_000,
       maxPayloadBytes: 65_536,
+      maxBufferedBytes: 1_048_576,
       logLevel: 'log',
     });
   });

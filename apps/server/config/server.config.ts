@@ -16,6 +16,7 @@ const serverEnvSchema = z
     SHUTDOWN_DELAY_MS: intVar('SHUTDOWN_DELAY_MS', 0, 0, HOUR_MS),
     DRAIN_TIMEOUT_MS: intVar('DRAIN_TIMEOUT_MS', 20_000, 1, HOUR_MS),
     MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 64 * 1024, 256, 100 * 1024 * 1024),
+    MAX_BUFFERED_BYTES: intVar('MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     LOG_LEVEL: logLevelVar,
   })
   .transform((env) => ({
@@ -28,6 +29,7 @@ const serverEnvSchema = z
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     drainTimeoutMs: env.DRAIN_TIMEOUT_MS,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -27,6 +27,7 @@ export interface SessionSettings {
   maxWorkMs: number;
   heartbeatMs: number;
   maxPayloadBytes: number;
+  maxBufferedBytes: number;
 }
 
 export interface DrainNotice {
@@ -245,6 +246,15 @@ export class Session {
 
   private sendText(text: string): void {
     if (!this.isOpen) return;
+    // A peer that stopped reading would otherwise grow this process's memory without bound.
+    if (this.socket.bufferedAmount > this.settings.maxBufferedBytes) {
+      this.logger.warn(
+        `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
+          `(limit ${this.settings.maxBufferedBytes}); terminating`,
+      );
+      this.socket.terminate();
+      return;
+    }
     if (this.draining) this.framesFlushed++;
     this.socket.send(text);
   }
