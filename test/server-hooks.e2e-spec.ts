@@ -19,6 +19,7 @@ function recordCalls(calls: string[]): void {
     [DrainingWsAdapter.prototype, 'close', 'ws adapter close'],
     [DrainingExpressAdapter.prototype, 'close', 'http adapter close'],
     [DrainService.prototype, 'onApplicationShutdown', 'drain (onApplicationShutdown)'],
+    [ShutdownStateService.prototype, 'onApplicationShutdown', 'signal listeners removed'],
   ];
   for (const [target, method, label] of steps) {
     const original = (target as Record<string, (...args: unknown[]) => unknown>)[method]!;
@@ -69,6 +70,8 @@ describe('server shutdown hooks (in-process)', () => {
       'ws adapter close',
       'http adapter close',
       'drain (onApplicationShutdown)',
+      // Only after the drain, so that a second signal can still cut it short.
+      'signal listeners removed',
     ]);
     expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
     expect(client.frames.map((frame) => frame.type)).toEqual(['hello', 'data', 'result', 'shutdown', 'result', 'data', 'data', 'close']);

@@ -123,6 +123,23 @@ describe('server shutdown on SIGTERM', () => {
   });
 });
 
+describe('server shutdown on a second signal during the drain', () => {
+  it('cuts the client still holding the drain open and exits 0', async () => {
+    const server = await ServerProcess.start({ DRAIN_TIMEOUT_MS: '60000' });
+    try {
+      const silent = await FrameRecorder.json(server.wsUrl);
+      server.signal('SIGTERM');
+      await silent.next(ofType('close'));
+      server.signal('SIGINT');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect((await silent.closed).code).toBe(1006);
+      expect(server.log.lines.join('\n')).toMatch(/cut 1 at deadline/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('server heartbeat', () => {
   it('terminates a peer that misses two pongs', async () => {
     const server = await ServerProcess.start({ HEARTBEAT_MS: '300' });
