@@ -1,32 +1,13 @@
-import type { LineLog } from '@app/standin';
-
-/** Strips Nest's `[Nest] pid - date LEVEL [Context] ` prefix, leaving the message. */
-export function message(line: string): string {
-  return line.replace(/^\[Nest\] \d+\s+-\s+.*?\s+(LOG|WARN|ERROR|DEBUG|VERBOSE|FATAL)\s+\[[^\]]+\]\s/, '');
-}
+import { matchInOrder, type LineLog } from '@app/standin';
 
 /** True when `patterns` each match a line from `from` on, in this order. */
 export function inOrder(log: LineLog, patterns: RegExp[], from = 0): boolean {
-  let index = from;
-  for (const pattern of patterns) {
-    const found = log.lines.findIndex((line, at) => at >= index && pattern.test(line));
-    if (found < 0) return false;
-    index = found + 1;
-  }
-  return true;
+  return matchInOrder(log.lines, patterns, from).every((index) => index !== undefined);
 }
 
-/** For the report: the lines matching `patterns` in order from `from` on, as `inOrder` finds them; unmatched patterns are skipped. */
+/** For the report: the lines `inOrder` finds; patterns without a match are left out. */
 export function excerpt(log: LineLog, patterns: RegExp[], from = 0): string[] {
-  const picked: string[] = [];
-  let index = from;
-  for (const pattern of patterns) {
-    const found = log.lines.findIndex((line, at) => at >= index && pattern.test(line));
-    if (found < 0) continue;
-    picked.push(log.lines[found] ?? '');
-    index = found + 1;
-  }
-  return picked;
+  return matchInOrder(log.lines, patterns, from).flatMap((index) => (index === undefined ? [] : [log.lines[index] ?? '']));
 }
 
 /** Parses the JSON of a client `Received: {...}` line. */

@@ -83,5 +83,3 @@ export type ShutdownMessage = z.infer<typeof shutdownMessageSchema>;
 export type CloseMessage = z.infer<typeof closeMessageSchema>;
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
-/** Frames that carry a `seq` and so take part in loss accounting. */
-export type SequencedMessage = DataMessage | ResultMessage;

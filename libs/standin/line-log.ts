@@ -26,12 +26,22 @@ export class LineLog {
     return new Promise((resolve) => this.waiters.add({ pattern, resolve }));
   }
 
-  /** Index of the first line matching `pattern`, or -1. */
-  indexOf(pattern: RegExp): number {
-    return this.lines.findIndex((line) => pattern.test(line));
-  }
-
   count(pattern: RegExp): number {
     return this.lines.filter((line) => pattern.test(line)).length;
   }
+}
+
+/**
+ * Where each of `patterns` matches in `lines`, searching in order from index `from`: each
+ * pattern's match must come after the previous pattern's. `undefined` for a pattern with no such
+ * line; the search for the next one goes on from the last match.
+ */
+export function matchInOrder(lines: readonly string[], patterns: RegExp[], from = 0): (number | undefined)[] {
+  let next = from;
+  return patterns.map((pattern) => {
+    const found = lines.findIndex((line, at) => at >= next && pattern.test(line));
+    if (found < 0) return undefined;
+    next = found + 1;
+    return found;
+  });
 }

@@ -12,7 +12,6 @@ export interface Exit {
 export class NodeProcess {
   readonly log = new LineLog();
   readonly exited: Promise<Exit>;
-  readonly pid: number | undefined;
   private readonly child: ChildProcess;
 
   constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
@@ -21,7 +20,6 @@ export class NodeProcess {
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.pid = this.child.pid;
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log.push(line));
