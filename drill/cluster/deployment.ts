@@ -19,7 +19,6 @@ export interface DeploymentSpec {
  */
 export class Deployment {
   readonly pods: ServerPod[] = [];
-  readonly terminations: Promise<Termination>[] = [];
   private templateHash = podSuffix(10);
 
   constructor(
@@ -95,7 +94,6 @@ export class Deployment {
   private terminate(pod: ServerPod): Promise<Termination> {
     const termination = pod.delete(this.spec.preStopMs, this.spec.gracePeriodMs);
     this.endpoints.update(pod);
-    this.terminations.push(termination);
     return termination;
   }
 }
