@@ -16,7 +16,7 @@ const ORIGINAL_RECONNECT_MS = 2000;
 
 async function startServer(service: TcpForwarder, id: string): Promise<NodeProcess> {
   const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', SERVER_ID: id, DATA_INTERVAL_MS: '100' });
-  const port = Number((await server.log.waitFor(/Server starting on :(\d+)/))[1]);
+  const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
   service.addEndpoint({ id, host: '127.0.0.1', port });
   return server;
 }

@@ -16,7 +16,7 @@ export class ClientProcess extends NodeProcess {
    * `hello` received (needs STATS_INTERVAL_MS).
    */
   async allConnected(clients: number, from = 0): Promise<void> {
-    await this.log.waitFor(new RegExp(`Stats: connected=${clients}/${clients} `), from);
+    await this.expectLine(new RegExp(`Stats: connected=${clients}/${clients} `), from);
   }
 
   /** Stops the client with SIGTERM and returns its `Client summary:` line, parsed. */

@@ -56,11 +56,7 @@ export class ServerPod {
 
   /** Waits for the server to listen, then probes `/health/ready` every probe period. */
   async start(): Promise<void> {
-    const listening = this.process.log.waitFor(/Server starting on :(\d+)/);
-    const exited = this.process.exited.then((exit) => {
-      throw new Error(`${this.name} exited during start-up (${JSON.stringify(exit)}):\n${this.process.log.lines.join('\n')}`);
-    });
-    this.port = Number((await Promise.race([listening, exited]))[1]);
+    this.port = Number((await this.process.expectLine(/Server starting on :(\d+)/))[1]);
     this.probeTimer = setInterval(() => void this.probe(), this.probePeriodMs);
     await this.probe();
   }

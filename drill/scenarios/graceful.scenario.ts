@@ -14,7 +14,7 @@ export async function gracefulScenario(ctx: DrillContext): Promise<Omit<Scenario
   ctx.progress.phase(`scenario 2: deleting ${pod.name} (preStop ${ctx.options.preStopMs} ms)`);
   const { termination } = await ctx.deployment.deletePod(pod);
   // The client moves on at the drain marker; its old socket's close frame is logged when it lands.
-  const closeCode = Number((await client.log.waitFor(/Socket closed with (\d+)/, from))[1]);
+  const closeCode = Number((await client.expectLine(/Socket closed with (\d+)/, from))[1]);
 
   const server = pod.process.log;
   const summary = server.lines.map((line) => DRAIN_SUMMARY.exec(line)).find(Boolean);

@@ -15,7 +15,7 @@ export async function ensureSeedClient(ctx: DrillContext): Promise<ClientProcess
     // debug adds the close code of each drained connection to the log.
     LOG_LEVEL: 'debug',
   });
-  await ctx.seedClient.log.waitFor(/Received: \{"type":"hello"/);
+  await ctx.seedClient.expectLine(/Received: \{"type":"hello"/);
   return ctx.seedClient;
 }
 

@@ -17,8 +17,8 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
   const from = ctx.drainLogIndex;
   if (!client || !drained || from === undefined) throw new Error('the reconnect scenario follows the graceful one');
   const closedAt = client.log.lines.findIndex((line, index) => index >= from && /Connection closed, will reconnect/.test(line));
-  const hello = await client.log.waitFor(/Received: \{"type":"hello".*"serverId":"([^"]+)"/, closedAt);
-  const resumed = await client.log.waitFor(/Received: \{"type":"data".*"final":false/, closedAt);
+  const hello = await client.expectLine(/Received: \{"type":"hello".*"serverId":"([^"]+)"/, closedAt);
+  const resumed = await client.expectLine(/Received: \{"type":"data".*"final":false/, closedAt);
   const summary = await client.finish();
 
   const lastOld = client.log.lines.slice(from, closedAt).map(dataAt).filter((at) => at !== undefined).at(-1);

@@ -1,4 +1,4 @@
-import { NodeProcess, type Exit } from '@app/standin';
+import { NodeProcess } from '@app/standin';
 import { resolve } from 'node:path';
 
 export const SERVER_ENTRY = resolve('dist/apps/server/main.js');
@@ -15,11 +15,7 @@ export class ServerProcess extends NodeProcess {
   /** Spawns the built server; resolves once it listens, rejects if it exits first. */
   static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
     const server = ServerProcess.spawn(env);
-    const exitedEarly = server.exited.then((exit: Exit) => {
-      throw new Error(`server exited before listening (${JSON.stringify(exit)}):\n${server.log.lines.join('\n')}`);
-    });
-    const match = await Promise.race([server.log.waitFor(/Server starting on :(\d+)/), exitedEarly]);
-    server.port = Number(match[1]);
+    server.port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
     return server;
   }
 
