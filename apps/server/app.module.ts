@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { serverConfig } from './config/server.config.js';
+import { DrainModule } from './drain/drain.module.js';
 import { HealthModule } from './health/health.module.js';
-import { SessionModule } from './session/session.module.js';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [serverConfig] }),
     HealthModule,
-    SessionModule,
+    DrainModule,
   ],
 })
 export class AppModule {}

@@ -13,12 +13,8 @@ export const CloseCode = {
   NORMAL: 1000,
   /** Server finished its drain: reconnect elsewhere. */
   GOING_AWAY: 1001,
-  /** Origin or authorisation refused. */
-  POLICY_VIOLATION: 1008,
   /** A frame exceeded `maxPayload`. */
   MESSAGE_TOO_BIG: 1009,
-  /** Upgrade accepted while draining: try again later. */
-  TRY_AGAIN_LATER: 1013,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   SUBPROTOCOL,
   classifyTextFrame,
   frameText,
@@ -113,7 +114,7 @@ export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectO
       // After the marker the server closes the socket; the watchdog still guards against one that never does.
       if (drainMarkerSeen) return;
       clearTimeout(watchdog);
-      if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'client exit');
+      if (socket.readyState === WebSocket.OPEN) socket.close(CloseCode.NORMAL, 'client exit');
       else if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
     };
   });

@@ -24,7 +24,7 @@ export class ShutdownStateService
   implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('Server');
-  private beganAt: number | undefined;
+  private began = false;
   private reason = '';
   private hurried = false;
   private readonly hurryListeners = new Set<() => void>();
@@ -34,7 +34,7 @@ export class ShutdownStateService
 
   /** True from the first shutdown signal (or `app.close()`) on. */
   get shuttingDown(): boolean {
-    return this.beganAt !== undefined;
+    return this.began;
   }
 
   /** What started the shutdown: the signal name, or `close` for a programmatic `app.close()`. */
@@ -76,8 +76,8 @@ export class ShutdownStateService
   }
 
   begin(reason: string): void {
-    if (this.beganAt === undefined) {
-      this.beganAt = Date.now();
+    if (!this.began) {
+      this.began = true;
       this.reason = reason;
       if (reason !== 'close') this.logger.log('Received shutdown signal, starting graceful shutdown...');
       return;

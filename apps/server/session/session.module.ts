@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { DrainService } from '../drain/drain.service.js';
-import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
 import { SessionGateway } from './session.gateway.js';
+import { SessionFactory } from './session.factory.js';
 import { SessionRegistry } from './session-registry.service.js';
 
 @Module({
-  imports: [LifecycleModule],
-  providers: [SessionGateway, SessionRegistry, DrainService],
+  providers: [SessionGateway, SessionFactory, SessionRegistry],
+  exports: [SessionRegistry],
 })
 export class SessionModule {}

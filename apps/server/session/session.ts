@@ -1,34 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import {
-  CloseCode,
-  ErrorCode,
-  PROTOCOL_VERSION,
-  TEXT_CLOSE,
-  TEXT_SHUTDOWN,
-  formatBusinessData,
-  formatClock,
-  formatFinalData,
-  frameText,
-  parseClientFrame,
-  type AckMessage,
-  type RequestMessage,
-  type ServerMessage,
-} from '@app/protocol';
-import WebSocket, { type RawData } from 'ws';
-
-/** `json` is `graceful.v1`; `text` is the original dialect (no subprotocol). */
-export type Dialect = 'json' | 'text';
-
-export interface SessionSettings {
-  serverId: string;
-  dataIntervalMs: number;
-  finalDataItems: number;
-  maxWorkMs: number;
-  heartbeatMs: number;
-  maxPayloadBytes: number;
-  maxBufferedBytes: number;
-}
+import { CloseCode, ErrorCode, PROTOCOL_VERSION, type ClientMessage } from '@app/protocol';
+import WebSocket from 'ws';
+import type { Inbound, SessionCodec } from './codec/index.js';
+import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
+import { Heartbeat, MISSED_PONGS_LIMIT } from './heartbeat.js';
+import { Outbound } from './outbound.js';
+import { RequestExecutor } from './request-executor.js';
 
 export interface DrainNotice {
   reason: string;
@@ -37,64 +15,79 @@ export interface DrainNotice {
   reconnectJitterMs: number;
 }
 
+/** What a session is built from; `SessionFactory` assembles it. */
+export interface SessionParts {
+  socket: WebSocket;
+  peer: string;
+  serverId: string;
+  codec: SessionCodec;
+  outbound: Outbound;
+  requests: RequestExecutor;
+  heartbeat: Heartbeat;
+  feed: DataFeed;
+  finalDataItems: number;
+  maxPayloadBytes: number;
+  heartbeatMs: number;
+  logger: LoggerService;
+}
+
 /** Longest client text quoted in a log line, so a hostile peer cannot flood the log. */
 const LOGGED_TEXT_LIMIT = 200;
 
 /**
- * One client connection: its sequence numbers, in-flight requests, heartbeat and drain.
- *
- * Every frame goes through `send`, which writes only to an open socket: a write to a closed
- * socket is a bug here, never a log line.
+ * One client connection: it streams the feed, answers requests, and runs the drain. The
+ * collaborators hold the rest: the codec (dialect), the outbound sender (sequence numbers,
+ * acks, backpressure), the request executor (in-flight work) and the heartbeat.
  */
 export class Session {
   readonly id = randomUUID();
-  /** Frames sent from the drain notice on. */
-  framesFlushed = 0;
-  /** True when the heartbeat gave up on the peer. */
-  heartbeatTimedOut = false;
+  readonly peer: string;
   /** Resolves when the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
 
-  private lastSeq = 0;
-  private ackedSeq = 0;
-  private readonly inFlight = new Map<string, NodeJS.Timeout>();
+  private readonly socket: WebSocket;
+  private readonly codec: SessionCodec;
+  private readonly outbound: Outbound;
+  private readonly requests: RequestExecutor;
   private draining = false;
-  private missedPongs = 0;
-  private dataTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  /** Wakes the drain when in-flight work finishes or the close marker is acked. */
+  /** Frames sent before the drain notice; the rest were flushed by the drain. */
+  private framesBeforeDrain: number | undefined;
+  private stopFeed: (() => void) | undefined;
+  /** Wakes the drain when in-flight work finishes or an ack arrives. */
   private wakeDrain: (() => void) | undefined;
 
-  constructor(
-    private readonly socket: WebSocket,
-    readonly dialect: Dialect,
-    readonly peer: string,
-    private readonly settings: SessionSettings,
-    private readonly logger: LoggerService,
-  ) {
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  constructor(private readonly parts: SessionParts) {
+    this.socket = parts.socket;
+    this.peer = parts.peer;
+    this.codec = parts.codec;
+    this.outbound = parts.outbound;
+    this.requests = parts.requests;
+    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  /** Frames sent from the drain notice on. */
+  get framesFlushed(): number {
+    return this.framesBeforeDrain === undefined ? 0 : this.outbound.framesSent - this.framesBeforeDrain;
   }
 
   start(): void {
-    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    this.socket.on('pong', () => (this.missedPongs = 0));
-    this.socket.on('error', (err) => this.onSocketError(err));
-    void this.closed.then(() => this.stopTimers());
-    if (this.dialect === 'json') {
-      this.send({
-        type: 'hello',
-        protocol: PROTOCOL_VERSION,
-        serverId: this.settings.serverId,
-        sessionId: this.id,
-        heartbeatMs: this.settings.heartbeatMs,
-        maxPayload: this.settings.maxPayloadBytes,
-      });
-    }
-    // The current item at once, then one per interval: a client that just moved here from a
-    // drained replica has data again within its reconnect gap, not one interval later.
-    this.sendBusinessData();
-    this.dataTimer = setInterval(() => this.sendBusinessData(), this.settings.dataIntervalMs);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+    const { socket, heartbeat, feed, logger } = this.parts;
+    socket.on('message', (data, isBinary) => this.onFrame(this.codec.decode(data, isBinary)));
+    socket.on('error', (err) => this.onSocketError(err));
+    void this.closed.then(() => this.stop());
+    this.outbound.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      serverId: this.parts.serverId,
+      sessionId: this.id,
+      heartbeatMs: this.parts.heartbeatMs,
+      maxPayload: this.parts.maxPayloadBytes,
+    });
+    this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
+    heartbeat.start(() => {
+      logger.warn(`Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`);
+      socket.terminate();
+    });
   }
 
   get isOpen(): boolean {
@@ -113,24 +106,19 @@ export class Session {
    */
   async drain(notice: DrainNotice): Promise<void> {
     this.draining = true;
-    clearInterval(this.dataTimer);
-    if (this.dialect === 'text') {
-      this.sendText(TEXT_SHUTDOWN);
-      this.sendFinalData();
-      this.sendText(TEXT_CLOSE);
-    } else {
-      this.send({
-        type: 'shutdown',
-        reason: notice.reason,
-        deadlineMs: Math.max(0, notice.deadlineAt - Date.now()),
-        inFlight: this.inFlight.size,
-        reconnectJitterMs: notice.reconnectJitterMs,
-      });
-      await this.until(() => this.inFlight.size === 0);
-      this.sendFinalData();
-      this.send({ type: 'close', lastSeq: this.lastSeq });
-      await this.until(() => this.ackedSeq >= this.lastSeq);
-    }
+    this.stopFeed?.();
+    this.framesBeforeDrain = this.outbound.framesSent;
+    this.outbound.send({
+      type: 'shutdown',
+      reason: notice.reason,
+      deadlineMs: Math.max(0, notice.deadlineAt - Date.now()),
+      inFlight: this.requests.size,
+      reconnectJitterMs: notice.reconnectJitterMs,
+    });
+    await this.until(() => this.requests.size === 0);
+    for (let index = 1; index <= this.parts.finalDataItems; index++) this.sendData(businessItem(new Date(), index), true);
+    this.outbound.send({ type: 'close', lastSeq: this.outbound.lastSeq });
+    await this.until(() => this.outbound.settled);
     if (this.isOpen) this.socket.close(CloseCode.GOING_AWAY, 'server draining');
     await this.closed;
   }
@@ -154,135 +142,69 @@ export class Session {
     });
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
-    const text = frameText(data);
-    if (this.dialect === 'text') {
-      this.logger.log(`Received from ${this.peer}: ${truncate(isBinary ? '<binary frame>' : text)}`);
-      return;
+  private onFrame(inbound: Inbound): void {
+    switch (inbound.kind) {
+      case 'chatter':
+        this.parts.logger.log(`Received from ${this.peer}: ${truncate(inbound.text)}`);
+        return;
+      case 'invalid':
+        this.sendError(inbound.error.code, inbound.error.message, inbound.error.id);
+        return;
+      case 'message':
+        this.onMessage(inbound.message);
     }
-    if (isBinary) {
-      this.sendError(ErrorCode.BAD_MESSAGE, 'binary frames are not accepted; send JSON text frames');
-      return;
-    }
-    const parsed = parseClientFrame(text);
-    if (!parsed.ok) {
-      const { code, message, id } = parsed.error;
-      this.sendError(code, message, id);
-      return;
-    }
-    if (parsed.message.type === 'request') this.onRequest(parsed.message);
-    else this.onAck(parsed.message);
   }
 
-  private onRequest(request: RequestMessage): void {
-    const { id } = request;
+  private onMessage(message: ClientMessage): void {
+    switch (message.type) {
+      case 'request':
+        this.onRequest(message.id, message.payload.workMs ?? 0);
+        return;
+      case 'ack':
+        if (!this.outbound.ack(message.seq)) {
+          this.sendError(ErrorCode.BAD_MESSAGE, `ack ${message.seq} is beyond the last seq sent (${this.outbound.lastSeq})`);
+          return;
+        }
+        this.wakeDrain?.();
+    }
+  }
+
+  private onRequest(id: string, workMs: number): void {
     if (this.draining) {
       this.sendError(ErrorCode.DRAINING, 'server is draining; send this request again after reconnecting', id);
       return;
     }
-    if (this.inFlight.has(id)) {
-      this.sendError(ErrorCode.DUPLICATE_ID, `request "${id}" is already in flight on this connection`, id);
-      return;
-    }
-    const workMs = request.payload.workMs ?? 0;
-    if (workMs > this.settings.maxWorkMs) {
-      this.sendError(ErrorCode.BAD_MESSAGE, `payload.workMs must be at most ${this.settings.maxWorkMs}`, id);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.inFlight.delete(id);
-      this.send({
-        type: 'result',
-        seq: ++this.lastSeq,
-        id,
-        payload: { servedBy: this.settings.serverId, workMs },
-      });
+    const refusal = this.requests.start(id, workMs, () => {
+      this.outbound.sendSequenced({ type: 'result', id, payload: { servedBy: this.parts.serverId, workMs } });
       this.wakeDrain?.();
-    }, workMs);
-    this.inFlight.set(id, timer);
+    });
+    if (refusal) this.sendError(refusal.code, refusal.message, id);
   }
 
-  private onAck({ seq }: AckMessage): void {
-    if (seq > this.lastSeq) {
-      this.sendError(ErrorCode.BAD_MESSAGE, `ack ${seq} is beyond the last seq sent (${this.lastSeq})`);
-      return;
-    }
-    this.ackedSeq = Math.max(this.ackedSeq, seq);
-    this.wakeDrain?.();
-  }
-
-  private sendBusinessData(): void {
-    const now = new Date();
-    if (this.dialect === 'text') this.sendText(formatBusinessData(now));
-    else this.send({ type: 'data', seq: ++this.lastSeq, payload: { time: formatClock(now), at: now.toISOString() }, final: false });
-  }
-
-  private sendFinalData(): void {
-    for (let index = 1; index <= this.settings.finalDataItems; index++) {
-      const now = new Date();
-      if (this.dialect === 'text') this.sendText(formatFinalData(now, index));
-      else {
-        this.send({
-          type: 'data',
-          seq: ++this.lastSeq,
-          payload: { time: formatClock(now), at: now.toISOString(), index },
-          final: true,
-        });
-      }
-    }
+  private sendData(item: BusinessItem, final: boolean): void {
+    this.outbound.sendSequenced({ type: 'data', payload: item, final });
   }
 
   private sendError(code: ErrorCode, message: string, id?: string): void {
     const line = `Rejected frame from ${this.peer}: ${code} ${truncate(message)}`;
     // DRAINING is the protocol working as designed; the others are a misbehaving peer.
-    if (code === ErrorCode.DRAINING) this.logger.debug?.(line);
-    else this.logger.warn(line);
-    this.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
-  }
-
-  private send(message: ServerMessage): void {
-    this.sendText(JSON.stringify(message));
-  }
-
-  private sendText(text: string): void {
-    if (!this.isOpen) return;
-    // A peer that stopped reading would otherwise grow this process's memory without bound.
-    if (this.socket.bufferedAmount > this.settings.maxBufferedBytes) {
-      this.logger.warn(
-        `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
-          `(limit ${this.settings.maxBufferedBytes}); terminating`,
-      );
-      this.socket.terminate();
-      return;
-    }
-    if (this.draining) this.framesFlushed++;
-    this.socket.send(text);
-  }
-
-  private heartbeat(): void {
-    if (this.missedPongs >= 2) {
-      this.heartbeatTimedOut = true;
-      this.logger.warn(`Client ${this.peer} missed 2 heartbeats; terminating`);
-      this.socket.terminate();
-      return;
-    }
-    this.missedPongs++;
-    if (this.isOpen) this.socket.ping();
+    if (code === ErrorCode.DRAINING) this.parts.logger.debug?.(line);
+    else this.parts.logger.warn(line);
+    this.outbound.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
   }
 
   private onSocketError(err: Error & { code?: string }): void {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.logger.warn(`Client ${this.peer} sent a frame over ${this.settings.maxPayloadBytes} bytes; closed with 1009`);
+      this.parts.logger.warn(`Client ${this.peer} sent a frame over ${this.parts.maxPayloadBytes} bytes; closed with 1009`);
     } else {
-      this.logger.warn(`Client ${this.peer} connection error: ${err.message}`);
+      this.parts.logger.warn(`Client ${this.peer} connection error: ${err.message}`);
     }
   }
 
-  private stopTimers(): void {
-    clearInterval(this.dataTimer);
-    clearInterval(this.heartbeatTimer);
-    for (const timer of this.inFlight.values()) clearTimeout(timer);
-    this.inFlight.clear();
+  private stop(): void {
+    this.stopFeed?.();
+    this.parts.heartbeat.stop();
+    this.requests.cancelAll();
   }
 }
 

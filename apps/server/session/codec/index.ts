@@ -1,0 +1,3 @@
+export * from './json.codec.js';
+export * from './session-codec.js';
+export * from './text.codec.js';

@@ -1,0 +1,40 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { SUBPROTOCOL } from '@app/protocol';
+import type WebSocket from 'ws';
+import { serverConfig } from '../config/server.config.js';
+import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
+import { TickerFeed } from './feed/index.js';
+import { Heartbeat } from './heartbeat.js';
+import { Outbound } from './outbound.js';
+import { RequestExecutor } from './request-executor.js';
+import { Session } from './session.js';
+
+/** Assembles a `Session` and its collaborators for an accepted socket. */
+@Injectable()
+export class SessionFactory {
+  private readonly logger = new Logger('Server');
+  private readonly json = new JsonCodec();
+  private readonly text = new TextCodec();
+
+  constructor(@Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>) {}
+
+  create(socket: WebSocket, peer: string): Session {
+    const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes } = this.config;
+    const codec: SessionCodec = socket.protocol === SUBPROTOCOL ? this.json : this.text;
+    return new Session({
+      socket,
+      peer,
+      serverId,
+      codec,
+      outbound: new Outbound(socket, codec, maxBufferedBytes, peer, this.logger),
+      requests: new RequestExecutor(maxWorkMs),
+      heartbeat: new Heartbeat(socket, heartbeatMs),
+      feed: new TickerFeed(dataIntervalMs),
+      finalDataItems,
+      maxPayloadBytes,
+      heartbeatMs,
+      logger: this.logger,
+    });
+  }
+}
