@@ -1,0 +1,44 @@
+import { ErrorCode } from '@app/protocol';
+import { businessItem } from '../feed/business-item.js';
+import { JsonCodec } from './json.codec.js';
+import { TextCodec } from './text.codec.js';
+
+const at = new Date(2025, 8, 12, 7, 0, 2);
+
+describe('JsonCodec', () => {
+  const codec = new JsonCodec();
+
+  it('encodes every frame as its JSON object', () => {
+    expect(codec.encode({ type: 'close', lastSeq: 4 })).toBe('{"type":"close","lastSeq":4}');
+  });
+
+  it('decodes a valid frame, and reports binary and invalid frames with their error codes', () => {
+    expect(codec.decode(Buffer.from('{"type":"ack","seq":3}'), false)).toEqual({ kind: 'message', message: { type: 'ack', seq: 3 } });
+    expect(codec.decode(Buffer.from('{"type":"ack"'), false)).toMatchObject({ kind: 'invalid', error: { code: ErrorCode.BAD_JSON } });
+    expect(codec.decode(Buffer.from([1, 2]), true)).toEqual({
+      kind: 'invalid',
+      error: { code: ErrorCode.BAD_MESSAGE, message: 'binary frames are not accepted; send JSON text frames' },
+    });
+  });
+});
+
+describe('TextCodec', () => {
+  const codec = new TextCodec();
+
+  it('renders the drain sequence and data as the original program did', () => {
+    expect(codec.encode({ type: 'data', seq: 0, payload: businessItem(at), final: false })).toBe('Business data: 07:00:02');
+    expect(codec.encode({ type: 'data', seq: 0, payload: businessItem(at, 2), final: true })).toBe('Final data: 07:00:02 - 2');
+    expect(codec.encode({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: 1, inFlight: 0, reconnectJitterMs: 0 })).toBe('SHUTDOWN');
+    expect(codec.encode({ type: 'close', lastSeq: 0 })).toBe('CLOSE');
+  });
+
+  it('sends nothing for frames the original dialect does not have', () => {
+    expect(codec.encode({ type: 'hello', protocol: 1, serverId: 's', sessionId: 'x', heartbeatMs: 1, maxPayload: 1 })).toBeUndefined();
+    expect(codec.encode({ type: 'error', code: ErrorCode.BAD_JSON, message: 'x' })).toBeUndefined();
+  });
+
+  it('treats whatever the peer sends as chatter', () => {
+    expect(codec.decode(Buffer.from('{"type":"request"}'), false)).toEqual({ kind: 'chatter', text: '{"type":"request"}' });
+    expect(codec.decode(Buffer.from([0]), true)).toEqual({ kind: 'chatter', text: '<binary frame>' });
+  });
+});
