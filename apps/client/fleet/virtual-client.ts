@@ -6,6 +6,9 @@ import { backoffDelayMs, drainReconnectDelayMs } from '../connection/backoff.js'
 import { connect$, type Inbound } from '../connection/connection.js';
 import { Outbox } from '../outbox/outbox.js';
 import { ClientStats } from '../stats/client-stats.js';
+import { ReconnectGapMeter, type EndKind } from './reconnect-gap.js';
+import { RequestScheduler } from './request-scheduler.js';
+import { SeqTracker } from './seq-tracker.js';
 
 /** The connection currently in use. */
 interface Link {
@@ -15,16 +18,7 @@ interface Link {
   ready: boolean;
   /** The server sent its drain notice: send nothing new on this link. */
   draining: boolean;
-  /** Per-connection sequence state. */
-  receivedSeq: number;
-  ackedSeq: number;
-  lastFrameAt: number;
-}
-
-/** How the previous connection ended, for the reconnect gap. */
-interface PreviousEnd {
-  kind: 'drain' | 'failure';
-  lastFrameAt: number;
+  seq: SeqTracker;
 }
 
 /**
@@ -33,16 +27,15 @@ interface PreviousEnd {
  */
 export class VirtualClient {
   readonly stats = new ClientStats();
-  private readonly outbox: Outbox;
+  private readonly outbox = new Outbox(this.settings.outboxLimit);
+  private readonly scheduler = new RequestScheduler(this.settings.requestIntervalMs);
+  private readonly gaps = new ReconnectGapMeter(this.stats);
   private link: Link | undefined;
   private connectionCount = 0;
   private failuresSinceHealthy = 0;
-  private previousEnd: PreviousEnd | undefined;
   private advisedJitterMs = 0;
   private requestCounter = 0;
-  private creating = true;
   private subscription: Subscription | undefined;
-  private requestTimer: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private onOutboxEmpty: (() => void) | undefined;
 
@@ -52,9 +45,7 @@ export class VirtualClient {
     private readonly logger: LoggerService,
     /** Per-frame lines at `log` level (a single client, as the original) or `debug` (a fleet). */
     private readonly frameLogLevel: 'log' | 'debug',
-  ) {
-    this.outbox = new Outbox(settings.outboxLimit);
-  }
+  ) {}
 
   get outstanding(): number {
     return this.outbox.size;
@@ -92,15 +83,8 @@ export class VirtualClient {
       )
       .subscribe();
 
-    const { requestIntervalMs, ackIntervalMs } = this.settings;
-    if (requestIntervalMs > 0) {
-      // A random phase, so a fleet started together does not send in lockstep.
-      this.requestTimer = setTimeout(() => {
-        this.createRequest();
-        this.requestTimer = setInterval(() => this.createRequest(), requestIntervalMs);
-      }, Math.random() * requestIntervalMs);
-    }
-    this.ackTimer = setInterval(() => this.flushAck(), ackIntervalMs);
+    this.scheduler.start(() => this.createRequest());
+    this.ackTimer = setInterval(() => this.flushAck(), this.settings.ackIntervalMs);
   }
 
   /**
@@ -108,9 +92,7 @@ export class VirtualClient {
    * 1000. Resolves with the number still outstanding.
    */
   async stop(timeoutMs: number): Promise<number> {
-    this.creating = false;
-    clearTimeout(this.requestTimer);
-    clearInterval(this.requestTimer);
+    this.scheduler.stop();
     if (this.outbox.size > 0 && this.settings.dialect === 'json') {
       await new Promise<void>((resolve) => {
         const timeout = setTimeout(resolve, timeoutMs);
@@ -141,10 +123,9 @@ export class VirtualClient {
           send: inbound.send,
           ready: false,
           draining: false,
-          receivedSeq: 0,
-          ackedSeq: 0,
-          lastFrameAt: performance.now(),
+          seq: new SeqTracker(this.stats, this.logger),
         };
+        this.gaps.frame();
         if (this.settings.dialect === 'text') this.becameHealthy();
         return;
       case 'invalid':
@@ -173,10 +154,10 @@ export class VirtualClient {
         this.becameHealthy();
         return;
       case 'data':
-        this.checkSeq(link, message.seq);
+        link.seq.accept(message.seq);
         return;
       case 'result':
-        if (this.checkSeq(link, message.seq)) this.onResult(message.id);
+        if (link.seq.accept(message.seq)) this.onResult(message.id);
         return;
       case 'shutdown':
         this.advisedJitterMs = message.reconnectJitterMs;
@@ -184,9 +165,7 @@ export class VirtualClient {
         return;
       case 'close':
         this.logger.log('Server sent close signal');
-        if (message.lastSeq > link.receivedSeq) this.countGap(link, message.lastSeq);
-        link.receivedSeq = Math.max(link.receivedSeq, message.lastSeq);
-        this.sendAck(link);
+        this.sendAck(link, link.seq.closeMarker(message.lastSeq));
         return;
       case 'error':
         if (message.code === 'DRAINING' && message.id !== undefined) {
@@ -202,12 +181,7 @@ export class VirtualClient {
     if (!link) return;
     link.ready = true;
     this.failuresSinceHealthy = 0;
-    this.stats.connections++;
-    if (this.previousEnd) {
-      this.stats.reconnects++;
-      const gapMs = Math.round(performance.now() - this.previousEnd.lastFrameAt);
-      (this.previousEnd.kind === 'drain' ? this.stats.gapsAfterDrainMs : this.stats.gapsAfterFailureMs).push(gapMs);
-    }
+    this.gaps.healthy();
     this.sendPending();
   }
 
@@ -216,40 +190,20 @@ export class VirtualClient {
     this.logger.log('Server is shutting down, processing remaining data...');
   }
 
-  private onEnded(kind: PreviousEnd['kind'], err?: Error): void {
+  private onEnded(kind: EndKind, err?: Error): void {
     const link = this.link;
     this.link = undefined;
     if (kind === 'failure') {
       this.failuresSinceHealthy++;
       this.logger.warn(`Connection failed: ${err?.message ?? 'unknown error'}`);
     }
-    // The gap is caused by how the last healthy connection ended; failed attempts in between
-    // are part of the gap, not a new one.
-    if (link?.ready) this.previousEnd = { kind, lastFrameAt: link.lastFrameAt };
+    this.gaps.ended(kind, link?.ready === true);
     this.logger.log('Connection closed, will reconnect...');
   }
 
   private noteFrame(): void {
     this.stats.framesReceived++;
-    if (this.link) this.link.lastFrameAt = performance.now();
-  }
-
-  /** True when the frame continues the sequence (or skips ahead, counting the gap). */
-  private checkSeq(link: Link, seq: number): boolean {
-    if (seq <= link.receivedSeq) {
-      this.stats.invalidFrames++;
-      this.logger.warn(`Ignored a frame whose seq ${seq} went backwards (last was ${link.receivedSeq})`);
-      return false;
-    }
-    if (seq > link.receivedSeq + 1) this.countGap(link, seq - 1);
-    link.receivedSeq = seq;
-    return true;
-  }
-
-  private countGap(link: Link, upTo: number): void {
-    const missing = upTo - link.receivedSeq;
-    this.stats.seqGaps += missing;
-    this.logger.warn(`Lost ${missing} frames: seq ${link.receivedSeq + 1} to ${upTo} never arrived`);
+    this.gaps.frame();
   }
 
   private onResult(id: string): void {
@@ -267,7 +221,6 @@ export class VirtualClient {
   }
 
   private createRequest(): void {
-    if (!this.creating) return;
     if (this.settings.dialect === 'text') {
       this.link?.send(`Client message: ${formatClock(new Date())}`);
       return;
@@ -296,12 +249,12 @@ export class VirtualClient {
   }
 
   private flushAck(): void {
-    if (this.link && this.link.receivedSeq > this.link.ackedSeq) this.sendAck(this.link);
+    const seq = this.link?.seq.nextAck();
+    if (this.link && seq !== undefined) this.sendAck(this.link, seq);
   }
 
-  private sendAck(link: Link): void {
-    link.ackedSeq = link.receivedSeq;
-    link.send(JSON.stringify({ type: 'ack', seq: link.receivedSeq }));
+  private sendAck(link: Link, seq: number): void {
+    link.send(JSON.stringify({ type: 'ack', seq }));
   }
 
   private logFrame(line: string, level = this.frameLogLevel): void {

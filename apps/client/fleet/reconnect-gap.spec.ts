@@ -1,0 +1,28 @@
+import { jest } from '@jest/globals';
+import { ClientStats } from '../stats/client-stats.js';
+import { ReconnectGapMeter } from './reconnect-gap.js';
+
+describe('ReconnectGapMeter', () => {
+  let now = 0;
+  beforeEach(() => jest.spyOn(performance, 'now').mockImplementation(() => now));
+  afterEach(() => jest.restoreAllMocks());
+
+  it('measures last frame of the old healthy connection → next healthy one, under how the old one ended', () => {
+    const stats = new ClientStats();
+    const meter = new ReconnectGapMeter(stats);
+    meter.healthy();
+    now = 100;
+    meter.frame();
+    meter.ended('drain', true);
+    now = 130;
+    meter.ended('failure', false);
+    now = 140;
+    meter.healthy();
+    now = 500;
+    meter.frame();
+    meter.ended('failure', true);
+    now = 750;
+    meter.healthy();
+    expect(stats).toMatchObject({ connections: 3, reconnects: 2, gapsAfterDrainMs: [40], gapsAfterFailureMs: [250] });
+  });
+});
