@@ -25,8 +25,9 @@ export class Timeline {
   readonly startedAt = Date.now();
   readonly events: TimelineEvent[] = [];
 
-  record(kind: TimelineKind, fields: Omit<TimelineEvent, 't' | 'kind'> = {}): TimelineEvent {
-    const event = { t: Date.now() - this.startedAt, kind, ...fields };
+  /** Records an event that happened at `at` (epoch ms; now by default). */
+  record(kind: TimelineKind, fields: Omit<TimelineEvent, 't' | 'kind'> = {}, at = Date.now()): TimelineEvent {
+    const event = { t: at - this.startedAt, kind, ...fields };
     this.events.push(event);
     return event;
   }

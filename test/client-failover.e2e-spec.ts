@@ -59,13 +59,13 @@ describe('client across a drained replica', () => {
     const drained = await holder(cluster.service, 1);
     const [victim, survivor] = drained === 'server-a' ? [cluster.a, cluster.b] : [cluster.b, cluster.a];
     const survivorId = drained === 'server-a' ? 'server-b' : 'server-a';
-    await client.log.waitFor(/Received: \{"type":"result"/);
+    await client.expectLine(/Received: \{"type":"result"/);
 
     cluster.service.removeEndpoint(drained);
     victim.signal('SIGTERM');
     expect(await victim.exited).toEqual({ code: 0, signal: null });
-    await client.log.waitFor(new RegExp(`"servedBy":"${survivorId}"`));
-    await survivor.log.waitFor(/Client connected/);
+    await client.expectLine(new RegExp(`"servedBy":"${survivorId}"`));
+    await survivor.expectLine(/Client connected/);
 
     const summary = await client.finish();
     const lines = client.log.lines;
@@ -99,13 +99,13 @@ describe('client across a drained replica', () => {
     client = ClientProcess.spawn({ SERVER_URL: cluster.url, ...fastClient, WORK_MS: '400' });
     const killed = await holder(cluster.service, 1);
     const [victim, survivor] = killed === 'server-a' ? [cluster.a, cluster.b] : [cluster.b, cluster.a];
-    await client.log.waitFor(/Received: \{"type":"result"/);
+    await client.expectLine(/Received: \{"type":"result"/);
 
     cluster.service.removeEndpoint(killed);
     await victim.kill();
-    await client.log.waitFor(/Connection failed: closed with 1006/);
-    await survivor.log.waitFor(/Client connected/);
-    await client.log.waitFor(/Reconnecting in \d+ ms \(attempt 1\)\.\.\./);
+    await client.expectLine(/Connection failed: closed with 1006/);
+    await survivor.expectLine(/Client connected/);
+    await client.expectLine(/Reconnecting in \d+ ms \(attempt 1\)\.\.\./);
 
     const summary = await client.finish();
     const requests = summary.requests!;
@@ -135,7 +135,7 @@ describe('client across a drained replica', () => {
     cluster.service.removeEndpoint('server-a');
     cluster.a.signal('SIGTERM');
     expect(await cluster.a.exited).toEqual({ code: 0, signal: null });
-    const moved = cluster.a.log.waitFor(/drained (\d+) clients/);
+    const moved = cluster.a.expectLine(/drained (\d+) clients/);
     await client.allConnected(200, client.log.lines.length);
     expect(cluster.service.activeConnections().get('server-b')).toBe(200);
 

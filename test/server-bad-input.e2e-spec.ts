@@ -56,7 +56,7 @@ describe('server under bad input', () => {
   it('closes with 1009 on a frame over MAX_PAYLOAD_BYTES and logs it', async () => {
     client.send({ type: 'request', id: 'big', payload: { blob: 'x'.repeat(2000) } });
     expect((await client.closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
-    await server.log.waitFor(/sent a frame over 1024 bytes; closed with 1009/);
+    await server.expectLine(/sent a frame over 1024 bytes; closed with 1009/);
   });
 });
 
@@ -90,7 +90,7 @@ describe('server with a peer that stops reading', () => {
         for (const frame of batch) stalled.socket.send(frame.replace('"r', `"${round}-r`));
         await new Promise((resolve) => stalled.socket.send('{"type":"ack","seq":0}', resolve));
       }
-      const [, queued] = await server.log.waitFor(/Client .* is not reading: (\d+) bytes queued \(limit 65536\); terminating/);
+      const [, queued] = await server.expectLine(/Client .* is not reading: (\d+) bytes queued \(limit 65536\); terminating/);
       expect(Number(queued)).toBeGreaterThan(65536);
 
       const healthy = await FrameRecorder.json(server.wsUrl);

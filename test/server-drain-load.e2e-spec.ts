@@ -30,7 +30,7 @@ describe(`drain of ${CLIENTS} connected clients`, () => {
       const codes = await Promise.all(clients.map((client) => client.closed));
       expect(codes.filter((code) => code !== CloseCode.GOING_AWAY)).toEqual([]);
       expect(await server.exited).toEqual({ code: 0, signal: null });
-      const summary = await server.log.waitFor(/drained (\d+) clients, flushed \d+ frames, cut (\d+) at deadline, in (\d+) ms/);
+      const summary = await server.expectLine(/drained (\d+) clients, flushed \d+ frames, cut (\d+) at deadline, in (\d+) ms/);
       expect([summary[1], summary[2]]).toEqual([String(CLIENTS), '0']);
       process.stdout.write(`\n  measured: drain of ${CLIENTS} idle clients took ${summary[3]} ms (original program: fixed 2000 ms)\n\n`);
     } finally {

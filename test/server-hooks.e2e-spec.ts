@@ -53,7 +53,9 @@ describe('server shutdown hooks (in-process)', () => {
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     const client = await FrameRecorder.json(`ws://127.0.0.1:${port}/ws`);
     await client.next(ofType('hello'));
-    client.send({ type: 'request', id: 'in-flight', payload: { workMs: 200 } });
+    // Still in flight when the drain's notice goes out: app.close() reaches the drain within
+    // milliseconds, and 2 s leaves a loaded CI machine room so the frame order below is certain.
+    client.send({ type: 'request', id: 'in-flight', payload: { workMs: 2000 } });
     // Frames on one socket are handled in order: once `probe` is answered, `in-flight` is in flight.
     client.send({ type: 'request', id: 'probe', payload: {} });
     await client.next(ofType('result'));

@@ -10,7 +10,7 @@ describe('original text dialect (no subprotocol)', () => {
       expect(client.socket.protocol).toBe('');
       expect(await client.next()).toMatch(/^Business data: \d{2}:\d{2}:\d{2}$/);
       client.send('hello from the Go client');
-      await server.log.waitFor(/Received from .*: hello from the Go client/);
+      await server.expectLine(/Received from .*: hello from the Go client/);
 
       server.signal('SIGTERM');
       expect((await client.closed).code).toBe(CloseCode.GOING_AWAY);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SHUTDOWN_SIGNALS, logLevelsFrom, readSettingsOrExit, runMain } from '@app/env';
+import { closeOnShutdownSignal, logLevelsFrom, readSettingsOrExit, runMain } from '@app/env';
 import { readServerSettings } from './config/server.config.js';
 import { createServerApp } from './server.factory.js';
 
@@ -18,8 +18,7 @@ runMain(async () => {
         'requests still in flight at the deadline are cut, and their clients send them again',
     );
   }
-  // useProcessExit: after the drain the process exits 0 instead of re-raising the signal (143).
-  app.enableShutdownHooks([...SHUTDOWN_SIGNALS], { useProcessExit: true });
+  closeOnShutdownSignal(app, logger);
   await app.listen(settings.port);
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(`Server starting on :${port}`);

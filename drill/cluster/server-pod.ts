@@ -49,7 +49,7 @@ export class ServerPod {
     timeline.record('pod-created', { pod: name });
     void this.process.exited.then((exit) => {
       clearInterval(this.probeTimer);
-      this.timeline.record('pod-exited', { pod: name, detail: JSON.stringify(exit) });
+      this.timeline.record('pod-exited', { pod: name, detail: JSON.stringify(exit) }, this.process.exitedAt);
       this.setReady(false);
     });
   }
@@ -85,7 +85,7 @@ export class ServerPod {
     }, graceLeftMs);
     const exit = await this.process.exited;
     clearTimeout(killTimer);
-    const exitedAt = Date.now();
+    const exitedAt = this.process.exitedAt ?? Date.now();
     return {
       pod: this.name,
       preStopMs: sigtermAt - deletedAt,

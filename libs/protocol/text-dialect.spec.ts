@@ -1,6 +1,4 @@
 import {
-  TEXT_CLOSE,
-  TEXT_SHUTDOWN,
   classifyTextFrame,
   formatBusinessData,
   formatClock,
@@ -17,13 +15,12 @@ describe('text dialect', () => {
   it('formats the original lines exactly', () => {
     expect(formatBusinessData(at)).toBe('Business data: 07:00:02');
     expect(formatFinalData(at, 1)).toBe('Final data: 07:00:02 - 1');
-    expect(TEXT_SHUTDOWN).toBe('SHUTDOWN');
-    expect(TEXT_CLOSE).toBe('CLOSE');
   });
 
-  it('classifies what a client receives', () => {
+  it('classifies what a client receives; the markers are the exact texts the Go client looks for', () => {
     expect(classifyTextFrame('SHUTDOWN')).toBe('shutdown');
     expect(classifyTextFrame('CLOSE')).toBe('close');
+    expect(classifyTextFrame('Shutdown')).toBe('other');
     expect(classifyTextFrame(formatBusinessData(at))).toBe('business');
     expect(classifyTextFrame(formatFinalData(at, 2))).toBe('final');
     expect(classifyTextFrame('close')).toBe('other');

@@ -1,29 +1,32 @@
-/** Lines collected from a process, with waits that resolve on the line's arrival. */
+/**
+ * Lines collected from a process, each with its arrival time. Waiting for a line is
+ * `NodeProcess.expectLine`'s job, which also fails when the process ends first.
+ */
 export class LineLog {
   readonly lines: string[] = [];
   /** Arrival time of each line (epoch ms), parallel to `lines`. */
   readonly times: number[] = [];
-  private readonly waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }>();
+  private readonly listeners = new Set<(line: string) => void>();
 
   push(line: string, at = Date.now()): void {
     this.lines.push(line);
     this.times.push(at);
-    for (const waiter of this.waiters) {
-      const match = waiter.pattern.exec(line);
-      if (match) {
-        this.waiters.delete(waiter);
-        waiter.resolve(match);
-      }
-    }
+    for (const listener of this.listeners) listener(line);
   }
 
-  /** Resolves with the first line from index `from` on, already seen or still to come, that matches. */
-  waitFor(pattern: RegExp, from = 0): Promise<RegExpMatchArray> {
-    for (const line of this.lines.slice(from)) {
-      const match = pattern.exec(line);
-      if (match) return Promise.resolve(match);
+  /** The first match of `pattern` among the lines from index `from` on, if any. */
+  find(pattern: RegExp, from = 0): RegExpMatchArray | undefined {
+    for (let index = from; index < this.lines.length; index++) {
+      const match = pattern.exec(this.lines[index]!);
+      if (match) return match;
     }
-    return new Promise((resolve) => this.waiters.add({ pattern, resolve }));
+    return undefined;
+  }
+
+  /** Calls `listener` with every line pushed from now on; returns the function that stops it. */
+  onLine(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   count(pattern: RegExp): number {

@@ -26,3 +26,25 @@ describe('NodeProcess.expectLine', () => {
     );
   });
 });
+
+describe('NodeProcess.exited', () => {
+  let dir: string;
+  let entry: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'node-process-'));
+    entry = join(dir, 'floods-and-exits.mjs');
+    // More than a pipe buffer, then the last line and an exit that does not wait for the pipe.
+    await writeFile(entry, "for (let i = 0; i < 3000; i++) process.stdout.write(`line ${i} ${'x'.repeat(100)}\\n`);\nawait new Promise((resolve) => process.stdout.write('last line\\n', resolve));\nprocess.exit(0);\n");
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('resolves only after every line the process printed has been read', async () => {
+    const spawnedAt = Date.now();
+    const child = new NodeProcess(entry, {});
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.log.lines.length).toBe(3001);
+    expect(child.log.lines.at(-1)).toBe('last line');
+    expect(child.exitedAt).toBeGreaterThanOrEqual(spawnedAt);
+    expect(child.exitedAt).toBeLessThanOrEqual(Date.now());
+  });
+});

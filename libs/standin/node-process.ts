@@ -11,10 +11,14 @@ export interface Exit {
 /** A Node.js program run as a child process, with its output lines and exit observable as events. */
 export class NodeProcess {
   readonly log = new LineLog();
+  /**
+   * Resolves once the process has exited *and* all its output has been read, so whoever reads
+   * `log` after it sees every line (a process's last lines may arrive after its exit event).
+   */
   readonly exited: Promise<Exit>;
+  /** When the process exited (epoch ms), from its exit event; undefined while it runs. */
+  exitedAt: number | undefined;
   private readonly child: ChildProcess;
-  /** Resolves once the process has exited and all its output has been read. */
-  private readonly outputEnded: Promise<void>;
 
   constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
@@ -22,8 +26,8 @@ export class NodeProcess {
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.outputEnded = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.child.once('exit', () => (this.exitedAt = Date.now()));
+    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log.push(line));
     }
@@ -31,16 +35,26 @@ export class NodeProcess {
 
   /**
    * The first line from index `from` on that matches `pattern`, already printed or still to come;
-   * rejects with the whole output if the process ends without printing one.
+   * rejects with the whole output if the process ends without printing one, so a crashed process
+   * fails its test at once with its log instead of at the test's timeout.
    */
   expectLine(pattern: RegExp, from = 0): Promise<RegExpMatchArray> {
-    const ended = this.outputEnded.then(async () => {
-      const match = this.log.lines.slice(from).map((line) => pattern.exec(line)).find((m) => m !== null);
-      if (match) return match;
-      const exit = await this.exited;
-      throw new Error(`process ended (${JSON.stringify(exit)}) without a line matching ${String(pattern)}:\n${this.log.lines.join('\n')}`);
+    const seen = this.log.find(pattern, from);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const stop = this.log.onLine((line) => {
+        const match = pattern.exec(line);
+        if (!match) return;
+        stop();
+        resolve(match);
+      });
+      void this.exited.then((exit) => {
+        stop();
+        const match = this.log.find(pattern, from);
+        if (match) resolve(match);
+        else reject(new Error(`process ended (${JSON.stringify(exit)}) without a line matching ${String(pattern)}:\n${this.log.lines.join('\n')}`));
+      });
     });
-    return Promise.race([this.log.waitFor(pattern, from), ended]);
   }
 
   get running(): boolean {

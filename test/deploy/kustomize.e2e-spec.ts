@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { ServerProcess } from '../support/server-process.js';
-import { find, render, requireKubectl, type K8sObject } from './render.js';
+import { KUBECTL_MISSING, find, render, type K8sObject } from './render.js';
 import { validateObject } from './validate.js';
 
 interface Probe {
@@ -59,8 +59,6 @@ function envOf(objects: K8sObject[], c: Container): Record<string, string> {
   const name = c.envFrom?.[0]?.configMapRef.name;
   return find(objects, 'ConfigMap', name).data ?? {};
 }
-
-beforeAll(() => requireKubectl());
 
 describe.each(OVERLAYS)('%s', (path) => {
   const objects = render(path);
@@ -192,5 +190,11 @@ describe('schema validation', () => {
   it('rejects an object that breaks the schema', () => {
     const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'broken' }, spec: { replicas: 'two', selector: {}, template: {} } };
     expect(() => validateObject(broken as K8sObject)).toThrow(/Deployment\/broken: .*replicas must be integer/);
+  });
+});
+
+describe('rendering without kubectl', () => {
+  it('fails with the promised message, not a bare ENOENT', () => {
+    expect(() => render('kustomize/base', 'kubectl-not-installed-here')).toThrow(KUBECTL_MISSING);
   });
 });

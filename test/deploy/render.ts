@@ -10,18 +10,21 @@ export interface K8sObject {
   data?: Record<string, string>;
 }
 
-/** Fails loudly when kubectl is missing: these checks must never be skipped silently. */
-export function requireKubectl(): void {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('kubectl is required to render kustomize/ (it bundles kustomize); install kubectl and run the tests again');
-  }
-}
+export const KUBECTL_MISSING =
+  'kubectl is required to render kustomize/ (it bundles kustomize); install kubectl and run the tests again';
 
-/** Renders a kustomization with `kubectl kustomize` and parses every document. */
-export function render(path: string): K8sObject[] {
-  const yaml = execFileSync('kubectl', ['kustomize', path], { encoding: 'utf8' });
+/**
+ * Renders a kustomization with `kubectl kustomize` and parses every document. Fails loudly, with
+ * `KUBECTL_MISSING`, when kubectl is not on PATH: these checks must never be skipped silently.
+ */
+export function render(path: string, kubectl = 'kubectl'): K8sObject[] {
+  let yaml: string;
+  try {
+    yaml = execFileSync(kubectl, ['kustomize', path], { encoding: 'utf8' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(KUBECTL_MISSING, { cause: err });
+    throw err;
+  }
   return parseAllDocuments(yaml).map((doc) => doc.toJS() as K8sObject);
 }
 

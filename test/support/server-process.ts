@@ -1,7 +1,5 @@
 import { NodeProcess } from '@app/standin';
-import { resolve } from 'node:path';
-
-export const SERVER_ENTRY = resolve('dist/apps/server/main.js');
+import { SERVER_ENTRY } from '../../drill/cluster/server-pod.js';
 
 /** The built server as a real process on port 0. */
 export class ServerProcess extends NodeProcess {
