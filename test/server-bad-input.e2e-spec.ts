@@ -32,7 +32,8 @@ describe('server under bad input', () => {
     ['a JSON array', '[]', ErrorCode.BAD_MESSAGE],
     ['a request without id', '{"type":"request","payload":{}}', ErrorCode.BAD_MESSAGE],
     ['a negative workMs', '{"type":"request","id":"x","payload":{"workMs":-1}}', ErrorCode.BAD_MESSAGE],
-    ['an unknown type', '{"type":"subscribe","topic":"all"}', ErrorCode.UNKNOWN_TYPE],
+    ['an unknown type', '{"type":"promote","to":"admin"}', ErrorCode.UNKNOWN_TYPE],
+    ['a subscribe without a valid channel', '{"type":"subscribe","topic":"all"}', ErrorCode.BAD_MESSAGE],
     ['a server-only type', '{"type":"close","lastSeq":0}', ErrorCode.UNKNOWN_TYPE],
   ])('answers %s with an error frame and keeps serving', async (_name, frame, code) => {
     await expectRejected(frame, code);

@@ -58,13 +58,24 @@ export function oneOfVar<const Values extends readonly [string, ...string[]]>(
 
 /** A `ws://` or `wss://` URL. */
 export function wsUrlVar(name: string, fallback: string) {
+  return urlVar(name, ['ws:', 'wss:'], { fallback }).transform((value) => value ?? fallback);
+}
+
+/**
+ * A URL with one of `protocols` (e.g. `['redis:', 'rediss:']`); undefined when unset and there is
+ * no fallback. A `secret` URL (it may carry a password) is never echoed in the error.
+ */
+export function urlVar(name: string, protocols: string[], { fallback, secret = false }: { fallback?: string; secret?: boolean } = {}) {
+  const schemes = protocols.map((protocol) => `${protocol}//`).join(' or ');
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
+    .transform((raw, ctx): string | undefined => {
       const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-      if (!URL.canParse(value) || !['ws:', 'wss:'].includes(new URL(value).protocol)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a ws:// or wss:// URL (got "${raw}")` });
+      if (value === undefined) return undefined;
+      if (!URL.canParse(value) || !protocols.includes(new URL(value).protocol)) {
+        const got = secret ? '' : ` (got "${raw}")`;
+        ctx.addIssue({ code: 'custom', message: `${name} must be a ${schemes} URL${got}` });
         return z.NEVER;
       }
       return value;

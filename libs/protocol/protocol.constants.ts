@@ -25,8 +25,13 @@ export const ErrorCode = {
   UNKNOWN_TYPE: 'UNKNOWN_TYPE',
   DRAINING: 'DRAINING',
   DUPLICATE_ID: 'DUPLICATE_ID',
+  /** The stream backend is unreachable: the frame was not taken; send it again later. */
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Longest request id accepted, so a hostile peer cannot make the server keep huge keys. */
 export const MAX_REQUEST_ID_LENGTH = 128;
+
+/** What a channel name may be: letters, digits and `._:-`, 1 to 100 of them. */
+export const CHANNEL_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;

@@ -1,14 +1,19 @@
 import { z } from 'zod';
-import { ErrorCode, MAX_REQUEST_ID_LENGTH, PROTOCOL_VERSION } from './protocol.constants.js';
+import { CHANNEL_PATTERN, ErrorCode, MAX_REQUEST_ID_LENGTH, PROTOCOL_VERSION } from './protocol.constants.js';
 
 const seq = z.number().int().positive();
 const payload = z.record(z.string(), z.unknown());
+const channel = z.string().regex(CHANNEL_PATTERN, 'must match ^[A-Za-z0-9._:-]{1,100}$');
+const workId = z.string().min(1).max(MAX_REQUEST_ID_LENGTH);
+/** A channel's offsets count from 1 within one epoch; 0 means "nothing yet". */
+const offset = z.number().int().nonnegative();
+const epoch = z.string().min(1).max(64);
 
 /* Client → server */
 
 export const requestMessageSchema = z.strictObject({
   type: z.literal('request'),
-  id: z.string().min(1).max(MAX_REQUEST_ID_LENGTH),
+  id: workId,
   payload: z.looseObject({ workMs: z.number().int().nonnegative().optional() }),
 });
 
@@ -17,7 +22,31 @@ export const ackMessageSchema = z.strictObject({
   seq: z.number().int().nonnegative(),
 });
 
-export const clientMessageSchema = z.discriminatedUnion('type', [requestMessageSchema, ackMessageSchema]);
+export const subscribeMessageSchema = z.strictObject({
+  type: z.literal('subscribe'),
+  channel,
+  since: z.strictObject({ epoch, offset }).optional(),
+});
+
+export const unsubscribeMessageSchema = z.strictObject({
+  type: z.literal('unsubscribe'),
+  channel,
+});
+
+export const publishMessageSchema = z.strictObject({
+  type: z.literal('publish'),
+  id: workId,
+  channel,
+  payload,
+});
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  requestMessageSchema,
+  ackMessageSchema,
+  subscribeMessageSchema,
+  unsubscribeMessageSchema,
+  publishMessageSchema,
+]);
 
 /* Server → client */
 
@@ -61,7 +90,37 @@ export const errorMessageSchema = z.strictObject({
   type: z.literal('error'),
   code: z.enum(ErrorCode),
   message: z.string(),
+  /** The request or publish the error is about. */
   id: z.string().optional(),
+  /** The subscribe or unsubscribe the error is about. */
+  channel: z.string().optional(),
+});
+
+export const subscribedMessageSchema = z.strictObject({
+  type: z.literal('subscribed'),
+  seq,
+  channel,
+  epoch,
+  top: offset,
+  recovered: z.boolean(),
+});
+
+export const streamMessageSchema = z.strictObject({
+  type: z.literal('message'),
+  seq,
+  channel,
+  offset: z.number().int().positive(),
+  id: z.string(),
+  payload,
+});
+
+export const publishedMessageSchema = z.strictObject({
+  type: z.literal('published'),
+  seq,
+  id: z.string(),
+  channel,
+  offset: z.number().int().positive(),
+  duplicate: z.boolean(),
 });
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
@@ -71,10 +130,16 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   shutdownMessageSchema,
   closeMessageSchema,
   errorMessageSchema,
+  subscribedMessageSchema,
+  streamMessageSchema,
+  publishedMessageSchema,
 ]);
 
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 export type AckMessage = z.infer<typeof ackMessageSchema>;
+export type SubscribeMessage = z.infer<typeof subscribeMessageSchema>;
+export type UnsubscribeMessage = z.infer<typeof unsubscribeMessageSchema>;
+export type PublishMessage = z.infer<typeof publishMessageSchema>;
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type HelloMessage = z.infer<typeof helloMessageSchema>;
 export type DataMessage = z.infer<typeof dataMessageSchema>;
@@ -82,4 +147,7 @@ export type ResultMessage = z.infer<typeof resultMessageSchema>;
 export type ShutdownMessage = z.infer<typeof shutdownMessageSchema>;
 export type CloseMessage = z.infer<typeof closeMessageSchema>;
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
+export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
+export type StreamMessage = z.infer<typeof streamMessageSchema>;
+export type PublishedMessage = z.infer<typeof publishedMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -29,9 +29,9 @@ describe('parseClientFrame', () => {
   });
 
   it('reports an unknown type as UNKNOWN_TYPE', () => {
-    expect(parseClientFrame('{"type":"subscribe"}')).toEqual({
+    expect(parseClientFrame('{"type":"promote"}')).toEqual({
       ok: false,
-      error: { code: ErrorCode.UNKNOWN_TYPE, message: 'unknown type "subscribe"' },
+      error: { code: ErrorCode.UNKNOWN_TYPE, message: 'unknown type "promote"' },
     });
   });
 

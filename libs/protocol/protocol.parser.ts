@@ -11,9 +11,14 @@ import {
 export interface ProtocolError {
   code: typeof ErrorCode.BAD_JSON | typeof ErrorCode.BAD_MESSAGE | typeof ErrorCode.UNKNOWN_TYPE;
   message: string;
-  /** The request id, when the frame was a recognisable request. */
+  /** The request or publish id, when the frame carried one. */
   id?: string;
+  /** The channel of a subscribe or unsubscribe, when the frame carried one no longer than a valid name. */
+  channel?: string;
 }
+
+/** Longest channel echoed back in an error: a valid name's limit, so no peer gets a huge echo. */
+const ECHOED_CHANNEL_LIMIT = 100;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: ProtocolError };
 
@@ -47,12 +52,15 @@ function makeParser<T>(schema: MessageSchema<T>): (text: string) => ParseResult<
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      const id = typeof fields.id === 'string' ? fields.id : undefined;
       const error: ProtocolError = {
         code: ErrorCode.BAD_MESSAGE,
         message: z.prettifyError(parsed.error).replace(/\s*\n\s*/g, '; '),
       };
-      return { ok: false, error: id === undefined ? error : { ...error, id } };
+      if (typeof fields.id === 'string') error.id = fields.id;
+      if ((fields.type === 'subscribe' || fields.type === 'unsubscribe') && typeof fields.channel === 'string') {
+        if (fields.channel.length <= ECHOED_CHANNEL_LIMIT) error.channel = fields.channel;
+      }
+      return { ok: false, error };
     }
     return { ok: true, message: parsed.data };
   };

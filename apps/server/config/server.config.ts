@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
-import { intVar, logLevelVar, parseEnv } from '@app/env';
+import { intVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
 
 const HOUR_MS = 3_600_000;
 
@@ -17,7 +17,20 @@ const serverEnvSchema = z
     DRAIN_TIMEOUT_MS: intVar('DRAIN_TIMEOUT_MS', 20_000, 1, HOUR_MS),
     MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 64 * 1024, 256, 100 * 1024 * 1024),
     MAX_BUFFERED_BYTES: intVar('MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    STREAM_BACKEND: oneOfVar('STREAM_BACKEND', 'memory', ['memory', 'redis']),
+    REDIS_URL: urlVar('REDIS_URL', ['redis:', 'rediss:'], { secret: true }),
+    REDIS_TIMEOUT_MS: intVar('REDIS_TIMEOUT_MS', 2000, 10, 60_000),
+    HISTORY_SIZE: intVar('HISTORY_SIZE', 1000, 1, 1_000_000),
+    HISTORY_TTL_MS: intVar('HISTORY_TTL_MS', 24 * HOUR_MS, 0, 365 * 24 * HOUR_MS),
+    PUBLISH_DEDUP_TTL_MS: intVar('PUBLISH_DEDUP_TTL_MS', 10 * 60_000, 1000, 7 * 24 * HOUR_MS),
+    MAX_SUBSCRIPTIONS: intVar('MAX_SUBSCRIPTIONS', 100, 1, 10_000),
+    REPLAY_PAGE_SIZE: intVar('REPLAY_PAGE_SIZE', 100, 1, 10_000),
     LOG_LEVEL: logLevelVar,
+  })
+  .superRefine((env, ctx) => {
+    if (env.STREAM_BACKEND === 'redis' && env.REDIS_URL === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'REDIS_URL is required when STREAM_BACKEND is redis (redis:// or rediss:// URL)' });
+    }
   })
   .transform((env) => ({
     port: env.PORT,
@@ -30,6 +43,17 @@ const serverEnvSchema = z
     drainTimeoutMs: env.DRAIN_TIMEOUT_MS,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
+    streams: {
+      backend: env.STREAM_BACKEND,
+      redisUrl: env.REDIS_URL,
+      redisTimeoutMs: env.REDIS_TIMEOUT_MS,
+      historySize: env.HISTORY_SIZE,
+      /** 0: history never expires. */
+      historyTtlMs: env.HISTORY_TTL_MS,
+      dedupTtlMs: env.PUBLISH_DEDUP_TTL_MS,
+      maxSubscriptions: env.MAX_SUBSCRIPTIONS,
+      replayPageSize: env.REPLAY_PAGE_SIZE,
+    },
     logLevel: env.LOG_LEVEL,
   }));
 

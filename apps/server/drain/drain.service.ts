@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { serverConfig } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
+import { StreamBackend } from '../streams/stream-backend.js';
 import { reconnectJitterMs } from './reconnect-jitter.js';
 
 /** What one drain did, as logged in `Graceful shutdown complete`. */
@@ -26,10 +27,13 @@ export class DrainService implements OnApplicationShutdown {
     @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
     private readonly registry: SessionRegistry,
     private readonly shutdownState: ShutdownStateService,
+    private readonly streamBackend: StreamBackend,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     const report = await this.drain();
+    // Only now: until the last session closed, its in-flight publishes needed the backend.
+    await this.streamBackend.close();
     this.logger.log(
       `Graceful shutdown complete: drained ${report.clients} clients, flushed ${report.framesFlushed} frames, ` +
         `cut ${report.cutAtDeadline} at deadline, in ${report.durationMs} ms`,

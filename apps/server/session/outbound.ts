@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ServerMessage } from '@app/protocol';
+import { ErrorCode, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
 
@@ -38,12 +38,27 @@ export class Outbound {
     this.write(message);
   }
 
-  /** Sends a frame with the next sequence number (in a dialect that has them). */
-  sendSequenced(message: WithoutSeq<Sequenced>): void {
+  /**
+   * Sends a frame with the next sequence number (in a dialect that has them). `written` runs
+   * once the frame is written to the socket, or at once if it could not be sent.
+   */
+  sendSequenced(message: WithoutSeq<Sequenced>, written?: () => void): void {
     const seq = this.codec.sequenced ? ++this.lastSeq : 0;
     const { type, ...fields } = message;
     // `type` and `seq` first, as every frame of the protocol lays them out.
-    this.write({ type, seq, ...fields } as Sequenced);
+    this.write({ type, seq, ...fields } as Sequenced, written);
+  }
+
+  /**
+   * Refuses a frame with an `error` naming what it was about (a request or publish id, a
+   * channel), and logs it: at debug level for DRAINING (the protocol working as designed), as a
+   * warning for the rest (a misbehaving peer).
+   */
+  reject(code: ErrorCode, message: string, about: { id?: string; channel?: string } = {}): void {
+    const line = `Rejected frame from ${this.peer}: ${code} ${truncate(message)}`;
+    if (code === ErrorCode.DRAINING) this.logger.debug?.(line);
+    else this.logger.warn(line);
+    this.send({ type: 'error', code, message, ...about });
   }
 
   /** Records a cumulative ack; false when it acknowledges a seq never sent. */
@@ -53,19 +68,25 @@ export class Outbound {
     return true;
   }
 
-  private write(message: ServerMessage): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    const text = this.codec.encode(message);
-    if (text === undefined) return;
+  private write(message: ServerMessage, written?: () => void): void {
+    const text = this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined;
+    if (text === undefined) return written?.();
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.logger.warn(
         `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
           `(limit ${this.maxBufferedBytes}); terminating`,
       );
       this.socket.terminate();
-      return;
+      return written?.();
     }
     this.framesSent++;
-    this.socket.send(text);
+    this.socket.send(text, written && (() => written()));
   }
+}
+
+/** Longest peer-influenced text quoted in a log line, so a hostile peer cannot flood the log. */
+const LOGGED_TEXT_LIMIT = 200;
+
+export function truncate(text: string): string {
+  return text.length > LOGGED_TEXT_LIMIT ? `${text.slice(0, LOGGED_TEXT_LIMIT)}…` : text;
 }

@@ -7,6 +7,8 @@ import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { TickerFeed } from './feed/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { Outbound } from './outbound.js';
+import { StreamBackend } from '../streams/stream-backend.js';
+import { SessionStreams } from '../streams/session-streams.js';
 import { RequestExecutor } from './request-executor.js';
 import { Session } from './session.js';
 
@@ -17,20 +19,25 @@ export class SessionFactory {
   private readonly json = new JsonCodec();
   private readonly text = new TextCodec();
 
-  constructor(@Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>) {}
+  constructor(
+    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    private readonly streamBackend: StreamBackend,
+  ) {}
 
   create(socket: WebSocket, peer: string): Session {
     const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes } = this.config;
     const codec: SessionCodec = socket.protocol === SUBPROTOCOL ? this.json : this.text;
+    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, this.logger);
     return new Session({
       socket,
       peer,
       serverId,
       codec,
-      outbound: new Outbound(socket, codec, maxBufferedBytes, peer, this.logger),
+      outbound,
       requests: new RequestExecutor(maxWorkMs),
       heartbeat: new Heartbeat(socket, heartbeatMs),
       feed: new TickerFeed(dataIntervalMs),
+      openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger),
       finalDataItems,
       maxPayloadBytes,
       heartbeatMs,

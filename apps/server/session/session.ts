@@ -5,8 +5,11 @@ import WebSocket from 'ws';
 import type { Inbound, SessionCodec } from './codec/index.js';
 import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
 import { Heartbeat, MISSED_PONGS_LIMIT } from './heartbeat.js';
-import { Outbound } from './outbound.js';
-import { RequestExecutor } from './request-executor.js';
+import { Outbound, truncate } from './outbound.js';
+import type { RequestExecutor } from './request-executor.js';
+import type { SessionStreams } from '../streams/session-streams.js';
+
+const DRAINING_MESSAGE = 'server is draining; send this again after reconnecting';
 
 export interface DrainNotice {
   reason: string;
@@ -25,14 +28,13 @@ export interface SessionParts {
   requests: RequestExecutor;
   heartbeat: Heartbeat;
   feed: DataFeed;
+  /** Opens the connection's channel streams; `onSettled` runs whenever a publish settles. */
+  openStreams: (onSettled: () => void) => SessionStreams;
   finalDataItems: number;
   maxPayloadBytes: number;
   heartbeatMs: number;
   logger: LoggerService;
 }
-
-/** Longest client text quoted in a log line, so a hostile peer cannot flood the log. */
-const LOGGED_TEXT_LIMIT = 200;
 
 /**
  * One client connection: it streams the feed, answers requests, and runs the drain. The
@@ -49,6 +51,7 @@ export class Session {
   private readonly codec: SessionCodec;
   private readonly outbound: Outbound;
   private readonly requests: RequestExecutor;
+  private readonly streams: SessionStreams;
   private draining = false;
   /** Frames sent before the drain notice; the rest were flushed by the drain. */
   private framesBeforeDrain: number | undefined;
@@ -62,6 +65,7 @@ export class Session {
     this.codec = parts.codec;
     this.outbound = parts.outbound;
     this.requests = parts.requests;
+    this.streams = parts.openStreams(() => this.wakeDrain?.());
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
@@ -112,15 +116,22 @@ export class Session {
       type: 'shutdown',
       reason: notice.reason,
       deadlineMs: Math.max(0, notice.deadlineAt - Date.now()),
-      inFlight: this.requests.size,
+      inFlight: this.inFlight,
       reconnectJitterMs: notice.reconnectJitterMs,
     });
-    await this.until(() => this.requests.size === 0);
+    await this.until(() => this.inFlight === 0);
     for (let index = 1; index <= this.parts.finalDataItems; index++) this.sendData(businessItem(new Date(), index), true);
+    // Live stream messages flow until the marker and never after it.
+    this.streams.close();
     this.outbound.send({ type: 'close', lastSeq: this.outbound.lastSeq });
     await this.until(() => this.outbound.settled);
     if (this.isOpen) this.socket.close(CloseCode.GOING_AWAY, 'server draining');
     await this.closed;
+  }
+
+  /** Requests and publishes accepted but not yet answered. */
+  private get inFlight(): number {
+    return this.requests.size + this.streams.inFlight;
   }
 
   /** Cuts the connection without a close handshake (deadline, dead peer). */
@@ -147,9 +158,11 @@ export class Session {
       case 'chatter':
         this.parts.logger.log(`Received from ${this.peer}: ${truncate(inbound.text)}`);
         return;
-      case 'invalid':
-        this.sendError(inbound.error.code, inbound.error.message, inbound.error.id);
+      case 'invalid': {
+        const { code, message, ...about } = inbound.error;
+        this.outbound.reject(code, message, about);
         return;
+      }
       case 'message':
         this.onMessage(inbound.message);
     }
@@ -162,35 +175,38 @@ export class Session {
         return;
       case 'ack':
         if (!this.outbound.ack(message.seq)) {
-          this.sendError(ErrorCode.BAD_MESSAGE, `ack ${message.seq} is beyond the last seq sent (${this.outbound.lastSeq})`);
+          this.outbound.reject(ErrorCode.BAD_MESSAGE, `ack ${message.seq} is beyond the last seq sent (${this.outbound.lastSeq})`);
           return;
         }
         this.wakeDrain?.();
+        return;
+      case 'unsubscribe':
+        this.streams.unsubscribe(message);
+        return;
+      case 'subscribe':
+        if (this.draining) this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { channel: message.channel });
+        else this.streams.subscribe(message);
+        return;
+      case 'publish':
+        if (this.draining) this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { id: message.id });
+        else this.streams.publish(message);
     }
   }
 
   private onRequest(id: string, workMs: number): void {
     if (this.draining) {
-      this.sendError(ErrorCode.DRAINING, 'server is draining; send this request again after reconnecting', id);
+      this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { id });
       return;
     }
     const refusal = this.requests.start(id, workMs, () => {
       this.outbound.sendSequenced({ type: 'result', id, payload: { servedBy: this.parts.serverId, workMs } });
       this.wakeDrain?.();
     });
-    if (refusal) this.sendError(refusal.code, refusal.message, id);
+    if (refusal) this.outbound.reject(refusal.code, refusal.message, { id });
   }
 
   private sendData(item: BusinessItem, final: boolean): void {
     this.outbound.sendSequenced({ type: 'data', payload: item, final });
-  }
-
-  private sendError(code: ErrorCode, message: string, id?: string): void {
-    const line = `Rejected frame from ${this.peer}: ${code} ${truncate(message)}`;
-    // DRAINING is the protocol working as designed; the others are a misbehaving peer.
-    if (code === ErrorCode.DRAINING) this.parts.logger.debug?.(line);
-    else this.parts.logger.warn(line);
-    this.outbound.send(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
   }
 
   private onSocketError(err: Error & { code?: string }): void {
@@ -202,12 +218,9 @@ export class Session {
   }
 
   private stop(): void {
+    this.streams.close();
     this.stopFeed?.();
     this.parts.heartbeat.stop();
     this.requests.cancelAll();
   }
-}
-
-function truncate(text: string): string {
-  return text.length > LOGGED_TEXT_LIMIT ? `${text.slice(0, LOGGED_TEXT_LIMIT)}…` : text;
 }

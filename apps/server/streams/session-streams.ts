@@ -1,0 +1,118 @@
+import type { LoggerService } from '@nestjs/common';
+import { ErrorCode, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
+import type { Outbound } from '../session/outbound.js';
+import { ChannelSubscription } from './channel-subscription.js';
+import { BackendUnavailableError, type StreamBackend } from './stream-backend.js';
+
+export interface StreamLimits {
+  /** Channels one connection may subscribe to at once. */
+  maxSubscriptions: number;
+  /** History entries read and sent per step of a replay. */
+  replayPageSize: number;
+}
+
+const UNAVAILABLE_MESSAGE = 'stream backend unavailable; send it again later';
+
+/**
+ * A connection's channel subscriptions and in-flight publishes. A publish counts as in-flight
+ * work until its `published` (or refusal) is sent, so the drain waits for it. After `close()`
+ * (the drain's close marker, or the socket closing) nothing more is sent.
+ */
+export class SessionStreams {
+  private readonly subscriptions = new Map<string, ChannelSubscription>();
+  private readonly publishing = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly backend: StreamBackend,
+    private readonly outbound: Outbound,
+    private readonly limits: StreamLimits,
+    /** Called when a publish settles, so the drain can look again. */
+    private readonly onSettled: () => void,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Publishes still waiting for the backend. */
+  get inFlight(): number {
+    return this.publishing.size;
+  }
+
+  subscribe({ channel, since }: SubscribeMessage): void {
+    const replacing = this.subscriptions.get(channel);
+    if (!replacing && this.subscriptions.size >= this.limits.maxSubscriptions) {
+      this.outbound.reject(ErrorCode.BAD_MESSAGE, `at most ${this.limits.maxSubscriptions} channels per connection`, { channel });
+      return;
+    }
+    replacing?.stop();
+    const subscription = new ChannelSubscription(
+      channel,
+      this.backend,
+      {
+        subscribed: (epoch, top, recovered) => this.send({ type: 'subscribed', channel, epoch, top, recovered }),
+        message: ({ offset, id, payload }, written) => this.send({ type: 'message', channel, offset, id, payload }, written),
+        failed: (err) => {
+          if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
+          this.refuseUnavailable(err, { channel });
+        },
+      },
+      this.limits.replayPageSize,
+    );
+    this.subscriptions.set(channel, subscription);
+    subscription.start(since).catch((err: unknown) => {
+      if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
+      this.refuseUnavailable(err, { channel });
+    });
+  }
+
+  unsubscribe({ channel }: UnsubscribeMessage): void {
+    const subscription = this.subscriptions.get(channel);
+    if (!subscription) {
+      this.outbound.reject(ErrorCode.BAD_MESSAGE, `not subscribed to "${channel}"`, { channel });
+      return;
+    }
+    subscription.stop();
+    this.subscriptions.delete(channel);
+  }
+
+  publish({ id, channel, payload }: PublishMessage): void {
+    if (this.publishing.has(id)) {
+      this.outbound.reject(ErrorCode.DUPLICATE_ID, `publish "${id}" is already in flight on this connection`, { id });
+      return;
+    }
+    this.publishing.add(id);
+    this.backend
+      .append(channel, id, payload)
+      .then(
+        ({ offset, duplicate }) => this.send({ type: 'published', id, channel, offset, duplicate }),
+        (err: unknown) => this.refuseUnavailable(err, { id }),
+      )
+      .finally(() => {
+        this.publishing.delete(id);
+        this.onSettled();
+      });
+  }
+
+  /** Stops every subscription; nothing more is sent from here on. */
+  close(): void {
+    this.closed = true;
+    for (const subscription of this.subscriptions.values()) subscription.stop();
+    this.subscriptions.clear();
+  }
+
+  private send(
+    message:
+      | { type: 'subscribed'; channel: string; epoch: string; top: number; recovered: boolean }
+      | { type: 'message'; channel: string; offset: number; id: string; payload: Record<string, unknown> }
+      | { type: 'published'; id: string; channel: string; offset: number; duplicate: boolean },
+    written?: () => void,
+  ): void {
+    if (this.closed) return written?.();
+    this.outbound.sendSequenced(message, written);
+  }
+
+  private refuseUnavailable(err: unknown, about: { id?: string; channel?: string }): void {
+    // Anything but an unreachable backend is a bug: logged loudly, and the peer may retry.
+    if (!(err instanceof BackendUnavailableError)) this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    if (!this.closed) this.outbound.reject(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, about);
+  }
+}

@@ -1,0 +1,68 @@
+/** One entry of a channel's stream. */
+export interface StreamEntry {
+  /** Position in the channel within its epoch: 1, 2, 3, … */
+  offset: number;
+  /** The publisher's id for it. */
+  id: string;
+  payload: Record<string, unknown>;
+}
+
+/** Where a channel stands: its epoch and its latest offset (0: nothing appended yet). */
+export interface ChannelPosition {
+  epoch: string;
+  top: number;
+}
+
+export interface AppendResult {
+  epoch: string;
+  offset: number;
+  /** True when `(channel, id)` had been appended before: `offset` is the original one. */
+  duplicate: boolean;
+}
+
+/** A page of history: the entries after an offset, oldest first, in the channel's current epoch. */
+export interface HistoryPage {
+  epoch: string;
+  entries: StreamEntry[];
+}
+
+/** What a live listener is told. */
+export interface LiveListener {
+  /** An entry appended after the listener was registered (in offset order per channel; a gap is possible after a backend outage). */
+  entry(epoch: string, entry: StreamEntry): void;
+  /** The live feed may have missed entries (the backend connection came back): catch up from history. */
+  resync(): void;
+}
+
+/** The backend cannot be reached or did not answer in time; nothing was done. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+}
+
+/**
+ * Where channel streams live: history, offsets, epochs and publish dedup. `memory` keeps them
+ * in this process; `redis` in a Redis shared by every replica. Every method that talks to the
+ * backend rejects with `BackendUnavailableError` when it cannot, having changed nothing.
+ *
+ * An abstract class rather than an interface, so that it is also the injection token.
+ */
+export abstract class StreamBackend {
+  /** Appends once per `(channel, id)` within the dedup window; resolves once durable in the backend. */
+  abstract append(channel: string, id: string, payload: Record<string, unknown>): Promise<AppendResult>;
+
+  /** The channel's epoch and latest offset (a channel never written to gets an epoch and top 0). */
+  abstract position(channel: string): Promise<ChannelPosition>;
+
+  /** Up to `limit` entries with offsets above `after`, oldest first. */
+  abstract read(channel: string, after: number, limit: number): Promise<HistoryPage>;
+
+  /**
+   * Registers `listener` for entries appended to `channel` from now on. Resolves, with the
+   * function that unregisters it, once registration is in effect: an entry appended after that
+   * reaches the listener.
+   */
+  abstract listen(channel: string, listener: LiveListener): Promise<() => void>;
+
+  /** Releases connections and timers. */
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+import { Logger, Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { serverConfig } from '../config/server.config.js';
+import { MemoryStreamBackend } from './memory.backend.js';
+import { RedisStreamBackend } from './redis.backend.js';
+import { StreamBackend } from './stream-backend.js';
+
+/** The stream backend `STREAM_BACKEND` names, shared by every session of this process. */
+@Module({
+  providers: [
+    {
+      provide: StreamBackend,
+      inject: [serverConfig.KEY],
+      useFactory: ({ streams }: ConfigType<typeof serverConfig>): StreamBackend => {
+        const limits = { historySize: streams.historySize, historyTtlMs: streams.historyTtlMs, dedupTtlMs: streams.dedupTtlMs };
+        if (streams.backend === 'memory') return new MemoryStreamBackend(limits);
+        return new RedisStreamBackend(
+          // The schema requires REDIS_URL for this backend.
+          { ...limits, url: streams.redisUrl!, commandTimeoutMs: streams.redisTimeoutMs },
+          new Logger('Server'),
+        );
+      },
+    },
+  ],
+  exports: [StreamBackend],
+})
+export class StreamsModule {}
