@@ -8,8 +8,8 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** A Node.js program run as a child process, with its output lines and exit observable as events. */
-export class NodeProcess {
+/** A program run as a child process, with its output lines and exit observable as events. */
+export class ChildProgram {
   readonly log = new LineLog();
   /**
    * Resolves once the process has exited *and* all its output has been read, so whoever reads
@@ -20,12 +20,10 @@ export class NodeProcess {
   exitedAt: number | undefined;
   private readonly child: ChildProcess;
 
-  constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-    this.child = spawn(process.execPath, [entry, ...args], {
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  constructor(command: string, args: string[], env: Record<string, string | undefined> = {}) {
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A program that cannot be started (not installed) ends like one that exits at once.
+    this.child.once('error', (err) => this.log.push(`cannot start ${command}: ${err.message}`));
     this.child.once('exit', () => (this.exitedAt = Date.now()));
     this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout, this.child.stderr]) {
@@ -69,5 +67,13 @@ export class NodeProcess {
   async kill(): Promise<Exit> {
     this.signal('SIGKILL');
     return this.exited;
+  }
+}
+
+/** A Node.js program (a built entry point) run as a child process, without colours in its output. */
+export class NodeProcess extends ChildProgram {
+  constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
+    super(process.execPath, [entry, ...args], { NO_COLOR: '1', ...env });
   }
 }

@@ -74,6 +74,10 @@ export class MemoryStreamBackend extends StreamBackend {
     return Promise.resolve(() => channel.listeners.delete(listener));
   }
 
+  whenUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     this.channels.clear();
     return Promise.resolve();

@@ -126,9 +126,21 @@ export class RedisStreamBackend extends StreamBackend {
     return () => this.unlisten(channel, listener);
   }
 
-  async close(): Promise<void> {
+  /** Resolves once both connections (commands and pub/sub) are ready. */
+  async whenUp(): Promise<void> {
+    await Promise.all(
+      [this.commands, this.live].map((connection) =>
+        connection.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => connection.once('ready', () => resolve())),
+      ),
+    );
+  }
+
+  /** Disconnects at once, and stops reconnecting (QUIT would wait, or fail, on a Redis that is down). */
+  close(): Promise<void> {
     this.listeners.clear();
-    await Promise.allSettled([this.commands.quit(), this.live.quit()]);
+    this.commands.disconnect();
+    this.live.disconnect();
+    return Promise.resolve();
   }
 
   private unlisten(channel: string, listener: LiveListener): void {

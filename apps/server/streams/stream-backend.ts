@@ -63,6 +63,9 @@ export abstract class StreamBackend {
    */
   abstract listen(channel: string, listener: LiveListener): Promise<() => void>;
 
+  /** Resolves once the backend can be used (at once for one that needs no connection). */
+  abstract whenUp(): Promise<void>;
+
   /** Releases connections and timers. */
   abstract close(): Promise<void>;
 }

@@ -11,14 +11,20 @@ import { StreamBackend } from './stream-backend.js';
     {
       provide: StreamBackend,
       inject: [serverConfig.KEY],
-      useFactory: ({ streams }: ConfigType<typeof serverConfig>): StreamBackend => {
+      useFactory: async ({ streams }: ConfigType<typeof serverConfig>): Promise<StreamBackend> => {
         const limits = { historySize: streams.historySize, historyTtlMs: streams.historyTtlMs, dedupTtlMs: streams.dedupTtlMs };
         if (streams.backend === 'memory') return new MemoryStreamBackend(limits);
-        return new RedisStreamBackend(
+        const backend = new RedisStreamBackend(
           // The schema requires REDIS_URL for this backend.
           { ...limits, url: streams.redisUrl!, commandTimeoutMs: streams.redisTimeoutMs },
           new Logger('Server'),
         );
+        // Give Redis one timeout to answer before serving, so the first subscribers are not refused
+        // needlessly; a Redis that is down does not stop the server (streams answer UNAVAILABLE).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([backend.whenUp(), new Promise((resolve) => (timer = setTimeout(resolve, streams.redisTimeoutMs)))]);
+        clearTimeout(timer);
+        return backend;
       },
     },
   ],

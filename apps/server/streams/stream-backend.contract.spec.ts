@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { RedisServer } from '@app/standin';
+import { Redis } from 'ioredis';
+import { ChannelSubscription, type Since } from './channel-subscription.js';
+import { MemoryStreamBackend, type HistoryLimits } from './memory.backend.js';
+import { RedisStreamBackend } from './redis.backend.js';
+import { BackendUnavailableError, type StreamBackend, type StreamEntry } from './stream-backend.js';
+
+const LIMITS: HistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000 };
+const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(() => redis.stop());
+
+const backends: [string, () => StreamBackend][] = [
+  ['memory', () => new MemoryStreamBackend(LIMITS)],
+  ['redis', () => new RedisStreamBackend({ ...LIMITS, url: redis.url, commandTimeoutMs: 2000 }, logger)],
+];
+
+/** A subscriber as a session would be: records what it was sent, in order. */
+class RecordingSink {
+  readonly offsets: number[] = [];
+  readonly subscribed: { epoch: string; top: number; recovered: boolean }[] = [];
+  readonly failures: unknown[] = [];
+  private waiters: { offset: number; resolve: () => void }[] = [];
+  /** Runs before each message is recorded, e.g. to publish more during a replay. */
+  onMessage: (entry: StreamEntry) => void = () => undefined;
+
+  readonly sink = {
+    subscribed: (epoch: string, top: number, recovered: boolean) => this.subscribed.push({ epoch, top, recovered }),
+    message: (entry: StreamEntry, written?: () => void) => {
+      this.onMessage(entry);
+      this.offsets.push(entry.offset);
+      this.waiters = this.waiters.filter((waiter) => (waiter.offset <= entry.offset ? (waiter.resolve(), false) : true));
+      // Written "later", as a socket would: the replay must wait for it.
+      if (written) setImmediate(written);
+    },
+    failed: (err: unknown) => this.failures.push(err),
+  };
+
+  /** Resolves once an offset ≥ `offset` was received. */
+  reached(offset: number): Promise<void> {
+    if ((this.offsets.at(-1) ?? 0) >= offset) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ offset, resolve }));
+  }
+}
+
+async function appendMany(backend: StreamBackend, channel: string, count: number, prefix = 'p'): Promise<void> {
+  for (let index = 1; index <= count; index++) await backend.append(channel, `${prefix}-${index}`, { index });
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+describe.each(backends)('%s stream backend', (_name, create) => {
+  let backend: StreamBackend;
+  let channel: string;
+  beforeEach(async () => {
+    backend = create();
+    channel = `test.${randomUUID()}`;
+    await backend.whenUp();
+  });
+  afterEach(() => backend.close());
+
+  it('gives a new channel an epoch and top 0, then offsets 1, 2, 3… within that epoch', async () => {
+    const start = await backend.position(channel);
+    expect(start.top).toBe(0);
+    const first = await backend.append(channel, 'a', { n: 1 });
+    const second = await backend.append(channel, 'b', { n: 2 });
+    expect([first, second]).toEqual([
+      { epoch: start.epoch, offset: 1, duplicate: false },
+      { epoch: start.epoch, offset: 2, duplicate: false },
+    ]);
+    expect(await backend.position(channel)).toEqual({ epoch: start.epoch, top: 2 });
+    expect(await backend.read(channel, 0, 10)).toEqual({
+      epoch: start.epoch,
+      entries: [
+        { offset: 1, id: 'a', payload: { n: 1 } },
+        { offset: 2, id: 'b', payload: { n: 2 } },
+      ],
+    });
+  });
+
+  it('appends a (channel, id) once: a re-sent publish gets the original offset', async () => {
+    await backend.append(channel, 'x', { v: 1 });
+    await backend.append(channel, 'y', { v: 2 });
+    const again = await backend.append(channel, 'x', { v: 'changed' });
+    expect(again).toMatchObject({ offset: 1, duplicate: true });
+    expect((await backend.position(channel)).top).toBe(2);
+    expect(await backend.append(`${channel}.other`, 'x', {})).toMatchObject({ offset: 1, duplicate: false });
+  });
+
+  it('reads history in pages and keeps only the newest HISTORY_SIZE entries', async () => {
+    await appendMany(backend, channel, 60);
+    const page = await backend.read(channel, 0, 5);
+    expect(page.entries.map((entry) => entry.offset)).toEqual(range(11, 15));
+    expect((await backend.read(channel, 57, 100)).entries.map((entry) => entry.offset)).toEqual([58, 59, 60]);
+    expect((await backend.read(channel, 60, 100)).entries).toEqual([]);
+  });
+
+  it('delivers live entries appended after listen() resolved, in order, until unlistened', async () => {
+    const seen: number[] = [];
+    let notify: () => void = () => undefined;
+    const three = new Promise<void>((resolve) => (notify = resolve));
+    const stop = await backend.listen(channel, {
+      entry: (_epoch, entry) => {
+        seen.push(entry.offset);
+        if (seen.length === 3) notify();
+      },
+      resync: () => undefined,
+    });
+    await appendMany(backend, channel, 3);
+    await three;
+    stop();
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  describe('a subscription', () => {
+    it('without since: subscribed at the top, then only what comes after', async () => {
+      await appendMany(backend, channel, 4);
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      await subscription.start(undefined);
+      await appendMany(backend, channel, 2, 'later');
+      await recorder.reached(6);
+      subscription.stop();
+      expect(recorder.subscribed).toEqual([{ epoch: (await backend.position(channel)).epoch, top: 4, recovered: true }]);
+      expect(recorder.offsets).toEqual([5, 6]);
+    });
+
+    it('with since: replays the rest in pages while a burst is published, then goes live — every offset once, in order', async () => {
+      await appendMany(backend, channel, 40);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      // Every replayed entry triggers another publish: the seam is crossed under load.
+      let published = 0;
+      recorder.onMessage = () => {
+        if (published < 30) void backend.append(channel, `burst-${++published}`, {});
+      };
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 3);
+      await subscription.start({ epoch, offset: 10 });
+      await recorder.reached(70);
+      subscription.stop();
+      expect(recorder.subscribed).toEqual([{ epoch, top: 40, recovered: true }]);
+      expect(recorder.offsets).toEqual(range(11, 70));
+    });
+
+    it.each<[string, (epoch: string) => Since]>([
+      ['another epoch', () => ({ epoch: 'not-this-one', offset: 3 })],
+      ['an offset beyond the top', (epoch) => ({ epoch, offset: 99 })],
+      ['entries already trimmed', (epoch) => ({ epoch, offset: 2 })],
+    ])('from %s: recovered false, live from the top', async (_case, since) => {
+      await appendMany(backend, channel, 55);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      await subscription.start(since(epoch));
+      await backend.append(channel, 'next', {});
+      await recorder.reached(56);
+      subscription.stop();
+      expect(recorder.subscribed).toEqual([{ epoch, top: 55, recovered: false }]);
+      expect(recorder.offsets).toEqual([56]);
+    });
+
+    it('at exactly the top: recovered, nothing to replay', async () => {
+      await appendMany(backend, channel, 5);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      await subscription.start({ epoch, offset: 5 });
+      await backend.append(channel, 'next', {});
+      await recorder.reached(6);
+      subscription.stop();
+      expect(recorder.subscribed).toEqual([{ epoch, top: 5, recovered: true }]);
+      expect(recorder.offsets).toEqual([6]);
+    });
+
+    it('sends nothing once stopped, even mid-replay', async () => {
+      await appendMany(backend, channel, 30);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 2);
+      recorder.onMessage = (entry) => {
+        if (entry.offset === 4) subscription.stop();
+      };
+      await subscription.start({ epoch, offset: 0 });
+      await recorder.reached(4);
+      await backend.append(channel, 'after-stop', {});
+      await backend.position(channel);
+      expect(recorder.offsets).toEqual([1, 2, 3, 4]);
+    });
+  });
+});
+
+describe('memory backend expiry', () => {
+  it('drops history, offsets and epoch together after HISTORY_TTL_MS untouched; publish ids outlive them', async () => {
+    let now = 1_000;
+    const backend = new MemoryStreamBackend({ historySize: 10, historyTtlMs: 500, dedupTtlMs: 10_000 }, () => now);
+    const first = await backend.append('c', 'a', {});
+    now += 499;
+    expect((await backend.position('c')).epoch).toBe(first.epoch);
+    now += 500;
+    const renewed = await backend.position('c');
+    expect(renewed.epoch).not.toBe(first.epoch);
+    expect(renewed.top).toBe(0);
+    expect(await backend.append('c', 'a', {})).toEqual({ epoch: first.epoch, offset: 1, duplicate: true });
+    expect(await backend.append('c', 'b', {})).toEqual({ epoch: renewed.epoch, offset: 1, duplicate: false });
+  });
+});
+
+describe('redis backend', () => {
+  let backend: RedisStreamBackend;
+  let admin: Redis;
+  beforeEach(async () => {
+    backend = new RedisStreamBackend({ historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, url: redis.url, commandTimeoutMs: 2000 }, logger);
+    admin = new Redis(redis.url);
+    await backend.whenUp();
+  });
+  afterEach(async () => {
+    await backend.close();
+    admin.disconnect();
+  });
+
+  it('sets the history TTL on the stream, counter and epoch together, and the dedup TTL on the id', async () => {
+    await backend.append('ttl', 'a', {});
+    const ttls = await Promise.all(['gs:{ttl}:s', 'gs:{ttl}:top', 'gs:{ttl}:epoch', 'gs:{ttl}:id:a'].map((key) => admin.pttl(key)));
+    for (const ttl of ttls.slice(0, 3)) expect(ttl).toBeGreaterThan(59_000);
+    expect(ttls[3]).toBeGreaterThan(4_000);
+    expect(ttls[3]).toBeLessThanOrEqual(5_000);
+  });
+
+  it('gives a channel a new epoch when Redis lost its data, so no offset restarts under an old epoch', async () => {
+    await backend.append('lost', 'a', {});
+    const before = await backend.position('lost');
+    await admin.flushall();
+    const after = await backend.position('lost');
+    expect(after.epoch).not.toBe(before.epoch);
+    expect(after.top).toBe(0);
+    expect(await backend.append('lost', 'b', {})).toEqual({ epoch: after.epoch, offset: 1, duplicate: false });
+  });
+
+  it('tells a live subscription about the new epoch instead of skipping: recovered false', async () => {
+    await backend.append('lost-live', 'a', {});
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('lost-live', backend, recorder.sink, 10);
+    await subscription.start(undefined);
+    await admin.flushall();
+    await backend.append('lost-live', 'b', {});
+    await recorder.reached(1);
+    subscription.stop();
+    expect(recorder.subscribed.map((s) => s.recovered)).toEqual([true, false]);
+    expect(recorder.subscribed[1]).toMatchObject({ top: 0 });
+    expect(recorder.offsets).toEqual([1]);
+  });
+
+  it('answers BackendUnavailableError at once while Redis is down, and works again once it is back', async () => {
+    const own = await RedisServer.start();
+    const isolated = new RedisStreamBackend({ historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, url: own.url, commandTimeoutMs: 500 }, logger);
+    try {
+      await isolated.whenUp();
+      await isolated.append('down', 'a', {});
+      await own.stop();
+      await expect(isolated.append('down', 'b', {})).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(isolated.position('down')).rejects.toBeInstanceOf(BackendUnavailableError);
+      const back = await own.restart();
+      try {
+        await isolated.whenUp();
+        // Without persistence the restart lost everything: a new epoch, offsets from 1.
+        expect(await isolated.append('down', 'b', {})).toMatchObject({ offset: 1, duplicate: false });
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await isolated.close();
+    }
+  });
+});

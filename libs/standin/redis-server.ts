@@ -1,0 +1,63 @@
+import { createServer } from 'node:net';
+import { ChildProgram } from './node-process.js';
+
+/** How to get redis-server where it is missing; said wherever a missing one stops something. */
+export const REDIS_INSTALL_HINT = 'install it with "apt-get install -y redis-server" (Debian/Ubuntu) or "brew install redis"';
+
+/** A port free on loopback right now (redis-server cannot bind port 0 and report it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throw-away `redis-server` on loopback: no persistence unless asked, so a restart loses every
+ * key — what a Redis without AOF does, and what the epoch is there to make visible.
+ */
+export class RedisServer extends ChildProgram {
+  private constructor(
+    readonly port: number,
+    readonly binary: string,
+    readonly persistDir: string | undefined,
+  ) {
+    const persistence = persistDir ? ['--dir', persistDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    super(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * Starts redis-server (on `port`, or a free one) and resolves once it accepts connections;
+   * rejects with its output, and an install hint where it is missing, if it ends first.
+   * `persistDir` turns on the append-only file there, fsynced on every write.
+   */
+  static async start({ port, binary = 'redis-server', persistDir }: { port?: number; binary?: string; persistDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), binary, persistDir);
+    try {
+      await server.expectLine(/Ready to accept connections/);
+    } catch (err) {
+      const missing = server.log.lines.some((line) => line.includes('ENOENT'));
+      throw new Error(missing ? `${binary} is not installed: ${REDIS_INSTALL_HINT}` : (err as Error).message, { cause: err });
+    }
+    return server;
+  }
+
+  /** The same server again on the same port (and the same data, if it persists). */
+  restart(): Promise<RedisServer> {
+    return RedisServer.start({ port: this.port, binary: this.binary, ...(this.persistDir ? { persistDir: this.persistDir } : {}) });
+  }
+
+  /** Stops it (SIGTERM; SIGKILL with `crash`) and waits for the exit. */
+  async stop(crash = false): Promise<void> {
+    this.signal(crash ? 'SIGKILL' : 'SIGTERM');
+    await this.exited;
+  }
+}
