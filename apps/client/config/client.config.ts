@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { SUBPROTOCOL } from '@app/protocol';
+import { CHANNEL_PATTERN, SUBPROTOCOL } from '@app/protocol';
 import { intVar, logLevelVar, oneOfVar, parseEnv, wsUrlVar } from '@app/env';
 import { z } from 'zod';
 
@@ -20,9 +20,37 @@ const clientEnvSchema = z
     OUTBOX_LIMIT: intVar('OUTBOX_LIMIT', 1000, 1, 1_000_000),
     HEARTBEAT_MS: intVar('HEARTBEAT_MS', 25_000, 100, HOUR_MS),
     EXIT_TIMEOUT_MS: intVar('EXIT_TIMEOUT_MS', 10_000, 0, HOUR_MS),
+    CHANNELS: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const channels = [...new Set((raw ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''))];
+        const bad = channels.find((name) => !CHANNEL_PATTERN.test(name));
+        if (bad !== undefined) {
+          ctx.addIssue({ code: 'custom', message: `CHANNELS must be a comma list of names matching ${CHANNEL_PATTERN.source} (got "${bad.slice(0, 120)}")` });
+          return z.NEVER;
+        }
+        return channels;
+      }),
+    PUBLISH_CHANNEL: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const name = raw?.trim() ?? '';
+        if (name === '') return undefined;
+        if (!CHANNEL_PATTERN.test(name)) {
+          ctx.addIssue({ code: 'custom', message: `PUBLISH_CHANNEL must match ${CHANNEL_PATTERN.source} (got "${name.slice(0, 120)}")` });
+          return z.NEVER;
+        }
+        return name;
+      }),
+    PUBLISH_INTERVAL_MS: intVar('PUBLISH_INTERVAL_MS', 1000, 1, HOUR_MS),
     LOG_LEVEL: logLevelVar,
   })
   .superRefine((env, ctx) => {
+    if (env.PROTOCOL === 'text' && (env.CHANNELS.length > 0 || env.PUBLISH_CHANNEL !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'CHANNELS and PUBLISH_CHANNEL need PROTOCOL graceful.v1: the text dialect has no channels' });
+    }
     if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) {
       ctx.addIssue({
         code: 'custom',
@@ -46,6 +74,11 @@ const clientEnvSchema = z
     outboxLimit: env.OUTBOX_LIMIT,
     heartbeatMs: env.HEARTBEAT_MS,
     exitTimeoutMs: env.EXIT_TIMEOUT_MS,
+    /** Channels every virtual client subscribes to (DESIGN §4a). */
+    channels: env.CHANNELS,
+    /** Where every virtual client publishes, one entry per PUBLISH_INTERVAL_MS; undefined: no publishing. */
+    publishChannel: env.PUBLISH_CHANNEL,
+    publishIntervalMs: env.PUBLISH_INTERVAL_MS,
     logLevel: env.LOG_LEVEL,
   }));
 

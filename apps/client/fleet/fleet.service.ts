@@ -46,8 +46,10 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.log(`Stopping: waiting up to ${this.settings.exitTimeoutMs} ms for outstanding results`);
     const left = await Promise.all(this.clients.map((client) => client.stop(this.settings.exitTimeoutMs)));
-    const outstanding = left.reduce((sum, count) => sum + count, 0);
-    if (outstanding > 0) this.logger.warn(`${outstanding} requests still unanswered at exit`);
+    const requests = left.reduce((sum, count) => sum + count.requests, 0);
+    const publishes = left.reduce((sum, count) => sum + count.publishes, 0);
+    if (requests > 0) this.logger.warn(`${requests} requests still unanswered at exit`);
+    if (publishes > 0) this.logger.warn(`${publishes} publishes still unconfirmed at exit`);
   }
 
   onApplicationShutdown(): void {
@@ -59,7 +61,10 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   summary(): ClientSummary {
-    const outstanding = this.clients.reduce((sum, client) => sum + client.outstanding, 0);
+    const outstanding = {
+      requests: this.clients.reduce((sum, client) => sum + client.outstanding.requests, 0),
+      publishes: this.clients.reduce((sum, client) => sum + client.outstanding.publishes, 0),
+    };
     return summarize(
       this.clients.map((client) => client.stats),
       outstanding,

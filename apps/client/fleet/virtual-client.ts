@@ -5,9 +5,10 @@ import type { ClientSettings } from '../config/client.config.js';
 import { backoffDelayMs, drainReconnectDelayMs } from '../connection/backoff.js';
 import { connect$, type Inbound } from '../connection/connection.js';
 import { Outbox } from '../outbox/outbox.js';
-import { ClientStats } from '../stats/client-stats.js';
+import { ClientStats, type Outstanding } from '../stats/client-stats.js';
+import { ChannelCursors } from '../streams/channel-cursors.js';
 import { ReconnectGapMeter, type EndKind } from './reconnect-gap.js';
-import { RequestScheduler } from './request-scheduler.js';
+import { WorkScheduler } from './work-scheduler.js';
 import { SeqTracker } from './seq-tracker.js';
 
 /** The connection currently in use. */
@@ -27,8 +28,18 @@ interface Link {
  */
 export class VirtualClient {
   readonly stats = new ClientStats();
-  private readonly outbox = new Outbox(this.settings.outboxLimit);
-  private readonly scheduler = new RequestScheduler(this.settings.requestIntervalMs);
+  private readonly outbox = new Outbox<{ workMs: number }>(this.settings.outboxLimit);
+  private readonly publishes = new Outbox<{ channel: string; payload: Record<string, unknown> }>(this.settings.outboxLimit);
+  private readonly scheduler = new WorkScheduler(this.settings.requestIntervalMs);
+  private readonly publisher = new WorkScheduler(this.settings.publishChannel ? this.settings.publishIntervalMs : 0);
+  private readonly cursors = new ChannelCursors(this.settings.channels, this.stats.stream, this.logger);
+  /** Channels and publishes refused with UNAVAILABLE wait for this timer to be tried again. */
+  private streamRetry: { timer: NodeJS.Timeout | undefined; attempt: number; channels: Set<string> } = {
+    timer: undefined,
+    attempt: 0,
+    channels: new Set(),
+  };
+  private publishCounter = 0;
   private readonly gaps = new ReconnectGapMeter(this.stats);
   private link: Link | undefined;
   private connectionCount = 0;
@@ -47,8 +58,8 @@ export class VirtualClient {
     private readonly frameLogLevel: 'log' | 'debug',
   ) {}
 
-  get outstanding(): number {
-    return this.outbox.size;
+  get outstanding(): Outstanding {
+    return { requests: this.outbox.size, publishes: this.publishes.size };
   }
 
   get connected(): boolean {
@@ -84,16 +95,18 @@ export class VirtualClient {
       .subscribe();
 
     this.scheduler.start(() => this.createRequest());
+    this.publisher.start(() => this.createPublish());
     this.ackTimer = setInterval(() => this.flushAck(), this.settings.ackIntervalMs);
   }
 
   /**
-   * Stops creating work, waits up to `timeoutMs` for the outstanding results, then closes with
-   * 1000. Resolves with the number still outstanding.
+   * Stops creating work, waits up to `timeoutMs` for the outstanding results and publish
+   * confirmations, then closes with 1000. Resolves with what is still outstanding.
    */
-  async stop(timeoutMs: number): Promise<number> {
+  async stop(timeoutMs: number): Promise<Outstanding> {
     this.scheduler.stop();
-    if (this.outbox.size > 0 && this.settings.dialect === 'json') {
+    this.publisher.stop();
+    if (this.outbox.size + this.publishes.size > 0 && this.settings.dialect === 'json') {
       await new Promise<void>((resolve) => {
         const timeout = setTimeout(resolve, timeoutMs);
         this.onOutboxEmpty = () => {
@@ -104,8 +117,9 @@ export class VirtualClient {
     }
     this.flushAck();
     clearInterval(this.ackTimer);
+    clearTimeout(this.streamRetry.timer);
     this.subscription?.unsubscribe();
-    return this.outbox.size;
+    return this.outstanding;
   }
 
   private reconnectAfter(delayMs: number, attempt?: number): Observable<unknown> {
@@ -159,6 +173,18 @@ export class VirtualClient {
       case 'result':
         if (link.seq.accept(message.seq)) this.onResult(message.id);
         return;
+      case 'subscribed':
+        if (link.seq.accept(message.seq)) {
+          this.streamRetry.attempt = 0;
+          this.cursors.onSubscribed(message);
+        }
+        return;
+      case 'message':
+        if (link.seq.accept(message.seq)) this.cursors.onMessage(message);
+        return;
+      case 'published':
+        if (link.seq.accept(message.seq)) this.onPublished(message.id, message.duplicate);
+        return;
       case 'shutdown':
         this.advisedJitterMs = message.reconnectJitterMs;
         this.onShutdownNotice();
@@ -168,12 +194,38 @@ export class VirtualClient {
         this.sendAck(link, link.seq.closeMarker(message.lastSeq));
         return;
       case 'error':
-        if (message.code === 'DRAINING' && message.id !== undefined) {
-          this.outbox.requeue(message.id);
-        } else if (message.code !== 'DUPLICATE_ID') {
-          this.logger.warn(`Server refused a frame: ${message.code} ${message.message}`);
-        }
+        this.onRefused(message.code, message.message, message);
     }
+  }
+
+  /** DRAINING: sent again on the next connection. UNAVAILABLE: tried again after a backoff. */
+  private onRefused(code: string, text: string, about: { id?: string; channel?: string }): void {
+    const retryable = code === 'DRAINING' || code === 'UNAVAILABLE';
+    if (retryable && about.id !== undefined && (this.outbox.requeue(about.id) || this.publishes.requeue(about.id))) {
+      if (code === 'UNAVAILABLE') this.retryStreamsLater();
+      return;
+    }
+    if (retryable && about.channel !== undefined) {
+      // A channel refused with DRAINING is subscribed again on the next connection anyway.
+      if (code === 'UNAVAILABLE') this.retryStreamsLater(about.channel);
+      return;
+    }
+    if (code !== 'DUPLICATE_ID') this.logger.warn(`Server refused a frame: ${code} ${text}`);
+  }
+
+  private retryStreamsLater(channel?: string): void {
+    const retry = this.streamRetry;
+    if (channel !== undefined) retry.channels.add(channel);
+    if (retry.timer !== undefined) return;
+    const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs);
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      const link = this.link;
+      if (!link?.ready || link.draining) return;
+      for (const name of retry.channels) link.send(this.cursors.subscribeFrame(name));
+      retry.channels.clear();
+      this.sendPending();
+    }, delayMs);
   }
 
   private becameHealthy(): void {
@@ -182,6 +234,9 @@ export class VirtualClient {
     link.ready = true;
     this.failuresSinceHealthy = 0;
     this.gaps.healthy();
+    // Every connection resumes every channel from where this client stands.
+    if (this.settings.dialect === 'json') for (const channel of this.cursors.channels) link.send(this.cursors.subscribeFrame(channel));
+    this.streamRetry.channels.clear();
     this.sendPending();
   }
 
@@ -210,7 +265,7 @@ export class VirtualClient {
     const outcome = this.outbox.complete(id);
     if (outcome === 'completed') {
       this.stats.completed++;
-      if (this.outbox.size === 0) this.onOutboxEmpty?.();
+      this.checkOutboxesEmpty();
       this.sendPending();
     } else if (outcome === 'duplicate') {
       this.stats.duplicates++;
@@ -218,6 +273,42 @@ export class VirtualClient {
       this.stats.invalidFrames++;
       this.logger.warn(`Ignored a result for unknown request "${id.slice(0, 128)}"`);
     }
+  }
+
+  private onPublished(id: string, duplicate: boolean): void {
+    const outcome = this.publishes.complete(id);
+    const stream = this.stats.stream;
+    this.streamRetry.attempt = 0;
+    if (outcome === 'unknown') {
+      this.stats.invalidFrames++;
+      this.logger.warn(`Ignored a published for unknown publish "${id.slice(0, 128)}"`);
+      return;
+    }
+    // Answered twice, or by a backend that had appended it before: either way appended once.
+    if (outcome === 'duplicate' || duplicate) stream.publishDuplicates++;
+    if (outcome === 'completed') {
+      stream.publishAcked++;
+      this.checkOutboxesEmpty();
+    }
+  }
+
+  private checkOutboxesEmpty(): void {
+    if (this.outbox.size === 0 && this.publishes.size === 0) this.onOutboxEmpty?.();
+  }
+
+  private createPublish(): void {
+    const channel = this.settings.publishChannel!;
+    const id = `${this.tag}-p${++this.publishCounter}`;
+    const stream = this.stats.stream;
+    if (!this.publishes.add(id, { channel, payload: { sentAt: Date.now(), n: this.publishCounter } })) {
+      stream.publishRefused++;
+      if (stream.publishRefused === 1 || stream.publishRefused % 100 === 0) {
+        this.logger.warn(`Outbox full (${this.settings.outboxLimit} unconfirmed publishes): refused ${stream.publishRefused} so far`);
+      }
+      return;
+    }
+    stream.publishCreated++;
+    this.sendPending();
   }
 
   private createRequest(): void {
@@ -244,7 +335,11 @@ export class VirtualClient {
       if (request.everSent) this.stats.resent++;
       this.stats.sent++;
       this.outbox.markSent(request, link.number);
-      link.send(JSON.stringify({ type: 'request', id: request.id, payload: request.payload }));
+      link.send(JSON.stringify({ type: 'request', id: request.id, payload: request.body }));
+    }
+    for (const publish of this.publishes.unsentOn(link.number)) {
+      this.publishes.markSent(publish, link.number);
+      link.send(JSON.stringify({ type: 'publish', id: publish.id, ...publish.body }));
     }
   }
 

@@ -1,7 +1,8 @@
-/** A request waiting for its one result. */
-export interface PendingRequest {
+/** Work waiting for its one answer: a request's result, a publish's `published`. */
+export interface PendingWork<Body> {
   id: string;
-  payload: { workMs: number };
+  /** What is sent, as is, on every (re-)send. */
+  body: Body;
   /** The connection it was last sent on; undefined while it waits to be (re-)sent. */
   sentOn: number | undefined;
   /** True once it has been sent on any connection. */
@@ -11,12 +12,12 @@ export interface PendingRequest {
 export type Completion = 'completed' | 'duplicate' | 'unknown';
 
 /**
- * Requests created but not yet answered. They wait here while disconnected or draining, are
- * re-sent on every new connection until answered, and leave only with their result — so none is
- * lost across reconnects. Results are deduplicated by id.
+ * Work created but not yet answered. It waits here while disconnected or draining, is re-sent
+ * on every new connection until answered, and leaves only with its answer — so none is lost
+ * across reconnects. Answers are deduplicated by id.
  */
-export class Outbox {
-  private readonly pending = new Map<string, PendingRequest>();
+export class Outbox<Body> {
+  private readonly pending = new Map<string, PendingWork<Body>>();
   /** Ids answered recently, to recognise a second result; bounded so memory stays flat. */
   private readonly answered = new Set<string>();
 
@@ -33,27 +34,28 @@ export class Outbox {
     return this.pending.size >= this.limit;
   }
 
-  /** Adds a request; false when the outbox is full (the caller counts the refusal). */
-  add(id: string, payload: { workMs: number }): boolean {
+  /** Adds work; false when the outbox is full (the caller counts the refusal). */
+  add(id: string, body: Body): boolean {
     if (this.full) return false;
-    this.pending.set(id, { id, payload, sentOn: undefined, everSent: false });
+    this.pending.set(id, { id, body, sentOn: undefined, everSent: false });
     return true;
   }
 
-  /** Requests not yet sent on `connection`, oldest first. */
-  unsentOn(connection: number): PendingRequest[] {
+  /** Work not yet sent on `connection`, oldest first. */
+  unsentOn(connection: number): PendingWork<Body>[] {
     return [...this.pending.values()].filter((request) => request.sentOn !== connection);
   }
 
-  markSent(request: PendingRequest, connection: number): void {
+  markSent(request: PendingWork<Body>, connection: number): void {
     request.sentOn = connection;
     request.everSent = true;
   }
 
-  /** The server did not take it (`DRAINING`): send it again on the next connection. */
-  requeue(id: string): void {
+  /** The server did not take it (`DRAINING`, `UNAVAILABLE`): send it again. False for an id not here. */
+  requeue(id: string): boolean {
     const request = this.pending.get(id);
     if (request) request.sentOn = undefined;
+    return request !== undefined;
   }
 
   complete(id: string): Completion {

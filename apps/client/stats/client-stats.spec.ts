@@ -20,7 +20,12 @@ describe('summarize', () => {
     Object.assign(b, { connections: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
     a.gapsAfterDrainMs.push(4);
     b.gapsAfterFailureMs.push(180);
-    expect(summarize([a, b], 1, true)).toEqual({
+    a.stream.received = 3;
+    a.stream.latency.record(12);
+    a.stream.lastOffsets.set('prices', 9);
+    b.stream.lastOffsets.set('prices', 7);
+    Object.assign(b.stream, { publishCreated: 4, publishAcked: 3, publishDuplicates: 1, gaps: 2, unrecoverable: 1, duplicates: 5 });
+    expect(summarize([a, b], { requests: 1, publishes: 1 }, true)).toEqual({
       clients: 2,
       connections: 3,
       reconnects: 1,
@@ -30,12 +35,22 @@ describe('summarize', () => {
       },
       frames: { received: 14, seqGaps: 0 },
       requests: { created: 7, sent: 8, resent: 1, completed: 6, duplicates: 0, outstanding: 1, refused: 3 },
+      stream: {
+        published: { created: 4, acked: 3, duplicates: 1, outstanding: 1, refused: 0 },
+        received: 3,
+        duplicates: 5,
+        gaps: 2,
+        unrecoverable: 1,
+        latencyMs: { p50: 12, p99: 12, max: 12 },
+        lastOffset: { prices: { min: 7, max: 9 } },
+      },
     });
   });
 
   it('reports loss figures as unavailable, not zero, in the text dialect', () => {
-    const summary = summarize([new ClientStats()], 0, false);
+    const summary = summarize([new ClientStats()], { requests: 0, publishes: 0 }, false);
     expect(summary.frames.seqGaps).toBeNull();
     expect(summary.requests).toBeNull();
+    expect(summary.stream).toBeNull();
   });
 });

@@ -1,3 +1,6 @@
+import { LatencyHistogram } from './latency-histogram.js';
+import { StreamStats } from './stream-stats.js';
+
 /** Counters of one virtual client; `summarize` sums them over the fleet. */
 export class ClientStats {
   /** Connections that reached a healthy state (`hello`, or open in the text dialect). */
@@ -18,6 +21,7 @@ export class ClientStats {
   completed = 0;
   duplicates = 0;
   refused = 0;
+  readonly stream = new StreamStats();
 }
 
 export interface GapSummary {
@@ -43,6 +47,19 @@ export interface ClientSummary {
     outstanding: number;
     refused: number;
   } | null;
+  /** Shared channels (DESIGN §4a); null in the text dialect. */
+  stream: StreamSummary | null;
+}
+
+export interface StreamSummary {
+  published: { created: number; acked: number; duplicates: number; outstanding: number; refused: number };
+  received: number;
+  duplicates: number;
+  gaps: number;
+  unrecoverable: number;
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** Per channel, the lowest and highest last offset any virtual client received. */
+  lastOffset: Record<string, { min: number; max: number }>;
 }
 
 /** Nearest-rank percentile of an ascending list. */
@@ -56,7 +73,13 @@ export function summarizeGaps(gaps: number[]): GapSummary {
   return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null };
 }
 
-export function summarize(all: ClientStats[], outstanding: number, lossMeasurable: boolean): ClientSummary {
+/** What is still unanswered at exit. */
+export interface Outstanding {
+  requests: number;
+  publishes: number;
+}
+
+export function summarize(all: ClientStats[], outstanding: Outstanding, lossMeasurable: boolean): ClientSummary {
   const sum = (pick: (stats: ClientStats) => number): number => all.reduce((total, stats) => total + pick(stats), 0);
   return {
     clients: all.length,
@@ -74,9 +97,37 @@ export function summarize(all: ClientStats[], outstanding: number, lossMeasurabl
           resent: sum((s) => s.resent),
           completed: sum((s) => s.completed),
           duplicates: sum((s) => s.duplicates),
-          outstanding,
+          outstanding: outstanding.requests,
           refused: sum((s) => s.refused),
         }
       : null,
+    stream: lossMeasurable ? summarizeStreams(all.map((s) => s.stream), outstanding.publishes) : null,
+  };
+}
+
+function summarizeStreams(all: StreamStats[], outstanding: number): StreamSummary {
+  const sum = (pick: (stats: StreamStats) => number): number => all.reduce((total, stats) => total + pick(stats), 0);
+  const latency = LatencyHistogram.merge(all.map((s) => s.latency));
+  const lastOffset: StreamSummary['lastOffset'] = {};
+  for (const stats of all) {
+    for (const [channel, offset] of stats.lastOffsets) {
+      const seen = lastOffset[channel];
+      lastOffset[channel] = seen ? { min: Math.min(seen.min, offset), max: Math.max(seen.max, offset) } : { min: offset, max: offset };
+    }
+  }
+  return {
+    published: {
+      created: sum((s) => s.publishCreated),
+      acked: sum((s) => s.publishAcked),
+      duplicates: sum((s) => s.publishDuplicates),
+      outstanding,
+      refused: sum((s) => s.publishRefused),
+    },
+    received: sum((s) => s.received),
+    duplicates: sum((s) => s.duplicates),
+    gaps: sum((s) => s.gaps),
+    unrecoverable: sum((s) => s.unrecoverable),
+    latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max },
+    lastOffset,
   };
 }

@@ -2,7 +2,7 @@
  * Creates work every `intervalMs`, starting at a random phase so that a fleet started together
  * does not send in lockstep. An interval of 0 creates nothing.
  */
-export class RequestScheduler {
+export class WorkScheduler {
   private phase: NodeJS.Timeout | undefined;
   private interval: NodeJS.Timeout | undefined;
 

@@ -1,0 +1,68 @@
+import type { StreamMessage, SubscribedMessage } from '@app/protocol';
+import type { LoggerService } from '@nestjs/common';
+import type { StreamStats } from '../stats/stream-stats.js';
+
+/** Where a client stands in one channel. */
+interface Cursor {
+  epoch: string;
+  offset: number;
+}
+
+/**
+ * The client's side of shared channels: per channel its `{epoch, offset}`, the `subscribe`
+ * frames that resume from there after every reconnect, and the accounting that proves nothing
+ * was lost — entries at or below the offset are duplicates (dropped), a skipped offset is a gap,
+ * and a `recovered: false` on a resumed subscription is a loss the server owned up to.
+ */
+export class ChannelCursors {
+  private readonly cursors = new Map<string, Cursor | undefined>();
+
+  constructor(
+    channels: readonly string[],
+    private readonly stats: StreamStats,
+    private readonly logger: LoggerService,
+  ) {
+    for (const channel of channels) this.cursors.set(channel, undefined);
+  }
+
+  /** The `subscribe` frame for `channel`, resuming where this client stands. */
+  subscribeFrame(channel: string): string {
+    const cursor = this.cursors.get(channel);
+    return JSON.stringify(cursor ? { type: 'subscribe', channel, since: cursor } : { type: 'subscribe', channel });
+  }
+
+  /** Every channel this client follows. */
+  get channels(): string[] {
+    return [...this.cursors.keys()];
+  }
+
+  onSubscribed({ channel, epoch, top, recovered }: SubscribedMessage): void {
+    if (!this.cursors.has(channel)) return;
+    const cursor = this.cursors.get(channel);
+    if (cursor && !recovered) {
+      this.stats.unrecoverable++;
+      this.logger.warn(`Channel ${channel}: entries after ${cursor.epoch}/${cursor.offset} are gone (recovered: false); resuming at ${epoch}/${top}`);
+    }
+    // Recovered: the replay continues from our offset. Otherwise delivery starts after `top`.
+    if (!cursor || !recovered) this.cursors.set(channel, { epoch, offset: top });
+  }
+
+  /** False when the entry was a duplicate (dropped). */
+  onMessage({ channel, offset, payload }: StreamMessage): boolean {
+    const cursor = this.cursors.get(channel);
+    if (!cursor) return false;
+    if (offset <= cursor.offset) {
+      this.stats.duplicates++;
+      return false;
+    }
+    if (offset > cursor.offset + 1) {
+      this.stats.gaps += offset - cursor.offset - 1;
+      this.logger.warn(`Channel ${channel}: lost entries ${cursor.offset + 1} to ${offset - 1}`);
+    }
+    cursor.offset = offset;
+    this.stats.received++;
+    this.stats.lastOffsets.set(channel, offset);
+    if (typeof payload.sentAt === 'number') this.stats.latency.record(Date.now() - payload.sentAt);
+    return true;
+  }
+}

@@ -1,0 +1,227 @@
+import { ErrorCode } from '@app/protocol';
+import { RedisServer, TcpForwarder } from '@app/standin';
+import { Redis } from 'ioredis';
+import { ClientProcess } from '../drill/cluster/client-process.js';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ServerProcess } from './support/server-process.js';
+
+/** Acks whatever arrives, as a real client does, so a drain can complete. */
+function ackEverything(client: FrameRecorder): void {
+  client.socket.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as { seq?: number; lastSeq?: number };
+    const seq = frame.lastSeq ?? frame.seq;
+    if (seq !== undefined) client.send({ type: 'ack', seq });
+  });
+}
+
+describe('streams on one server (memory backend)', () => {
+  let server: ServerProcess;
+  let client: FrameRecorder;
+  beforeAll(async () => {
+    server = await ServerProcess.start({ DATA_INTERVAL_MS: '3600000', MAX_SUBSCRIPTIONS: '2' });
+  });
+  afterAll(() => server.stop());
+  beforeEach(async () => {
+    client = await FrameRecorder.json(server.wsUrl);
+    await client.next(ofType('hello'));
+  });
+  afterEach(() => client.socket.terminate());
+
+  it('confirms a publish with its offset once, and delivers it to a subscriber in seq order', async () => {
+    client.send({ type: 'subscribe', channel: 'orders' });
+    const subscribed = await client.next(ofType('subscribed'));
+    expect(subscribed).toMatchObject({ channel: 'orders', top: 0, recovered: true });
+    client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: { qty: 3 } });
+    const message = await client.next(ofType('message'));
+    const published = await client.next(ofType('published'));
+    expect(message).toEqual({ type: 'message', seq: subscribed.seq + 1, channel: 'orders', offset: 1, id: 'p1', payload: { qty: 3 } });
+    expect(published).toEqual({ type: 'published', seq: subscribed.seq + 2, id: 'p1', channel: 'orders', offset: 1, duplicate: false });
+    client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: { qty: 3 } });
+    expect(await client.next(ofType('published'))).toMatchObject({ offset: 1, duplicate: true });
+  });
+
+  it('resumes with since: the entries after it, then live', async () => {
+    client.send({ type: 'subscribe', channel: 'resume' });
+    const { epoch } = await client.next(ofType('subscribed'));
+    for (const id of ['a', 'b', 'c']) client.send({ type: 'publish', id, channel: 'resume', payload: {} });
+    await client.next((frame) => frame.type === 'published' && frame.id === 'c');
+    client.send({ type: 'subscribe', channel: 'resume', since: { epoch, offset: 1 } });
+    const again = await client.next(ofType('subscribed'));
+    expect(again).toMatchObject({ epoch, top: 3, recovered: true });
+    expect([await client.next(ofType('message')), await client.next(ofType('message'))].map((m) => m.offset)).toEqual([2, 3]);
+  });
+
+  it.each([
+    ['a bad channel name', { type: 'subscribe', channel: 'no spaces' }, ErrorCode.BAD_MESSAGE, { channel: 'no spaces' }],
+    ['a since without an epoch', { type: 'subscribe', channel: 'c', since: { offset: 1 } }, ErrorCode.BAD_MESSAGE, { channel: 'c' }],
+    ['unsubscribe of a channel not subscribed', { type: 'unsubscribe', channel: 'never' }, ErrorCode.BAD_MESSAGE, { channel: 'never' }],
+    ['a publish without a payload object', { type: 'publish', id: 'x1', channel: 'c', payload: 5 }, ErrorCode.BAD_MESSAGE, { id: 'x1' }],
+  ])('answers %s with an error naming it, and keeps the connection', async (_name, frame, code, about) => {
+    client.send(frame);
+    expect(await client.next(ofType('error'))).toMatchObject({ code, ...about });
+    client.send({ type: 'subscribe', channel: 'still-served' });
+    expect(await client.next(ofType('subscribed'))).toMatchObject({ channel: 'still-served' });
+  });
+
+  it('caps subscriptions per connection (MAX_SUBSCRIPTIONS); re-subscribing a channel replaces it', async () => {
+    for (const channel of ['one', 'two', 'one']) {
+      client.send({ type: 'subscribe', channel });
+      await client.next(ofType('subscribed'));
+    }
+    client.send({ type: 'subscribe', channel: 'three' });
+    expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.BAD_MESSAGE, channel: 'three', message: 'at most 2 channels per connection' });
+    expect(client.frames.filter(ofType('subscribed')).map((frame) => frame.channel)).toEqual(['one', 'two', 'one']);
+  });
+});
+
+describe('streams on Redis across replicas', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await redis.stop();
+  });
+
+  const redisEnv = (): Record<string, string> => ({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000' });
+
+  it('appends the same publish sent to two replicas once', async () => {
+    const [a, b] = await Promise.all([ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }), ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' })]);
+    try {
+      const [toA, toB] = await Promise.all([FrameRecorder.json(a.wsUrl), FrameRecorder.json(b.wsUrl)]);
+      toA.send({ type: 'publish', id: 'same', channel: 'once', payload: { n: 1 } });
+      const first = await toA.next(ofType('published'));
+      toB.send({ type: 'publish', id: 'same', channel: 'once', payload: { n: 1 } });
+      const second = await toB.next(ofType('published'));
+      expect([first, second].map(({ offset, duplicate }) => ({ offset, duplicate }))).toEqual([
+        { offset: 1, duplicate: false },
+        { offset: 1, duplicate: true },
+      ]);
+      expect(await admin.xlen('gs:{once}:s')).toBe(1);
+      toA.socket.terminate();
+      toB.socket.terminate();
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('keeps a subscriber whole while it moves by drain and by SIGKILL: every offset once, in order, to the last', async () => {
+    const env = redisEnv();
+    const replicas = new Map<string, ServerProcess>();
+    const service = new TcpForwarder();
+    const url = `ws://127.0.0.1:${await service.listen()}/ws`;
+    const addReplica = async (id: string): Promise<ServerProcess> => {
+      const replica = await ServerProcess.start({ ...env, SERVER_ID: id });
+      replicas.set(id, replica);
+      service.addEndpoint({ id, host: '127.0.0.1', port: replica.port });
+      return replica;
+    };
+    const remove = (id: string): ServerProcess => {
+      service.removeEndpoint(id);
+      return replicas.get(id)!;
+    };
+    let publisher: ClientProcess | undefined;
+    let subscriber: ClientProcess | undefined;
+    try {
+      await addReplica('r1');
+      publisher = ClientProcess.spawn({ SERVER_URL: url, REQUEST_INTERVAL_MS: '0', PUBLISH_CHANNEL: 'moves', PUBLISH_INTERVAL_MS: '10', RECONNECT_BASE_MS: '10' });
+      subscriber = ClientProcess.spawn({ SERVER_URL: url, REQUEST_INTERVAL_MS: '0', CHANNELS: 'moves', RECONNECT_BASE_MS: '10', STATS_INTERVAL_MS: '50' });
+      await subscriber.expectLine(/Received: \{"type":"subscribed","seq":\d+,"channel":"moves"/);
+      await subscriber.expectLine(/Received: \{"type":"message".*"offset":20,/);
+
+      // Drain: both clients move from r1 to r2; the subscriber resumes with since.
+      await addReplica('r2');
+      const r1 = remove('r1');
+      const beforeDrain = subscriber.log.lines.length;
+      r1.signal('SIGTERM');
+      expect(await r1.exited).toEqual({ code: 0, signal: null });
+      await subscriber.expectLine(/"serverId":"r2"/, beforeDrain);
+      await subscriber.expectLine(/"type":"subscribed".*"recovered":true/, beforeDrain);
+
+      // Crash: r2 dies without a drain; both reconnect to r3 and the subscriber recovers from Redis.
+      await addReplica('r3');
+      const r2 = remove('r2');
+      const beforeCrash = subscriber.log.lines.length;
+      await r2.kill();
+      await subscriber.expectLine(/"serverId":"r3"/, beforeCrash);
+      await subscriber.expectLine(/"type":"subscribed".*"recovered":true/, beforeCrash);
+
+      const published = await publisher.finish();
+      const top = Number(await admin.get('gs:{moves}:top'));
+      // The subscriber has everything once the last confirmed entry reached it.
+      await subscriber.expectLine(new RegExp(`Received: \\{"type":"message".*"offset":${top},`));
+      const received = await subscriber.finish();
+      expect(published.stream?.published).toMatchObject({ created: top, acked: top, outstanding: 0 });
+      expect(await admin.xlen('gs:{moves}:s')).toBe(top);
+      expect(received.stream).toMatchObject({ gaps: 0, unrecoverable: 0, lastOffset: { moves: { min: top, max: top } } });
+      expect(received.frames.seqGaps).toBe(0);
+    } finally {
+      await publisher?.kill();
+      await subscriber?.kill();
+      await Promise.all([...replicas.values()].map((replica) => replica.stop()));
+      await service.close();
+    }
+  });
+
+  it('during a drain: refuses publish and subscribe with DRAINING, lets live messages flow until the close marker and none after', async () => {
+    const [a, b] = await Promise.all([ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }), ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' })]);
+    const publisher = ClientProcess.spawn({ SERVER_URL: b.wsUrl, REQUEST_INTERVAL_MS: '0', PUBLISH_CHANNEL: 'marker', PUBLISH_INTERVAL_MS: '10' });
+    try {
+      const subscriber = await FrameRecorder.json(a.wsUrl);
+      ackEverything(subscriber);
+      subscriber.send({ type: 'subscribe', channel: 'marker' });
+      await subscriber.next(ofType('message'));
+      // Holds the drain open between notice and marker; 1.5 s is ample for the frames sent below.
+      subscriber.send({ type: 'request', id: 'hold', payload: { workMs: 1500 } });
+      a.signal('SIGTERM');
+      const notice = await subscriber.next(ofType('shutdown'));
+      subscriber.send({ type: 'publish', id: 'late', channel: 'marker', payload: {} });
+      subscriber.send({ type: 'subscribe', channel: 'late' });
+      const marker = await subscriber.next(ofType('close'));
+      expect(await subscriber.closed).toEqual({ code: 1001, reason: 'server draining' });
+
+      const duringDrain = subscriber.frames.slice(subscriber.frames.indexOf(notice) + 1, subscriber.frames.indexOf(marker));
+      expect(duringDrain.filter(ofType('error'))).toEqual([
+        expect.objectContaining({ code: ErrorCode.DRAINING, id: 'late' }),
+        expect.objectContaining({ code: ErrorCode.DRAINING, channel: 'late' }),
+      ]);
+      expect(duringDrain.filter(ofType('message')).length).toBeGreaterThan(0);
+      expect(subscriber.frames.slice(subscriber.frames.indexOf(marker) + 1)).toEqual([]);
+      expect(await a.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await publisher.kill();
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('answers UNAVAILABLE while Redis is down, keeps serving everything else, and the outbox re-sends once it is back', async () => {
+    const own = await RedisServer.start();
+    let server: ServerProcess | undefined;
+    let back: RedisServer | undefined;
+    try {
+      server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: own.url, DATA_INTERVAL_MS: '3600000', REDIS_TIMEOUT_MS: '300' });
+      const client = await FrameRecorder.json(server.wsUrl);
+      ackEverything(client);
+      await own.stop();
+      await server.expectLine(/Stream backend redis: unreachable/);
+      client.send({ type: 'publish', id: 'while-down', channel: 'outage', payload: {} });
+      expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.UNAVAILABLE, id: 'while-down' });
+      client.send({ type: 'request', id: 'still-served', payload: {} });
+      expect(await client.next(ofType('result'))).toMatchObject({ id: 'still-served' });
+      expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
+
+      back = await own.restart();
+      await server.expectLine(/Stream backend redis: connected/, server.log.lines.findIndex((line) => /unreachable/.test(line)));
+      client.send({ type: 'publish', id: 'while-down', channel: 'outage', payload: {} });
+      expect(await client.next(ofType('published'))).toMatchObject({ id: 'while-down', offset: 1, duplicate: false });
+      expect(server.log.count(/Stream backend redis: unreachable/)).toBe(1);
+      client.socket.terminate();
+    } finally {
+      await server?.stop();
+      await back?.stop();
+    }
+  });
+});
