@@ -58,6 +58,32 @@ describe('parseClientFrame', () => {
   });
 });
 
+describe('parseClientFrame: stream frames', () => {
+  it('accepts subscribe (with and without since), unsubscribe and publish', () => {
+    const frames = [
+      { type: 'subscribe', channel: 'prices.eu:fx-1' },
+      { type: 'subscribe', channel: 'prices', since: { epoch: 'e1', offset: 0 } },
+      { type: 'unsubscribe', channel: 'prices' },
+      { type: 'publish', id: 'p-1', channel: 'prices', payload: { bid: 1.1 } },
+    ];
+    for (const frame of frames) expect(parseClientFrame(JSON.stringify(frame))).toEqual({ ok: true, message: frame });
+  });
+
+  it('names the channel of a bad subscribe, but never echoes one longer than a valid name', () => {
+    const bad = parseClientFrame('{"type":"subscribe","channel":"a b"}');
+    expect(bad.ok === false && bad.error).toMatchObject({ code: ErrorCode.BAD_MESSAGE, channel: 'a b' });
+    const huge = parseClientFrame(JSON.stringify({ type: 'unsubscribe', channel: 'x'.repeat(101) }));
+    expect(huge.ok === false && huge.error.channel).toBeUndefined();
+    const negative = parseClientFrame('{"type":"subscribe","channel":"c","since":{"epoch":"e","offset":-1}}');
+    expect(negative.ok === false && negative.error).toMatchObject({ code: ErrorCode.BAD_MESSAGE, channel: 'c' });
+  });
+
+  it('names the id of a bad publish', () => {
+    const bad = parseClientFrame('{"type":"publish","id":"p9","channel":"c","payload":[]}');
+    expect(bad.ok === false && bad.error).toMatchObject({ code: ErrorCode.BAD_MESSAGE, id: 'p9' });
+  });
+});
+
 describe('parseServerFrame', () => {
   it('accepts every server frame type', () => {
     const frames = [
@@ -67,6 +93,10 @@ describe('parseServerFrame', () => {
       { type: 'shutdown', reason: 'SIGTERM', deadlineMs: 20000, inFlight: 1, reconnectJitterMs: 0 },
       { type: 'close', lastSeq: 4 },
       { type: 'error', code: 'DRAINING', message: 'draining', id: 'r2' },
+      { type: 'error', code: 'UNAVAILABLE', message: 'later', channel: 'c' },
+      { type: 'subscribed', seq: 5, channel: 'c', epoch: 'e1', top: 0, recovered: true },
+      { type: 'message', seq: 6, channel: 'c', offset: 1, id: 'p1', payload: {} },
+      { type: 'published', seq: 7, id: 'p1', channel: 'c', offset: 1, duplicate: false },
     ];
     for (const frame of frames) {
       expect(parseServerFrame(JSON.stringify(frame))).toEqual({ ok: true, message: frame });

@@ -17,8 +17,28 @@ describe('readServerSettings', () => {
       drainTimeoutMs: 20_000,
       maxPayloadBytes: 65_536,
       maxBufferedBytes: 1_048_576,
+      streams: {
+        backend: 'memory',
+        redisUrl: undefined,
+        redisTimeoutMs: 2000,
+        historySize: 1000,
+        historyTtlMs: 86_400_000,
+        dedupTtlMs: 600_000,
+        maxSubscriptions: 100,
+        replayPageSize: 100,
+      },
       logLevel: 'log',
     });
+  });
+
+  it('requires REDIS_URL for the redis backend, and never echoes it (it may hold a password)', () => {
+    expect(() => readServerSettings({ STREAM_BACKEND: 'redis' })).toThrow(
+      new ConfigError('Invalid configuration: REDIS_URL is required when STREAM_BACKEND is redis (redis:// or rediss:// URL)'),
+    );
+    expect(() => readServerSettings({ STREAM_BACKEND: 'redis', REDIS_URL: 'http://user:hunter2@cache:6379' })).toThrow(
+      new ConfigError('Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'),
+    );
+    expect(readServerSettings({ STREAM_BACKEND: 'redis', REDIS_URL: 'rediss://cache:6380' }).streams).toMatchObject({ backend: 'redis', redisUrl: 'rediss://cache:6380' });
   });
 
   it('defaults SERVER_ID to the host name, which is the pod name in Kubernetes', async () => {
