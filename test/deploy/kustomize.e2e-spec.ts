@@ -12,6 +12,7 @@ interface Probe {
 interface Container {
   name: string;
   image: string;
+  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   imagePullPolicy?: string;
   command?: string[];
   ports?: { name?: string; containerPort: number }[];
@@ -139,7 +140,9 @@ describe.each(OVERLAYS)('%s', (path) => {
   });
 
   it('points every probe at a path the built server really serves, with the status a probe expects', async () => {
-    const running = await ServerProcess.start({ ...serverEnv, PORT: '0' });
+    // Values the pod takes from Secrets get a stand-in: a Redis nothing listens on, which readiness must not care about.
+    const fromSecrets = Object.fromEntries((serverContainer.env ?? []).filter((v) => v.valueFrom?.secretKeyRef).map((v) => [v.name, 'redis://127.0.0.1:1']));
+    const running = await ServerProcess.start({ ...serverEnv, ...fromSecrets, PORT: '0' });
     try {
       for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]) {
         const response = await fetch(`${running.httpUrl}${probe!.httpGet.path}`);
@@ -152,6 +155,38 @@ describe.each(OVERLAYS)('%s', (path) => {
 });
 
 describe('overlays', () => {
+  it('dev runs the stream backend on an in-cluster Redis: pinned, non-root, read-only, probed, reachable at REDIS_URL', () => {
+    const objects = render('kustomize/overlays/dev');
+    const redis = find<DeploymentObject>(objects, 'Deployment', 'redis');
+    const service = find<ServiceObject>(objects, 'Service', 'redis');
+    const c = container(redis);
+    const env = envOf(objects, container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment')));
+    const url = new URL(env.REDIS_URL!);
+    expect(env.STREAM_BACKEND).toBe('redis');
+    expect(`${url.hostname}:${url.port}`).toBe(`${service.metadata.name}:${service.spec.ports[0]?.port}`);
+    expect(service.spec.selector).toEqual(redis.spec.template.metadata.labels);
+    expect(c.image).toMatch(/^redis:\d+\.\d+\.\d+/);
+    expect(redis.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.readinessProbe).toBeDefined();
+    expect(c.livenessProbe).toBeDefined();
+    expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it('prod expects a managed Redis: REDIS_URL from a Secret, never in the ConfigMap, and egress to it allowed', () => {
+    const objects = render('kustomize/overlays/prod');
+    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment'));
+    const env = envOf(objects, c);
+    expect(env.STREAM_BACKEND).toBe('redis');
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(c.env?.find((variable) => variable.name === 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'server-redis', key: 'REDIS_URL' });
+    expect(objects.some((object) => object.kind === 'Deployment' && object.metadata.name === 'redis')).toBe(false);
+    const policy = find<K8sObject & { spec: { policyTypes: string[]; egress: { ports: { protocol: string; port: number }[] }[] } }>(objects, 'NetworkPolicy');
+    const allowed = policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`));
+    expect(policy.spec.policyTypes).toContain('Egress');
+    expect(allowed).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/6379']));
+  });
+
   it('dev pulls the re-pushed :dev image every time and logs at debug', () => {
     const objects = render('kustomize/overlays/dev');
     const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment'));
