@@ -1,4 +1,5 @@
 import type { TcpForwarder } from '@app/standin';
+import type { Redis } from 'ioredis';
 import type { GapSummary } from '../apps/client/stats/client-stats.js';
 import type { ClientProcess } from './cluster/client-process.js';
 import type { Deployment } from './cluster/deployment.js';
@@ -38,6 +39,8 @@ export interface ScenarioResult {
   /** ms since the drill started. */
   startedAt: number;
   durationMs: number;
+  /** Why the scenario did not run (e.g. no Redis); it is then never reported as passed. */
+  notRun?: string;
   checks: Check[];
   targets: Target[];
   metrics: Record<string, MetricValue>;
@@ -51,6 +54,10 @@ export interface DrillContext {
   service: TcpForwarder;
   serviceUrl: string;
   deployment: Deployment;
+  /** The environment of every server pod of the drill's Deployment. */
+  serverEnv: Record<string, string>;
+  /** The Redis the stream backend uses: a client for reading streams back, or why there is none. */
+  redis: { admin: Redis; missing?: undefined } | { admin?: undefined; missing: string };
   progress: Progress;
   /** The single client of the seed report (scenarios 1–3). */
   seedClient?: ClientProcess;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['normal', 'graceful', 'reconnect', 'rolling', 'crash'] as const;
+export const SCENARIOS = ['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface DrillOptions {
@@ -17,11 +17,17 @@ export interface DrillOptions {
   gracePeriodMs: number;
   drainTimeoutMs: number;
   probePeriodMs: number;
+  /** Entries per second the stream scenarios' publisher appends. */
+  publishRate: number;
+  /** An existing Redis for the stream scenarios; otherwise the drill starts its own redis-server. */
+  redisUrl: string | undefined;
+  /** Without Redis the stream scenario fails instead of being reported as not run. */
+  requireRedis: boolean;
   output: string;
   quick: boolean;
 }
 
-const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick'> = {
+const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick' | 'redisUrl' | 'requireRedis'> = {
   replicas: 2,
   clients: 100,
   normalMs: 5000,
@@ -33,6 +39,7 @@ const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick'> = {
   gracePeriodMs: 30_000,
   drainTimeoutMs: 20_000,
   probePeriodMs: 1000,
+  publishRate: 50,
 };
 
 /** `--quick`: the same scenarios with short intervals and fewer clients, well under a minute. */
@@ -71,6 +78,9 @@ Options (defaults in brackets; --quick changes the timing defaults, explicit opt
   --grace-ms MS           terminationGracePeriod: SIGKILL after this, counted from deletion [${FULL.gracePeriodMs}; quick ${QUICK.gracePeriodMs}]
   --drain-timeout-ms MS   server DRAIN_TIMEOUT_MS [${FULL.drainTimeoutMs}; quick ${QUICK.drainTimeoutMs}]
   --probe-period-ms MS    readiness probe period [${FULL.probePeriodMs}; quick ${QUICK.probePeriodMs}]
+  --publish-rate N        entries/s the stream scenarios publish [${FULL.publishRate}]
+  --redis-url URL         use this Redis for the stream scenario [start a redis-server on a free port]
+  --require-redis         fail, rather than mark "not run", when no Redis can be had
   --output DIR            parent folder of the report folder [reports]
   --quick                 short timings for CI, finishes in well under a minute
   --help                  this text
@@ -101,6 +111,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     'grace-ms',
     'drain-timeout-ms',
     'probe-period-ms',
+    'publish-rate',
   ] as const;
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -111,6 +122,8 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
         ...Object.fromEntries(numeric.map((name) => [name, { type: 'string' as const }])),
         scenarios: { type: 'string' },
         output: { type: 'string' },
+        'redis-url': { type: 'string' },
+        'require-redis': { type: 'boolean' },
         quick: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -143,9 +156,15 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     gracePeriodMs: positiveInt('grace-ms', get('grace-ms'), base.gracePeriodMs, 1),
     drainTimeoutMs: positiveInt('drain-timeout-ms', get('drain-timeout-ms'), base.drainTimeoutMs, 1),
     probePeriodMs: positiveInt('probe-period-ms', get('probe-period-ms'), base.probePeriodMs, 10),
+    publishRate: positiveInt('publish-rate', get('publish-rate'), base.publishRate, 1),
+    redisUrl: values['redis-url'] as string | undefined,
+    requireRedis: values['require-redis'] === true,
     output: (values.output as string | undefined) ?? 'reports',
     quick,
   };
+  if (options.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) {
+    throw new UsageError('--redis-url must be a redis:// or rediss:// URL');
+  }
   if (options.gracePeriodMs <= options.preStopMs + options.drainTimeoutMs) {
     throw new UsageError(
       `--grace-ms (${options.gracePeriodMs}) must exceed --prestop-ms + --drain-timeout-ms ` +

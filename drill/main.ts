@@ -15,11 +15,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const report = await runDrill(options);
+  for (const skipped of report.notRun) process.stdout.write(`⚠️ ${skipped.scenario}: not run — ${skipped.reason}\n`);
   for (const failed of report.failed) {
     process.stdout.write(`❌ ${failed.scenario}: ${failed.check} — ${failed.detail}\n`);
   }
   process.stdout.write(
-    `${report.passed ? '✅ all checks passed' : `❌ ${report.failed.length} checks failed`}; report in ${report.folder}/report.md\n`,
+    `${report.passed ? '✅ all checks passed' : `❌ ${report.failed.length} checks failed`}` +
+      `${report.notRun.length > 0 ? ` (${report.notRun.length} scenarios not run)` : ''}; report in ${report.folder}/report.md\n`,
   );
   return report.passed ? 0 : 1;
 }

@@ -1,4 +1,5 @@
-import { TcpForwarder } from '@app/standin';
+import { RedisServer, TcpForwarder } from '@app/standin';
+import { Redis } from 'ioredis';
 import { Deployment } from './cluster/deployment.js';
 import { EndpointsController } from './cluster/endpoints-controller.js';
 import type { DrillContext, ScenarioResult } from './drill.context.js';
@@ -11,6 +12,8 @@ import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { normalScenario } from './scenarios/normal.scenario.js';
 import { reconnectScenario } from './scenarios/reconnect.scenario.js';
 import { rollingScenario } from './scenarios/rolling.scenario.js';
+import { streamControlScenario } from './scenarios/stream-control.scenario.js';
+import { streamScenario } from './scenarios/stream.scenario.js';
 import { Timeline } from './timeline.js';
 
 type Scenario = (ctx: DrillContext) => Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>>;
@@ -21,7 +24,20 @@ const SCENARIO_RUNNERS: Record<ScenarioName, { label: string; run: Scenario }> =
   reconnect: { label: 'scenario 3: reconnect', run: reconnectScenario },
   rolling: { label: 'scenario 4: rolling update under load', run: rollingScenario },
   crash: { label: 'scenario 5: crash (SIGKILL)', run: crashScenario },
+  stream: { label: 'scenario 6: shared channel on Redis', run: streamScenario },
+  'stream-control': { label: 'scenario 7: control run on the memory backend', run: streamControlScenario },
 };
+
+/** The Redis for the stream backend: `--redis-url`, or a redis-server of our own; or why there is none. */
+async function provisionRedis(options: DrillOptions): Promise<{ url?: string; server?: RedisServer; missing?: string }> {
+  if (options.redisUrl) return { url: options.redisUrl };
+  try {
+    const server = await RedisServer.start();
+    return { url: server.url, server };
+  } catch (err) {
+    return { missing: (err as Error).message.split('\n')[0] };
+  }
+}
 
 /** Runs the selected scenarios on a fresh stand-in cluster and writes the report. */
 export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
@@ -33,16 +49,23 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
   }
   const serviceUrl = `ws://127.0.0.1:${await service.listen()}/ws`;
   const endpoints = new EndpointsController(service, options.propagationMs, timeline);
+  const wantsRedis = options.scenarios.includes('stream');
+  const redis = wantsRedis ? await provisionRedis(options) : { missing: 'not needed' };
+  const admin = redis.url ? new Redis(redis.url) : undefined;
+  const serverEnv: Record<string, string> = {
+    DATA_INTERVAL_MS: String(options.dataIntervalMs),
+    DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
+    FINAL_DATA_ITEMS: '2',
+    SHUTDOWN_DELAY_MS: '0',
+    // Enough history to read every entry of a drill back and check it.
+    HISTORY_SIZE: '1000000',
+    ...(redis.url ? { STREAM_BACKEND: 'redis', REDIS_URL: redis.url } : {}),
+  };
   const deployment = new Deployment(
     {
       name: 'server-deployment',
       replicas: options.replicas,
-      env: {
-        DATA_INTERVAL_MS: String(options.dataIntervalMs),
-        DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
-        FINAL_DATA_ITEMS: '2',
-        SHUTDOWN_DELAY_MS: '0',
-      },
+      env: serverEnv,
       probePeriodMs: options.probePeriodMs,
       preStopMs: options.preStopMs,
       gracePeriodMs: options.gracePeriodMs,
@@ -51,7 +74,16 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     endpoints,
     timeline,
   );
-  const ctx: DrillContext = { options, timeline, service, serviceUrl, deployment, progress };
+  const ctx: DrillContext = {
+    options,
+    timeline,
+    service,
+    serviceUrl,
+    deployment,
+    serverEnv,
+    redis: admin ? { admin } : { missing: redis.missing ?? 'no Redis' },
+    progress,
+  };
   const results: ScenarioResult[] = [];
   try {
     progress.phase(`starting ${options.replicas} server pods`);
@@ -67,6 +99,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
       const started = Date.now();
       const result = { ...(await run(ctx)), startedAt: event.t, durationMs: Date.now() - started };
       results.push(result);
+      if (result.notRun) progress.note(`⚠️ ${label}: not run — ${result.notRun}`);
       for (const failed of result.checks.filter((c) => !c.ok)) progress.note(`❌ ${label}: ${failed.name} — ${failed.detail}`);
       for (const missed of result.targets.filter((t) => !t.met)) progress.note(`⚠️ ${label}: ${missed.name} — ${missed.measured}, goal ${missed.goal}`);
       progress.step();
@@ -76,6 +109,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     await ctx.seedClient?.kill();
     await deployment.teardown();
     await service.close();
+    admin?.disconnect();
+    await redis.server?.stop();
   }
   progress.phase('writing the report');
   const report = await writeReport(options, timeline, results, ctx.connectFloor);

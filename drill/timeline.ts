@@ -8,6 +8,8 @@ export type TimelineKind =
   | 'endpoint-added'
   | 'endpoint-removed'
   | 'connections'
+  /** `value`: stream entries delivered to the subscriber fleet so far. */
+  | 'stream-delivered'
   | 'phase';
 
 export interface TimelineEvent {

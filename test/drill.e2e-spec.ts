@@ -23,8 +23,8 @@ describe('the drill (--quick)', () => {
   });
   afterAll(() => rm(output, { recursive: true, force: true }));
 
-  it('runs all five scenarios on the stand-in cluster, passes every check and writes the report', async () => {
-    const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--output', output]);
+  it('runs all seven scenarios on the stand-in cluster (the stream ones on a real Redis), passes every check and writes the report', async () => {
+    const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--require-redis', '--output', output]);
     const exit = await drill.exited;
     expect({ exit, log: exit.code === 0 ? '' : drill.log.lines.join('\n') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
     expect(drill.log.lines.join('\n')).toMatch(/✅ all checks passed; report in .*report\.md/);
@@ -35,7 +35,8 @@ describe('the drill (--quick)', () => {
     const results = JSON.parse(await readFile(join(output, folder!, 'results.json'), 'utf8')) as Results;
     expect(results.passed).toBe(true);
     expect(results.failed).toEqual([]);
-    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash']);
+    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control']);
+    expect(results.scenarios.filter((s) => s.notRun)).toEqual([]);
     expect(results.scenarios.flatMap((s) => s.checks).every((c) => c.ok)).toBe(true);
 
     // Figures come from this run's measurements.
@@ -51,10 +52,14 @@ describe('the drill (--quick)', () => {
     expect(metrics.rolling?.requestsCreated).toBeGreaterThan(0);
     expect(metrics.rolling?.requestsCompleted).toBe(metrics.rolling?.requestsCreated);
     expect(Number.isInteger(metrics.crash?.requestsResent)).toBe(true);
+    expect(metrics.stream?.entriesPublished).toBeGreaterThan(0);
+    expect(metrics.stream?.entriesDelivered).toBe(Number(metrics.stream?.entriesPublished) * Number(metrics.stream?.subscribers));
+    expect(metrics['stream-control']?.unrecoverable).toBeGreaterThan(0);
     expect(metrics.crash?.requestsResent).toBeGreaterThanOrEqual(0);
     expect(results.connectFloor.count).toBe(20);
     expect(results.headline.map((row) => row.value === null)).toEqual([false, false, false, false, false]);
     expect(results.timeline.some((event) => event.kind === 'pod-sigkill')).toBe(true);
+    expect(results.timeline.some((event) => event.kind === 'stream-delivered')).toBe(true);
 
     const report = await readFile(join(output, folder!, 'report.md'), 'utf8');
     expect(report).toContain('| Reconnect time after a drain | < 2 s | fixed 2 s sleep |');
@@ -63,5 +68,16 @@ describe('the drill (--quick)', () => {
     const svg = await readFile(join(output, folder!, 'timeline.svg'), 'utf8');
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('Connections per server pod');
+    expect(svg).toContain('stream entries delivered/s');
+  });
+
+  it.each([
+    [[], 0, /⚠️ stream: not run — redis-server is not installed: install it with "apt-get install -y redis-server"/],
+    [['--require-redis'], 1, /❌ stream: Redis available \(--require-redis\) — redis-server is not installed/],
+  ])('without redis-server (%j): marks the stream scenario not run, never passed', async (extra, code, line) => {
+    // An empty PATH hides redis-server; the drill starts node by its own path.
+    const drill = new NodeProcess(DRILL_ENTRY, { PATH: '/nonexistent' }, ['--quick', '--scenarios', 'stream', '--output', output, ...extra]);
+    expect((await drill.exited).code).toBe(code);
+    expect(drill.log.lines.join('\n')).toMatch(line);
   });
 });

@@ -12,6 +12,8 @@ export interface ReportFiles {
   folder: string;
   passed: boolean;
   failed: { scenario: string; check: string; detail: string }[];
+  /** Scenarios that did not run, with why: never counted as passed. */
+  notRun: { scenario: string; reason: string }[];
 }
 
 function environment() {
@@ -40,7 +42,8 @@ function markdown(
     '# Kubernetes graceful shutdown — drill report',
     '',
     `Run started ${startedAt.toISOString()}. **${failed === 0 ? `✅ all ${all.length} checks passed` : `❌ ${failed} of ${all.length} checks failed`}.**` +
-      ` Speed targets: ${targets.length - missed} of ${targets.length} met.`,
+      ` Speed targets: ${targets.length - missed} of ${targets.length} met.` +
+      results.filter((r) => r.notRun).map((r) => ` ⚠️ Not run: ${r.name} (${r.notRun}).`).join(''),
     '',
     '## Purpose',
     '',
@@ -87,6 +90,7 @@ function markdown(
   ];
   for (const [index, result] of results.entries()) {
     lines.push('', `### ${index + 1}. ${result.title}`, '', `Started at ${(result.startedAt / 1000).toFixed(1)} s, took ${result.durationMs} ms.`, '');
+    if (result.notRun) lines.push(`- ⚠️ not run: ${result.notRun}`);
     for (const c of result.checks) lines.push(`- ${c.ok ? '✅' : '❌'} ${c.name} — ${c.detail}`);
     for (const t of result.targets) lines.push(`- ${t.met ? '✅' : '⚠️'} target: ${t.name} — ${t.measured} (goal ${t.goal})`);
     lines.push('', '| Metric | Value |', '|---|---|');
@@ -129,10 +133,12 @@ export async function writeReport(
   const failed = results.flatMap((result) =>
     result.checks.filter((c) => !c.ok).map((c) => ({ scenario: result.name, check: c.name, detail: c.detail })),
   );
+  const notRun = results.flatMap((result) => (result.notRun ? [{ scenario: result.name, reason: result.notRun }] : []));
   const json = {
     startedAt: startedAt.toISOString(),
     passed: failed.length === 0,
     failed,
+    notRun,
     options,
     environment: environment(),
     connectFloor,
@@ -145,5 +151,5 @@ export async function writeReport(
     writeFile(join(folder, 'results.json'), `${JSON.stringify(json, null, 2)}\n`),
     writeFile(join(folder, 'timeline.svg'), renderTimelineSvg(timeline, 'Connections per server pod')),
   ]);
-  return { folder, passed: failed.length === 0, failed };
+  return { folder, passed: failed.length === 0, failed, notRun };
 }

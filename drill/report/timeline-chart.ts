@@ -15,7 +15,7 @@ const MARKED = {
 export function renderTimelineSvg(timeline: Timeline, title: string): string {
   const pods = [...new Set(timeline.events.filter((e) => e.kind === 'pod-created').map((e) => e.pod ?? ''))];
   const end = (timeline.events.at(-1)?.t ?? 0) / 1000;
-  const series = pods.map((pod) => {
+  const series: Record<string, unknown>[] = pods.map((pod) => {
     const points: [number, number][] = [[(timeline.events.find((e) => e.pod === pod)?.t ?? 0) / 1000, 0]];
     for (const event of timeline.events) {
       if (event.kind === 'connections' && event.pod === pod) points.push([event.t / 1000, event.value ?? 0]);
@@ -36,6 +36,24 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
       markLine: { symbol: 'none', silent: true, lineStyle: { type: 'dashed' as const, width: 1 }, data: marks },
     };
   });
+  // Stream entries delivered per second to the subscriber fleet, from its cumulative counts.
+  const delivered = timeline.events.filter((event) => event.kind === 'stream-delivered');
+  if (delivered.length > 1) {
+    const rate: [number, number][] = delivered.slice(1).map((event, index) => {
+      const previous = delivered[index]!;
+      const seconds = (event.t - previous.t) / 1000;
+      return [event.t / 1000, seconds > 0 ? Math.round(((event.value ?? 0) - (previous.value ?? 0)) / seconds) : 0];
+    });
+    series.push({
+      name: 'stream entries delivered/s (all subscribers)',
+      type: 'line' as const,
+      step: 'end' as const,
+      showSymbol: false,
+      data: rate,
+      yAxisIndex: 1,
+      lineStyle: { type: 'dotted', width: 1 },
+    });
+  }
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1100, height: 480 });
   chart.setOption({
     animation: false,
@@ -44,7 +62,10 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
     legend: { bottom: 0, type: 'plain', textStyle: { fontSize: 10 } },
     grid: { left: 60, right: 30, top: 90, bottom: 90 },
     xAxis: { type: 'value', name: 'seconds since start', nameLocation: 'middle', nameGap: 28, min: 0, max: Math.ceil(end) },
-    yAxis: { type: 'value', name: 'open connections', minInterval: 1 },
+    yAxis: [
+      { type: 'value', name: 'open connections', minInterval: 1 },
+      { type: 'value', name: 'entries delivered/s', splitLine: { show: false } },
+    ],
     series,
   });
   const svg = chart.renderToSVGString();

@@ -42,6 +42,7 @@ describe('summarize', () => {
         gaps: 2,
         unrecoverable: 1,
         latencyMs: { p50: 12, p99: 12, max: 12 },
+        maxStallMs: 0,
         lastOffset: { prices: { min: 7, max: 9 } },
       },
     });

@@ -58,6 +58,8 @@ export interface StreamSummary {
   gaps: number;
   unrecoverable: number;
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** Longest time any virtual client waited between two entries of a channel. */
+  maxStallMs: number;
   /** Per channel, the lowest and highest last offset any virtual client received. */
   lastOffset: Record<string, { min: number; max: number }>;
 }
@@ -128,6 +130,7 @@ function summarizeStreams(all: StreamStats[], outstanding: number): StreamSummar
     gaps: sum((s) => s.gaps),
     unrecoverable: sum((s) => s.unrecoverable),
     latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max },
+    maxStallMs: all.reduce((max, s) => Math.max(max, s.maxStallMs), 0),
     lastOffset,
   };
 }

@@ -21,4 +21,8 @@ export class StreamStats {
   readonly latency = new LatencyHistogram();
   /** Last offset received per channel, for the "everyone reached the end" check. */
   readonly lastOffsets = new Map<string, number>();
+  /** Longest time between two entries received on one channel: the worst delivery stall. */
+  maxStallMs = 0;
+  /** When the last entry arrived, per channel. */
+  readonly lastReceivedAt = new Map<string, number>();
 }

@@ -60,6 +60,10 @@ export class ChannelCursors {
       this.logger.warn(`Channel ${channel}: lost entries ${cursor.offset + 1} to ${offset - 1}`);
     }
     cursor.offset = offset;
+    const now = performance.now();
+    const previous = this.stats.lastReceivedAt.get(channel);
+    if (previous !== undefined) this.stats.maxStallMs = Math.max(this.stats.maxStallMs, Math.round(now - previous));
+    this.stats.lastReceivedAt.set(channel, now);
     this.stats.received++;
     this.stats.lastOffsets.set(channel, offset);
     if (typeof payload.sentAt === 'number') this.stats.latency.record(Date.now() - payload.sentAt);
