@@ -71,7 +71,13 @@ export class MemoryStreamBackend extends StreamBackend {
   listen(name: string, listener: LiveListener): Promise<() => void> {
     const channel = this.channel(name);
     channel.listeners.add(listener);
-    return Promise.resolve(() => channel.listeners.delete(listener));
+    return Promise.resolve(() => {
+      channel.listeners.delete(listener);
+      // A channel only ever looked at leaves no state behind: subscribing to many names costs nothing lasting.
+      if (channel.listeners.size === 0 && channel.top === 0 && channel.appended.size === 0 && this.channels.get(name) === channel) {
+        this.channels.delete(name);
+      }
+    });
   }
 
   whenUp(): Promise<void> {

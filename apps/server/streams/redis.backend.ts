@@ -154,7 +154,15 @@ export class RedisStreamBackend extends StreamBackend {
     const channel = CHANNEL_OF_LIVE.exec(name)?.[1];
     const set = channel === undefined ? undefined : this.listeners.get(channel);
     if (!set) return;
-    const { epoch, ...entry } = JSON.parse(text) as LiveEntry;
+    let live: LiveEntry;
+    try {
+      live = JSON.parse(text) as LiveEntry;
+    } catch {
+      // Not from our script (anyone can PUBLISH): ignore it; the stream itself is the record.
+      this.logger.warn(`Stream backend redis: ignored a malformed live message on ${name.slice(0, 120)}`);
+      return;
+    }
+    const { epoch, ...entry } = live;
     for (const listener of set) listener.entry(epoch, entry);
   }
 

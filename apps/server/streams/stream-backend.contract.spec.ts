@@ -211,6 +211,20 @@ describe('memory backend expiry', () => {
   });
 });
 
+describe('memory backend state', () => {
+  it('keeps nothing for a channel that was only subscribed to, once its last listener left', async () => {
+    const backend = new MemoryStreamBackend(LIMITS);
+    const first = await backend.position('looked-at');
+    const stop = await backend.listen('looked-at', { entry: () => undefined, resync: () => undefined });
+    stop();
+    expect((await backend.position('looked-at')).epoch).not.toBe(first.epoch);
+    await backend.append('kept', 'a', {});
+    const kept = await backend.position('kept');
+    (await backend.listen('kept', { entry: () => undefined, resync: () => undefined }))();
+    expect(await backend.position('kept')).toEqual(kept);
+  });
+});
+
 describe('redis backend', () => {
   let backend: RedisStreamBackend;
   let admin: Redis;
@@ -240,6 +254,18 @@ describe('redis backend', () => {
     expect(after.epoch).not.toBe(before.epoch);
     expect(after.top).toBe(0);
     expect(await backend.append('lost', 'b', {})).toEqual({ epoch: after.epoch, offset: 1, duplicate: false });
+  });
+
+  it('ignores a malformed message on a live channel and keeps delivering', async () => {
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('garbled', backend, recorder.sink, 10);
+    await subscription.start(undefined);
+    await admin.publish('gs:live:garbled', '{not json');
+    await backend.append('garbled', 'a', {});
+    await recorder.reached(1);
+    subscription.stop();
+    expect(recorder.offsets).toEqual([1]);
+    expect(logger.warn).toHaveBeenCalledWith('Stream backend redis: ignored a malformed live message on gs:live:garbled');
   });
 
   it('tells a live subscription about the new epoch instead of skipping: recovered false', async () => {
