@@ -8,7 +8,7 @@ export type TimelineKind =
   | 'endpoint-added'
   | 'endpoint-removed'
   | 'connections'
-  /** `value`: stream entries delivered to the subscriber fleet so far. */
+  /** `value`: stream entries delivered so far to the subscriber fleet of channel `detail`. */
   | 'stream-delivered'
   | 'phase';
 

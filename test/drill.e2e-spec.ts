@@ -69,6 +69,7 @@ describe('the drill (--quick)', () => {
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('Connections per server pod');
     expect(svg).toContain('stream entries delivered/s');
+    expect(svg).toContain('entries delivered/s, drill.');
   });
 
   it.each([

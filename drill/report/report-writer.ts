@@ -149,7 +149,7 @@ export async function writeReport(
   await Promise.all([
     writeFile(join(folder, 'report.md'), markdown(startedAt, options, results, headline, connectFloor)),
     writeFile(join(folder, 'results.json'), `${JSON.stringify(json, null, 2)}\n`),
-    writeFile(join(folder, 'timeline.svg'), renderTimelineSvg(timeline, 'Connections per server pod')),
+    writeFile(join(folder, 'timeline.svg'), renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (dotted, right axis)')),
   ]);
   return { folder, passed: failed.length === 0, failed, notRun };
 }

@@ -1,5 +1,5 @@
 import * as echarts from 'echarts';
-import type { Timeline } from '../timeline.js';
+import type { Timeline, TimelineEvent } from '../timeline.js';
 
 const MARKED = {
   'pod-deleted': 'deleted',
@@ -36,18 +36,21 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
       markLine: { symbol: 'none', silent: true, lineStyle: { type: 'dashed' as const, width: 1 }, data: marks },
     };
   });
-  // Stream entries delivered per second to the subscriber fleet, from its cumulative counts.
-  const delivered = timeline.events.filter((event) => event.kind === 'stream-delivered');
-  if (delivered.length > 1) {
-    const rate: [number, number][] = delivered.slice(1).map((event, index) => {
+  // Stream entries delivered per second to each channel's subscriber fleet, from its cumulative counts.
+  const fleets = new Map<string, TimelineEvent[]>();
+  for (const event of timeline.events.filter((e) => e.kind === 'stream-delivered')) {
+    fleets.set(event.detail ?? '', [...(fleets.get(event.detail ?? '') ?? []), event]);
+  }
+  for (const [channel, delivered] of fleets) {
+    const rate = delivered.slice(1).map((event, index): [number, number] => {
       const previous = delivered[index]!;
       const seconds = (event.t - previous.t) / 1000;
       return [event.t / 1000, seconds > 0 ? Math.round(((event.value ?? 0) - (previous.value ?? 0)) / seconds) : 0];
     });
     series.push({
-      name: 'stream entries delivered/s (all subscribers)',
-      type: 'line' as const,
-      step: 'end' as const,
+      name: `entries delivered/s, ${channel}`,
+      type: 'line',
+      step: 'end',
       showSymbol: false,
       data: rate,
       yAxisIndex: 1,
@@ -64,7 +67,7 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
     xAxis: { type: 'value', name: 'seconds since start', nameLocation: 'middle', nameGap: 28, min: 0, max: Math.ceil(end) },
     yAxis: [
       { type: 'value', name: 'open connections', minInterval: 1 },
-      { type: 'value', name: 'entries delivered/s', splitLine: { show: false } },
+      { type: 'value', name: 'stream entries delivered/s', min: 0, splitLine: { show: false } },
     ],
     series,
   });

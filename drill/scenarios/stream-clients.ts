@@ -29,7 +29,7 @@ export async function startStreamClients(
   });
   subscribers.log.onLine((line) => {
     const match = DELIVERED.exec(line);
-    if (match) timeline.record('stream-delivered', { value: Number(match[1]) });
+    if (match) timeline.record('stream-delivered', { value: Number(match[1]), detail: channel });
   });
   await subscribers.allConnected(clients);
   const publisher = ClientProcess.spawn({

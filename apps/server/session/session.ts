@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import type { Inbound, SessionCodec } from './codec/index.js';
 import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
 import { Heartbeat, MISSED_PONGS_LIMIT } from './heartbeat.js';
-import { Outbound, truncate } from './outbound.js';
+import { truncate, type Outbound } from './outbound.js';
 import type { RequestExecutor } from './request-executor.js';
 import type { SessionStreams } from '../streams/session-streams.js';
 
@@ -37,9 +37,10 @@ export interface SessionParts {
 }
 
 /**
- * One client connection: it streams the feed, answers requests, and runs the drain. The
- * collaborators hold the rest: the codec (dialect), the outbound sender (sequence numbers,
- * acks, backpressure), the request executor (in-flight work) and the heartbeat.
+ * One client connection: it streams the feed, answers requests, hands stream frames on, and
+ * runs the drain. The collaborators hold the rest: the codec (dialect), the outbound sender
+ * (sequence numbers, acks, backpressure), the request executor (in-flight work), the channel
+ * streams (subscriptions and publishes) and the heartbeat.
  */
 export class Session {
   readonly id = randomUUID();
