@@ -6,7 +6,7 @@ import { backoffDelayMs, drainReconnectDelayMs } from '../connection/backoff.js'
 import { connect$, type Inbound } from '../connection/connection.js';
 import { Outbox } from '../outbox/outbox.js';
 import { ClientStats, type Outstanding } from '../stats/client-stats.js';
-import { ChannelCursors } from '../streams/channel-cursors.js';
+import { ClientStreams } from '../streams/client-streams.js';
 import { ReconnectGapMeter, type EndKind } from './reconnect-gap.js';
 import { WorkScheduler } from './work-scheduler.js';
 import { SeqTracker } from './seq-tracker.js';
@@ -24,23 +24,22 @@ interface Link {
 
 /**
  * One simulated client: an RxJS pipeline that keeps a connection up, an outbox that keeps its
- * requests until answered, and the counters that prove nothing was lost.
+ * requests until answered, its shared channels (`ClientStreams`), and the counters that prove
+ * nothing was lost.
  */
 export class VirtualClient {
   readonly stats = new ClientStats();
   private readonly outbox = new Outbox<{ workMs: number }>(this.settings.outboxLimit);
-  private readonly publishes = new Outbox<{ channel: string; payload: Record<string, unknown> }>(this.settings.outboxLimit);
   private readonly scheduler = new WorkScheduler(this.settings.requestIntervalMs);
-  private readonly publisher = new WorkScheduler(this.settings.publishChannel ? this.settings.publishIntervalMs : 0);
-  private readonly cursors = new ChannelCursors(this.settings.channels, this.stats.stream, this.logger);
-  /** Channels and publishes refused with UNAVAILABLE wait for this timer to be tried again. */
-  private streamRetry: { timer: NodeJS.Timeout | undefined; attempt: number; channels: Set<string> } = {
-    timer: undefined,
-    attempt: 0,
-    channels: new Set(),
-  };
-  private publishCounter = 0;
   private readonly gaps = new ReconnectGapMeter(this.stats);
+  private readonly streams = new ClientStreams(
+    this.tag,
+    this.settings,
+    this.stats.stream,
+    this.logger,
+    () => (this.link?.ready && !this.link.draining ? this.link : undefined),
+    () => this.checkOutboxesEmpty(),
+  );
   private link: Link | undefined;
   private connectionCount = 0;
   private failuresSinceHealthy = 0;
@@ -59,7 +58,7 @@ export class VirtualClient {
   ) {}
 
   get outstanding(): Outstanding {
-    return { requests: this.outbox.size, publishes: this.publishes.size };
+    return { requests: this.outbox.size, publishes: this.streams.outstanding };
   }
 
   get connected(): boolean {
@@ -95,7 +94,7 @@ export class VirtualClient {
       .subscribe();
 
     this.scheduler.start(() => this.createRequest());
-    this.publisher.start(() => this.createPublish());
+    this.streams.start();
     this.ackTimer = setInterval(() => this.flushAck(), this.settings.ackIntervalMs);
   }
 
@@ -105,8 +104,8 @@ export class VirtualClient {
    */
   async stop(timeoutMs: number): Promise<Outstanding> {
     this.scheduler.stop();
-    this.publisher.stop();
-    if (this.outbox.size + this.publishes.size > 0 && this.settings.dialect === 'json') {
+    this.streams.stop();
+    if (this.outbox.size + this.streams.outstanding > 0 && this.settings.dialect === 'json') {
       await new Promise<void>((resolve) => {
         const timeout = setTimeout(resolve, timeoutMs);
         this.onOutboxEmpty = () => {
@@ -117,7 +116,6 @@ export class VirtualClient {
     }
     this.flushAck();
     clearInterval(this.ackTimer);
-    clearTimeout(this.streamRetry.timer);
     this.subscription?.unsubscribe();
     return this.outstanding;
   }
@@ -174,16 +172,16 @@ export class VirtualClient {
         if (link.seq.accept(message.seq)) this.onResult(message.id);
         return;
       case 'subscribed':
-        if (link.seq.accept(message.seq)) {
-          this.streamRetry.attempt = 0;
-          this.cursors.onSubscribed(message);
-        }
+        if (link.seq.accept(message.seq)) this.streams.onSubscribed(message);
         return;
       case 'message':
-        if (link.seq.accept(message.seq)) this.cursors.onMessage(message);
+        if (link.seq.accept(message.seq)) this.streams.onMessage(message);
         return;
       case 'published':
-        if (link.seq.accept(message.seq)) this.onPublished(message.id, message.duplicate);
+        if (link.seq.accept(message.seq) && this.streams.onPublished(message) === 'unknown') {
+          this.stats.invalidFrames++;
+          this.logger.warn(`Ignored a published for unknown publish "${message.id.slice(0, 128)}"`);
+        }
         return;
       case 'shutdown':
         this.advisedJitterMs = message.reconnectJitterMs;
@@ -198,34 +196,11 @@ export class VirtualClient {
     }
   }
 
-  /** DRAINING: sent again on the next connection. UNAVAILABLE: tried again after a backoff. */
+  /** DRAINING: sent again on the next connection. UNAVAILABLE (streams): tried again after a backoff. */
   private onRefused(code: string, text: string, about: { id?: string; channel?: string }): void {
-    const retryable = code === 'DRAINING' || code === 'UNAVAILABLE';
-    if (retryable && about.id !== undefined && (this.outbox.requeue(about.id) || this.publishes.requeue(about.id))) {
-      if (code === 'UNAVAILABLE') this.retryStreamsLater();
-      return;
-    }
-    if (retryable && about.channel !== undefined) {
-      // A channel refused with DRAINING is subscribed again on the next connection anyway.
-      if (code === 'UNAVAILABLE') this.retryStreamsLater(about.channel);
-      return;
-    }
+    if (code === 'DRAINING' && about.id !== undefined && this.outbox.requeue(about.id)) return;
+    if ((code === 'DRAINING' || code === 'UNAVAILABLE') && this.streams.onRefused(code, about)) return;
     if (code !== 'DUPLICATE_ID') this.logger.warn(`Server refused a frame: ${code} ${text}`);
-  }
-
-  private retryStreamsLater(channel?: string): void {
-    const retry = this.streamRetry;
-    if (channel !== undefined) retry.channels.add(channel);
-    if (retry.timer !== undefined) return;
-    const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs);
-    retry.timer = setTimeout(() => {
-      retry.timer = undefined;
-      const link = this.link;
-      if (!link?.ready || link.draining) return;
-      for (const name of retry.channels) link.send(this.cursors.subscribeFrame(name));
-      retry.channels.clear();
-      this.sendPending();
-    }, delayMs);
   }
 
   private becameHealthy(): void {
@@ -234,9 +209,7 @@ export class VirtualClient {
     link.ready = true;
     this.failuresSinceHealthy = 0;
     this.gaps.healthy();
-    // Every connection resumes every channel from where this client stands.
-    if (this.settings.dialect === 'json') for (const channel of this.cursors.channels) link.send(this.cursors.subscribeFrame(channel));
-    this.streamRetry.channels.clear();
+    if (this.settings.dialect === 'json') this.streams.resume(link);
     this.sendPending();
   }
 
@@ -275,40 +248,8 @@ export class VirtualClient {
     }
   }
 
-  private onPublished(id: string, duplicate: boolean): void {
-    const outcome = this.publishes.complete(id);
-    const stream = this.stats.stream;
-    this.streamRetry.attempt = 0;
-    if (outcome === 'unknown') {
-      this.stats.invalidFrames++;
-      this.logger.warn(`Ignored a published for unknown publish "${id.slice(0, 128)}"`);
-      return;
-    }
-    // Answered twice, or by a backend that had appended it before: either way appended once.
-    if (outcome === 'duplicate' || duplicate) stream.publishDuplicates++;
-    if (outcome === 'completed') {
-      stream.publishAcked++;
-      this.checkOutboxesEmpty();
-    }
-  }
-
   private checkOutboxesEmpty(): void {
-    if (this.outbox.size === 0 && this.publishes.size === 0) this.onOutboxEmpty?.();
-  }
-
-  private createPublish(): void {
-    const channel = this.settings.publishChannel!;
-    const id = `${this.tag}-p${++this.publishCounter}`;
-    const stream = this.stats.stream;
-    if (!this.publishes.add(id, { channel, payload: { sentAt: Date.now(), n: this.publishCounter } })) {
-      stream.publishRefused++;
-      if (stream.publishRefused === 1 || stream.publishRefused % 100 === 0) {
-        this.logger.warn(`Outbox full (${this.settings.outboxLimit} unconfirmed publishes): refused ${stream.publishRefused} so far`);
-      }
-      return;
-    }
-    stream.publishCreated++;
-    this.sendPending();
+    if (this.outbox.size === 0 && this.streams.outstanding === 0) this.onOutboxEmpty?.();
   }
 
   private createRequest(): void {
@@ -337,10 +278,7 @@ export class VirtualClient {
       this.outbox.markSent(request, link.number);
       link.send(JSON.stringify({ type: 'request', id: request.id, payload: request.body }));
     }
-    for (const publish of this.publishes.unsentOn(link.number)) {
-      this.publishes.markSent(publish, link.number);
-      link.send(JSON.stringify({ type: 'publish', id: publish.id, ...publish.body }));
-    }
+    this.streams.sendPending(link);
   }
 
   private flushAck(): void {
