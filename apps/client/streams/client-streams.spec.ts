@@ -6,8 +6,15 @@ import { ClientStreams, type StreamLink } from './client-streams.js';
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 
 describe('ClientStreams', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+    // The schedule's random phase and the backoff's jitter, pinned: first publish at 99 ms, then every 100 ms.
+    jest.spyOn(Math, 'random').mockReturnValue(0.99);
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   function setup() {
     const settings = readClientSettings({ CHANNELS: 'prices', PUBLISH_CHANNEL: 'orders', PUBLISH_INTERVAL_MS: '100', RECONNECT_BASE_MS: '50' });
@@ -40,8 +47,8 @@ describe('ClientStreams', () => {
     sent.length = 0;
     expect(streams.onRefused('UNAVAILABLE', { id: 't-p1' })).toBe(true);
     expect(streams.onRefused('UNAVAILABLE', { channel: 'prices' })).toBe(true);
-    // Backoff with full jitter under RECONNECT_BASE_MS: the retry comes within 50 ms, before the next publish.
-    jest.advanceTimersByTime(50);
+    // Backoff: 0.99 × RECONNECT_BASE_MS = 49 ms, before the next publish (at 199 ms).
+    jest.advanceTimersByTime(49);
     expect(sent).toEqual(['{"type":"subscribe","channel":"prices"}', expect.stringContaining('"id":"t-p1"')]);
     streams.stop();
   });

@@ -6,6 +6,8 @@ import type { SessionCodec } from './codec/index.js';
 /** A frame that takes the next sequence number. */
 type Sequenced = Extract<ServerMessage, { seq: number }>;
 type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+/** A sequenced frame as its sender builds it: `Outbound` numbers it. */
+export type SequencedBody = WithoutSeq<Sequenced>;
 
 /**
  * Everything a session writes to its peer goes through here: frames are numbered, encoded by
@@ -42,7 +44,7 @@ export class Outbound {
    * Sends a frame with the next sequence number (in a dialect that has them). `written` runs
    * once the frame is written to the socket, or at once if it could not be sent.
    */
-  sendSequenced(message: WithoutSeq<Sequenced>, written?: () => void): void {
+  sendSequenced(message: SequencedBody, written?: () => void): void {
     const seq = this.codec.sequenced ? ++this.lastSeq : 0;
     const { type, ...fields } = message;
     // `type` and `seq` first, as every frame of the protocol lays them out.

@@ -41,6 +41,8 @@ export class ChannelSubscription implements LiveListener {
   /** Subscribes; rejects (having sent nothing) when the backend cannot be reached. */
   async start(since: Since | undefined): Promise<void> {
     this.unlisten = await this.backend.listen(this.channel, this);
+    // Stopped (replaced, unsubscribed, closed) while registering: unregister, send nothing.
+    if (this.stopped) return this.unlisten();
     let top: number;
     let recovered: boolean;
     try {

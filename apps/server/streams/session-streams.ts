@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
-import type { Outbound } from '../session/outbound.js';
+import type { Outbound, SequencedBody } from '../session/outbound.js';
 import { ChannelSubscription } from './channel-subscription.js';
 import { BackendUnavailableError, type StreamBackend } from './stream-backend.js';
 
@@ -44,24 +44,24 @@ export class SessionStreams {
       return;
     }
     replacing?.stop();
-    const subscription = new ChannelSubscription(
+    // Only the current subscription of a channel answers; one replaced meanwhile fails silently.
+    const failed = (err: unknown): void => {
+      if (this.subscriptions.get(channel) !== subscription) return;
+      this.subscriptions.delete(channel);
+      this.refuseUnavailable(err, { channel });
+    };
+    const subscription: ChannelSubscription = new ChannelSubscription(
       channel,
       this.backend,
       {
         subscribed: (epoch, top, recovered) => this.send({ type: 'subscribed', channel, epoch, top, recovered }),
         message: ({ offset, id, payload }, written) => this.send({ type: 'message', channel, offset, id, payload }, written),
-        failed: (err) => {
-          if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
-          this.refuseUnavailable(err, { channel });
-        },
+        failed,
       },
       this.limits.replayPageSize,
     );
     this.subscriptions.set(channel, subscription);
-    subscription.start(since).catch((err: unknown) => {
-      if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
-      this.refuseUnavailable(err, { channel });
-    });
+    subscription.start(since).catch(failed);
   }
 
   unsubscribe({ channel }: UnsubscribeMessage): void {
@@ -99,13 +99,7 @@ export class SessionStreams {
     this.subscriptions.clear();
   }
 
-  private send(
-    message:
-      | { type: 'subscribed'; channel: string; epoch: string; top: number; recovered: boolean }
-      | { type: 'message'; channel: string; offset: number; id: string; payload: Record<string, unknown> }
-      | { type: 'published'; id: string; channel: string; offset: number; duplicate: boolean },
-    written?: () => void,
-  ): void {
+  private send(message: SequencedBody, written?: () => void): void {
     if (this.closed) return written?.();
     this.outbound.sendSequenced(message, written);
   }

@@ -268,6 +268,16 @@ describe('redis backend', () => {
     expect(logger.warn).toHaveBeenCalledWith('Stream backend redis: ignored a malformed live message on gs:live:garbled');
   });
 
+  it('leaves no pub/sub subscription behind for a subscription stopped while it registered', async () => {
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('gone-early', backend, recorder.sink, 10);
+    const started = subscription.start(undefined);
+    subscription.stop();
+    await started;
+    expect(await admin.call('PUBSUB', 'NUMSUB', 'gs:live:gone-early')).toEqual(['gs:live:gone-early', 0]);
+    expect(recorder.subscribed).toEqual([]);
+  });
+
   it('tells a live subscription about the new epoch instead of skipping: recovered false', async () => {
     await backend.append('lost-live', 'a', {});
     const recorder = new RecordingSink();
