@@ -42,7 +42,19 @@ export async function startStreamClients(
   return { subscribers, publisher };
 }
 
-/** Resolves once a stats line from log line `from` on shows the slowest subscriber at `offset`. */
-export async function allReached(subscribers: ClientProcess, offset: number, from: number): Promise<void> {
-  await subscribers.expectLine(new RegExp(`stream received=\\d+ gaps=\\d+ slowestOffset=${offset}\\b`), from);
+/**
+ * Resolves once a stats line from log line `from` on shows the slowest subscriber at `offset`,
+ * or at `deadlineMs`: the checks then fail with the figures, rather than the drill hanging on a
+ * subscriber that will never get there.
+ */
+export async function allReached(subscribers: ClientProcess, offset: number, from: number, deadlineMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+  // A subscriber process that ends first is reported by the checks too.
+  const reached = subscribers.expectLine(new RegExp(`stream received=\\d+ gaps=\\d+ slowestOffset=${offset}\\b`), from).catch(() => undefined);
+  try {
+    await Promise.race([reached, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -41,7 +41,8 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
   const published = (await publisher.finish()).stream;
   const key = `gs:{${channel}}:s`;
   const top = Number(await redis.admin.get(`gs:{${channel}}:top`));
-  await allReached(subscribers, top, from);
+  // Generous: the slowest subscriber may still be replaying after the last move.
+  await allReached(subscribers, top, from, 30_000);
   const received = (await subscribers.finish()).stream;
   const ids = (await redis.admin.xrange(key, '-', '+')).map(([, fields]) => fields[fields.indexOf('id') + 1] ?? '');
   const distinct = new Set(ids);

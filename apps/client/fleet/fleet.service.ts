@@ -81,18 +81,14 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
       : 'requests not measurable in the text dialect';
     this.logger.log(
       `Stats: connected=${connected}/${s.clients} reconnects=${s.reconnects} frames=${s.frames.received} ` +
-        `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}${this.streamStats()}`,
+        `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}${this.streamStats(s.stream)}`,
     );
   }
 
   /** For a fleet following channels: entries received, gaps, and the offset the slowest client reached. */
-  private streamStats(): string {
+  private streamStats(stream: ClientSummary['stream']): string {
     const [channel] = this.settings.channels;
-    if (channel === undefined) return '';
-    const stream = this.clients.map((client) => client.stats.stream);
-    const received = stream.reduce((sum, stats) => sum + stats.received, 0);
-    const gaps = stream.reduce((sum, stats) => sum + stats.gaps, 0);
-    const slowest = Math.min(...stream.map((stats) => stats.lastOffsets.get(channel) ?? 0));
-    return ` stream received=${received} gaps=${gaps} slowestOffset=${slowest}`;
+    if (channel === undefined || stream === null) return '';
+    return ` stream received=${stream.received} gaps=${stream.gaps} slowestOffset=${stream.lastOffset[channel]?.min ?? 0}`;
   }
 }

@@ -22,7 +22,11 @@ export class ChannelCursors {
     private readonly stats: StreamStats,
     private readonly logger: LoggerService,
   ) {
-    for (const channel of channels) this.cursors.set(channel, undefined);
+    for (const channel of channels) {
+      this.cursors.set(channel, undefined);
+      // A follower that received nothing yet stands at 0, so the fleet's slowest is never overstated.
+      stats.lastOffsets.set(channel, 0);
+    }
   }
 
   /** The `subscribe` frame for `channel`, resuming where this client stands. */
