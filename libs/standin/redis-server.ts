@@ -17,17 +17,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A throw-away `redis-server` on loopback: no persistence unless asked, so a restart loses every
- * key — what a Redis without AOF does, and what the epoch is there to make visible.
+ * A throw-away `redis-server` on loopback without persistence, so a restart loses every key —
+ * what a Redis without AOF does, and what the epoch is there to make visible.
  */
 export class RedisServer extends ChildProgram {
-  private constructor(
-    readonly port: number,
-    readonly binary: string,
-    readonly persistDir: string | undefined,
-  ) {
-    const persistence = persistDir ? ['--dir', persistDir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    super(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
+  private constructor(readonly port: number) {
+    super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   }
 
   get url(): string {
@@ -37,27 +32,26 @@ export class RedisServer extends ChildProgram {
   /**
    * Starts redis-server (on `port`, or a free one) and resolves once it accepts connections;
    * rejects with its output, and an install hint where it is missing, if it ends first.
-   * `persistDir` turns on the append-only file there, fsynced on every write.
    */
-  static async start({ port, binary = 'redis-server', persistDir }: { port?: number; binary?: string; persistDir?: string } = {}): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()), binary, persistDir);
+  static async start(port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()));
     try {
       await server.expectLine(/Ready to accept connections/);
     } catch (err) {
       const missing = server.log.lines.some((line) => line.includes('ENOENT'));
-      throw new Error(missing ? `${binary} is not installed: ${REDIS_INSTALL_HINT}` : (err as Error).message, { cause: err });
+      throw new Error(missing ? `redis-server is not installed: ${REDIS_INSTALL_HINT}` : (err as Error).message, { cause: err });
     }
     return server;
   }
 
-  /** The same server again on the same port (and the same data, if it persists). */
+  /** A new redis-server on the same port (empty: nothing persisted). */
   restart(): Promise<RedisServer> {
-    return RedisServer.start({ port: this.port, binary: this.binary, ...(this.persistDir ? { persistDir: this.persistDir } : {}) });
+    return RedisServer.start(this.port);
   }
 
-  /** Stops it (SIGTERM; SIGKILL with `crash`) and waits for the exit. */
-  async stop(crash = false): Promise<void> {
-    this.signal(crash ? 'SIGKILL' : 'SIGTERM');
+  /** Stops it (SIGTERM) and waits for the exit. */
+  async stop(): Promise<void> {
+    this.signal('SIGTERM');
     await this.exited;
   }
 }
