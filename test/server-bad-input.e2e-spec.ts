@@ -79,7 +79,13 @@ describe('server configuration', () => {
 
 describe('server with a peer that stops reading', () => {
   it('terminates it once MAX_BUFFERED_BYTES are queued, and keeps serving the others', async () => {
-    const server = await ServerProcess.start({ MAX_BUFFERED_BYTES: '65536' });
+    // Budgets raised: this peer floods on purpose, and the point here is the outbound cut.
+    const server = await ServerProcess.start({
+      MAX_BUFFERED_BYTES: '65536',
+      INBOUND_FRAMES_PER_SEC: '1000000',
+      INBOUND_BYTES_PER_SEC: '1000000000',
+      MAX_IN_FLIGHT: '100000',
+    });
     try {
       const stalled = await FrameRecorder.json(server.wsUrl);
       await stalled.next(ofType('hello'));

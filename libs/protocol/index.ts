@@ -3,3 +3,4 @@ export * from './protocol.messages.js';
 export * from './protocol.parser.js';
 export * from './text-dialect.js';
 export * from './frame-text.js';
+export * from './log-text.js';

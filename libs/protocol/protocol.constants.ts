@@ -13,6 +13,8 @@ export const CloseCode = {
   NORMAL: 1000,
   /** Server finished its drain: reconnect elsewhere. */
   GOING_AWAY: 1001,
+  /** The peer broke a policy: it stayed over its inbound budget (or failed the origin/auth check). */
+  POLICY_VIOLATION: 1008,
   /** A frame exceeded `maxPayload`. */
   MESSAGE_TOO_BIG: 1009,
 } as const;
@@ -27,6 +29,13 @@ export const ErrorCode = {
   DUPLICATE_ID: 'DUPLICATE_ID',
   /** The stream backend is unreachable: the frame was not taken; send it again later. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /**
+   * The peer is over its inbound budget: the server stopped reading its socket for a while.
+   * Frames already read are still handled; sent at most once per second.
+   */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** `MAX_IN_FLIGHT` requests and publishes are already unanswered: not taken; send it again after an answer. */
+  TOO_MANY_IN_FLIGHT: 'TOO_MANY_IN_FLIGHT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,21 +1,31 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { WebSocketServer } from 'ws';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type ServerOptions } from 'ws';
+import type { Admission } from '../gateway/admission.service.js';
 
 export interface DrainingWsAdapterOptions {
-  /** False once shutdown has begun: new upgrades are then answered with HTTP 503. */
-  acceptingConnections: () => boolean;
+  /** Decides each upgrade before the handshake (shutdown, origin, limits, auth). */
+  admit: (request: IncomingMessage) => Promise<Admission>;
   maxPayloadBytes: number;
 }
 
 /**
+ * Serves the gateway's upgrades on the application's HTTP server, for as long as that server
+ * listens: until the drain is over, not just until Nest disposes the adapters.
+ *
  * The stock `WsAdapter` terminates every socket when Nest disposes it (close code 1006, queued
- * frames lost) — before `onApplicationShutdown`, where the drain runs. This adapter leaves
- * established sockets to the drain: on close it only stops the WebSocket server from taking
- * new upgrades. From the shutdown signal on it already refuses upgrades with HTTP 503, so a
- * client behind a lagging load balancer retries another replica instead of landing here.
+ * frames lost) — before `onApplicationShutdown`, where the drain runs — and takes its upgrade
+ * listener off, so later upgrades fall through to Express (404) or are reset. This adapter
+ * leaves established sockets to the drain and keeps answering upgrades: from the shutdown signal
+ * on with HTTP 503, so a client behind a lagging load balancer retries another replica. A path
+ * no gateway serves gets a 404 response rather than a silent reset.
  */
 export class DrainingWsAdapter extends WsAdapter {
+  private readonly gateways = new Map<string, WebSocketServer>();
+  private routing = false;
+
   constructor(
     app: INestApplicationContext,
     private readonly options: DrainingWsAdapterOptions,
@@ -23,18 +33,37 @@ export class DrainingWsAdapter extends WsAdapter {
     super(app);
   }
 
-  override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
-    return super.create(port, {
-      ...options,
-      maxPayload: this.options.maxPayloadBytes,
-      verifyClient: (_info: unknown, accept: (ok: boolean, code?: number, message?: string) => void) =>
-        this.options.acceptingConnections() ? accept(true) : accept(false, 503, 'Server is draining'),
-    }) as WebSocketServer;
+  override create(port: number, options: ServerOptions = {}): WebSocketServer {
+    const { path = '/', ...wsOptions } = options;
+    if (port !== 0) throw new Error('DrainingWsAdapter serves gateways on the application port only (port 0)');
+    const gateway = new WebSocketServer({ ...wsOptions, server: undefined, noServer: true, maxPayload: this.options.maxPayloadBytes });
+    this.gateways.set(path, gateway);
+    this.bindErrorHandler(gateway);
+    if (!this.routing) {
+      this.routing = true;
+      (this.httpServer as Server).on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+        void this.route(request, socket, head),
+      );
+    }
+    return gateway;
   }
 
-  /** Stops new upgrades (ws answers 503) and leaves every open socket to the drain. */
-  override close(server: WebSocketServer): Promise<void> {
-    server.close();
+  /**
+   * Nest calls this for each message handler a gateway declares; this gateway declares none
+   * (sessions read their own sockets), so there is no per-socket pipeline to build.
+   */
+  override bindMessageHandlers(...args: Parameters<WsAdapter['bindMessageHandlers']>): void {
+    const [, handlers] = args;
+    if (handlers.length > 0) super.bindMessageHandlers(...args);
+  }
+
+  /** Leaves every open socket to the drain; upgrades keep being answered (503) until exit. */
+  override close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The upgrade listener stays until the HTTP server closes after the drain. */
+  override dispose(): Promise<void> {
     return Promise.resolve();
   }
 
@@ -43,4 +72,36 @@ export class DrainingWsAdapter extends WsAdapter {
     server.on('error', (err) => this.logger.error(err));
     return server;
   }
+
+  private async route(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const gateway = this.gateways.get(pathOf(request.url));
+    if (!gateway) return refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path');
+    const admission = await this.options.admit(request);
+    if (socket.destroyed) return;
+    if (!admission.accepted) return refuseUpgrade(socket, admission.status, admission.reason, admission.headers);
+    gateway.handleUpgrade(request, socket, head, (ws) => gateway.emit('connection', ws, request));
+  }
+}
+
+function pathOf(url = '/'): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Answers an upgrade request with an HTTP error and closes the connection. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${reason}\n`;
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

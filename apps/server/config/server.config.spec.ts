@@ -1,4 +1,8 @@
 import 'reflect-metadata';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../app.module.js';
 import { ConfigError } from '@app/env';
@@ -27,6 +31,13 @@ describe('readServerSettings', () => {
         maxSubscriptions: 100,
         replayPageSize: 100,
       },
+      limits: {
+        maxConnections: 2000,
+        maxInFlight: 100,
+        inbound: { framesPerSec: 200, bytesPerSec: 1_048_576, burstSeconds: 2, closeAfterDebtSeconds: 10 },
+        headersTimeoutMs: 10_000,
+      },
+      auth: { jwt: undefined, allowedOrigins: undefined },
       logLevel: 'log',
     });
   });
@@ -56,6 +67,70 @@ describe('readServerSettings', () => {
         'Invalid configuration: PORT must be an integer from 0 to 65535 (got "-1"); ' +
           'HEARTBEAT_MS must be an integer from 100 to 3600000 (got "5s")',
       ),
+    );
+  });
+});
+
+describe('readServerSettings: limits and auth', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'auth-settings-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function file(name: string, text: string | Buffer): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('wants a byte budget that holds one frame of MAX_PAYLOAD_BYTES', () => {
+    expect(() => readServerSettings({ MAX_PAYLOAD_BYTES: '65536', INBOUND_BYTES_PER_SEC: '16384' })).toThrow(
+      'INBOUND_BYTES_PER_SEC (16384) × 2 s of burst must hold one frame of MAX_PAYLOAD_BYTES (65536)',
+    );
+  });
+
+  it('takes an HS256 secret of at least 32 bytes and never echoes it', () => {
+    expect(readServerSettings({ AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWT_ISSUER: 'https://issuer' }).auth.jwt).toMatchObject({
+      source: { kind: 'secret' },
+      issuer: 'https://issuer',
+      audience: undefined,
+    });
+    expect(() => readServerSettings({ AUTH_JWT_SECRET: 'hunter2' })).toThrow(
+      new ConfigError('Invalid configuration: AUTH_JWT_SECRET must be at least 32 bytes'),
+    );
+  });
+
+  it('reads an RS256 or ES256 public key file and tells which algorithm it takes', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+    expect(readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('rsa.pem', rsa) }).auth.jwt?.source).toMatchObject({ algorithm: 'RS256' });
+    expect(readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('ec.pem', ec) }).auth.jwt?.source).toMatchObject({ algorithm: 'ES256' });
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
+    expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('ed.pem', ed) })).toThrow('must hold an RSA (RS256) or P-256 (ES256) public key');
+    expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('junk.pem', 'junk') })).toThrow('is not a PEM public key');
+    expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: join(dir, 'missing.pem') })).toThrow('cannot be read: ENOENT');
+  });
+
+  it('reads a JWKS file, and refuses one without keys', () => {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+    expect(readServerSettings({ AUTH_JWKS_FILE: file('jwks.json', JSON.stringify({ keys: [jwk] })) }).auth.jwt?.source).toMatchObject({ kind: 'jwks' });
+    expect(() => readServerSettings({ AUTH_JWKS_FILE: file('empty.json', '{"keys":[]}') })).toThrow('must be a JSON Web Key Set with at least one key');
+  });
+
+  it('takes one key source only', () => {
+    expect(() => readServerSettings({ AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWKS_FILE: '/nowhere' })).toThrow(
+      'set only one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE, AUTH_JWKS_FILE (got AUTH_JWT_SECRET, AUTH_JWKS_FILE)',
+    );
+  });
+
+  it('takes ALLOWED_ORIGINS as a comma list of exact origins', () => {
+    expect(readServerSettings({ ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000' }).auth.allowedOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(() => readServerSettings({ ALLOWED_ORIGINS: 'https://app.example.com/path' })).toThrow(
+      'ALLOWED_ORIGINS must be a comma list of origins like https://app.example.com (got "https://app.example.com/path")',
     );
   });
 });

@@ -1,9 +1,14 @@
 import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
+import { readAuthSettings } from '../gateway/auth/auth-settings.js';
 import { intVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
 
 const HOUR_MS = 3_600_000;
+/** A peer may send this many seconds' worth of its inbound budget at once. */
+const INBOUND_BURST_SECONDS = 2;
+/** A peer this many seconds of budget in debt is closed with 1008. */
+const INBOUND_CLOSE_AFTER_DEBT_SECONDS = 10;
 
 const serverEnvSchema = z
   .object({
@@ -25,14 +30,33 @@ const serverEnvSchema = z
     PUBLISH_DEDUP_TTL_MS: intVar('PUBLISH_DEDUP_TTL_MS', 10 * 60_000, 1000, 7 * 24 * HOUR_MS),
     MAX_SUBSCRIPTIONS: intVar('MAX_SUBSCRIPTIONS', 100, 1, 10_000),
     REPLAY_PAGE_SIZE: intVar('REPLAY_PAGE_SIZE', 100, 1, 10_000),
+    MAX_CONNECTIONS: intVar('MAX_CONNECTIONS', 2000, 1, 1_000_000),
+    MAX_IN_FLIGHT: intVar('MAX_IN_FLIGHT', 100, 1, 100_000),
+    INBOUND_FRAMES_PER_SEC: intVar('INBOUND_FRAMES_PER_SEC', 200, 1, 1_000_000),
+    INBOUND_BYTES_PER_SEC: intVar('INBOUND_BYTES_PER_SEC', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    HTTP_HEADERS_TIMEOUT_MS: intVar('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    AUTH_JWT_SECRET: z.string().optional(),
+    AUTH_JWT_PUBLIC_KEY_FILE: z.string().optional(),
+    AUTH_JWKS_FILE: z.string().optional(),
+    AUTH_JWT_ISSUER: z.string().optional(),
+    AUTH_JWT_AUDIENCE: z.string().optional(),
+    ALLOWED_ORIGINS: z.string().optional(),
     LOG_LEVEL: logLevelVar,
   })
   .superRefine((env, ctx) => {
+    if (env.INBOUND_BYTES_PER_SEC * INBOUND_BURST_SECONDS < env.MAX_PAYLOAD_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `INBOUND_BYTES_PER_SEC (${env.INBOUND_BYTES_PER_SEC}) × ${INBOUND_BURST_SECONDS} s of burst must hold ` +
+          `one frame of MAX_PAYLOAD_BYTES (${env.MAX_PAYLOAD_BYTES})`,
+      });
+    }
     if (env.STREAM_BACKEND === 'redis' && env.REDIS_URL === undefined) {
       ctx.addIssue({ code: 'custom', message: 'REDIS_URL is required when STREAM_BACKEND is redis (redis:// or rediss:// URL)' });
     }
   })
-  .transform((env) => ({
+  .transform((env, ctx) => ({
     port: env.PORT,
     serverId: env.SERVER_ID?.trim() || hostname(),
     dataIntervalMs: env.DATA_INTERVAL_MS,
@@ -54,6 +78,18 @@ const serverEnvSchema = z
       maxSubscriptions: env.MAX_SUBSCRIPTIONS,
       replayPageSize: env.REPLAY_PAGE_SIZE,
     },
+    limits: {
+      maxConnections: env.MAX_CONNECTIONS,
+      maxInFlight: env.MAX_IN_FLIGHT,
+      inbound: {
+        framesPerSec: env.INBOUND_FRAMES_PER_SEC,
+        bytesPerSec: env.INBOUND_BYTES_PER_SEC,
+        burstSeconds: INBOUND_BURST_SECONDS,
+        closeAfterDebtSeconds: INBOUND_CLOSE_AFTER_DEBT_SECONDS,
+      },
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+    },
+    auth: readAuthSettings(env, ctx),
     logLevel: env.LOG_LEVEL,
   }));
 

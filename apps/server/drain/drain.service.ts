@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { serverConfig } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
@@ -17,7 +19,8 @@ export interface DrainReport {
 /**
  * Drains every connection when the application shuts down. It runs in `onApplicationShutdown`,
  * after Nest disposed the adapters — which is safe only because `DrainingWsAdapter` and
- * `DrainingExpressAdapter` leave the upgraded sockets open and do not wait for them.
+ * `DrainingExpressAdapter` leave the upgraded sockets open and do not wait for them. The HTTP
+ * server keeps listening through the drain and is stopped here, last.
  */
 @Injectable()
 export class DrainService implements OnApplicationShutdown {
@@ -28,16 +31,25 @@ export class DrainService implements OnApplicationShutdown {
     private readonly registry: SessionRegistry,
     private readonly shutdownState: ShutdownStateService,
     private readonly streamBackend: StreamBackend,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     const report = await this.drain();
     // Only now: until the last session closed, its in-flight publishes needed the backend.
     await this.streamBackend.close();
+    // Until here health checks answered and upgrades got 503 (DrainingExpressAdapter).
+    this.stopServingHttp();
     this.logger.log(
       `Graceful shutdown complete: drained ${report.clients} clients, flushed ${report.framesFlushed} frames, ` +
         `cut ${report.cutAtDeadline} at deadline, in ${report.durationMs} ms`,
     );
+  }
+
+  private stopServingHttp(): void {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    server.close();
+    server.closeAllConnections();
   }
 
   async drain(): Promise<DrainReport> {

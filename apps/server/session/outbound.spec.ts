@@ -4,6 +4,7 @@ import type WebSocket from 'ws';
 import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { businessItem } from './feed/business-item.js';
 import { Outbound } from './outbound.js';
+import { PeerLog } from './peer-log.js';
 
 /** The part of a `ws` socket the sender touches. */
 class FakeSocket extends EventEmitter {
@@ -24,7 +25,7 @@ const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 
 function outbound(codec: SessionCodec, maxBufferedBytes = 1024): { socket: FakeSocket; out: Outbound } {
   const socket = new FakeSocket();
-  return { socket, out: new Outbound(socket as unknown as WebSocket, codec, maxBufferedBytes, 'peer:1', logger) };
+  return { socket, out: new Outbound(socket as unknown as WebSocket, codec, maxBufferedBytes, 'peer:1', new PeerLog(logger, 'Client peer:1')) };
 }
 
 const item = businessItem(new Date(2025, 0, 1, 8, 30, 0));

@@ -1,7 +1,7 @@
-import type { LoggerService } from '@nestjs/common';
-import { ErrorCode, type ServerMessage } from '@app/protocol';
+import { ErrorCode, loggable, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
+import type { PeerLog } from './peer-log.js';
 
 /** A frame that takes the next sequence number. */
 type Sequenced = Extract<ServerMessage, { seq: number }>;
@@ -28,7 +28,7 @@ export class Outbound {
     private readonly codec: SessionCodec,
     private readonly maxBufferedBytes: number,
     private readonly peer: string,
-    private readonly logger: LoggerService,
+    private readonly log: PeerLog,
   ) {}
 
   /** True when the peer acknowledged everything sent. */
@@ -53,13 +53,12 @@ export class Outbound {
 
   /**
    * Refuses a frame with an `error` naming what it was about (a request or publish id, a
-   * channel), and logs it: at debug level for DRAINING (the protocol working as designed), as a
-   * warning for the rest (a misbehaving peer).
+   * channel), and logs it, rate-limited per code: at debug level for DRAINING (the protocol
+   * working as designed), as a warning for the rest (a misbehaving peer).
    */
   reject(code: ErrorCode, message: string, about: { id?: string; channel?: string } = {}): void {
-    const line = `Rejected frame from ${this.peer}: ${code} ${truncate(message)}`;
-    if (code === ErrorCode.DRAINING) this.logger.debug?.(line);
-    else this.logger.warn(line);
+    const level = code === ErrorCode.DRAINING ? 'debug' : 'warn';
+    this.log.write(level, `rejected ${code}`, `Rejected frame from ${this.peer}: ${code} ${loggable(message)}`);
     this.send({ type: 'error', code, message, ...about });
   }
 
@@ -74,7 +73,9 @@ export class Outbound {
     const text = this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined;
     if (text === undefined) return written?.();
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
-      this.logger.warn(
+      this.log.write(
+        'warn',
+        'not reading',
         `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
           `(limit ${this.maxBufferedBytes}); terminating`,
       );
@@ -84,11 +85,4 @@ export class Outbound {
     this.framesSent++;
     this.socket.send(text, written && (() => written()));
   }
-}
-
-/** Longest peer-influenced text quoted in a log line, so a hostile peer cannot flood the log. */
-const LOGGED_TEXT_LIMIT = 200;
-
-export function truncate(text: string): string {
-  return text.length > LOGGED_TEXT_LIMIT ? `${text.slice(0, LOGGED_TEXT_LIMIT)}…` : text;
 }

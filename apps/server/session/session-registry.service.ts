@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { loggable } from '@app/protocol';
 import type WebSocket from 'ws';
 import { SessionFactory } from './session.factory.js';
 import type { Session } from './session.js';
@@ -12,17 +13,23 @@ export class SessionRegistry {
 
   constructor(private readonly factory: SessionFactory) {}
 
-  open(socket: WebSocket, request: IncomingMessage): Session {
+  /** `subject`: who the access token named, when auth is on. */
+  open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
     const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
     const session = this.factory.create(socket, peer);
     this.sessions.add(session);
-    this.logger.log(`Client connected: ${peer}`);
+    this.logger.log(`Client connected: ${peer}${subject === undefined ? '' : ` (subject ${loggable(subject, 100)})`}`);
     void session.closed.then(() => {
       this.sessions.delete(session);
       this.logger.log(`Client disconnected: ${peer}`);
     });
     session.start();
     return session;
+  }
+
+  /** Sessions open or closing. */
+  get size(): number {
+    return this.sessions.size;
   }
 
   /** The sessions whose sockets are still open or closing. */

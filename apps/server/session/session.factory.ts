@@ -6,7 +6,10 @@ import { serverConfig } from '../config/server.config.js';
 import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { TickerFeed } from './feed/index.js';
 import { Heartbeat } from './heartbeat.js';
+import { InboundBudget } from './inbound/inbound-budget.js';
+import { InboundThrottle } from './inbound/inbound-throttle.js';
 import { Outbound } from './outbound.js';
+import { PeerLog } from './peer-log.js';
 import { StreamBackend } from '../streams/stream-backend.js';
 import { SessionStreams } from '../streams/session-streams.js';
 import { RequestExecutor } from './request-executor.js';
@@ -25,22 +28,26 @@ export class SessionFactory {
   ) {}
 
   create(socket: WebSocket, peer: string): Session {
-    const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes } = this.config;
+    const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes, limits } = this.config;
     const codec: SessionCodec = socket.protocol === SUBPROTOCOL ? this.json : this.text;
-    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, this.logger);
+    const log = new PeerLog(this.logger, `Client ${peer}`);
+    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, log);
     return new Session({
       socket,
       peer,
       serverId,
       codec,
       outbound,
+      inbound: new InboundThrottle(socket, new InboundBudget(limits.inbound), outbound, log, peer),
       requests: new RequestExecutor(maxWorkMs),
       heartbeat: new Heartbeat(socket, heartbeatMs),
       feed: new TickerFeed(dataIntervalMs),
       openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger),
       finalDataItems,
       maxPayloadBytes,
+      maxInFlight: limits.maxInFlight,
       heartbeatMs,
+      log,
       logger: this.logger,
     });
   }

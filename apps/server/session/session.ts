@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION, type ClientMessage } from '@app/protocol';
-import WebSocket from 'ws';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION, loggable, type ClientMessage } from '@app/protocol';
+import WebSocket, { type RawData } from 'ws';
 import type { Inbound, SessionCodec } from './codec/index.js';
 import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
 import { Heartbeat, MISSED_PONGS_LIMIT } from './heartbeat.js';
-import { truncate, type Outbound } from './outbound.js';
+import type { InboundThrottle } from './inbound/inbound-throttle.js';
+import type { Outbound } from './outbound.js';
+import type { PeerLog } from './peer-log.js';
 import type { RequestExecutor } from './request-executor.js';
 import type { SessionStreams } from '../streams/session-streams.js';
 
@@ -25,6 +27,8 @@ export interface SessionParts {
   serverId: string;
   codec: SessionCodec;
   outbound: Outbound;
+  /** Holds the peer to its inbound budget. */
+  inbound: InboundThrottle;
   requests: RequestExecutor;
   heartbeat: Heartbeat;
   feed: DataFeed;
@@ -32,7 +36,11 @@ export interface SessionParts {
   openStreams: (onSettled: () => void) => SessionStreams;
   finalDataItems: number;
   maxPayloadBytes: number;
+  /** Requests and publishes a peer may have unanswered at once. */
+  maxInFlight: number;
   heartbeatMs: number;
+  /** This peer's rate-limited log lines. */
+  log: PeerLog;
   logger: LoggerService;
 }
 
@@ -77,7 +85,11 @@ export class Session {
 
   start(): void {
     const { socket, heartbeat, feed, logger } = this.parts;
-    socket.on('message', (data, isBinary) => this.onFrame(this.codec.decode(data, isBinary)));
+    socket.on('message', (data, isBinary) => {
+      if (this.parts.inbound.admit(byteLength(data))) this.onFrame(this.codec.decode(data, isBinary));
+    });
+    // ws answers pings itself; a ping flood still costs, so pings count against the budget.
+    socket.on('ping', (data) => this.parts.inbound.admit(data.length));
     socket.on('error', (err) => this.onSocketError(err));
     void this.closed.then(() => this.stop());
     this.outbound.send({
@@ -155,9 +167,15 @@ export class Session {
   }
 
   private onFrame(inbound: Inbound): void {
+    if (!this.isOpen) {
+      // Our close frame is out (RFC 6455 §5.5.1: nothing may follow it), so nothing can be
+      // answered: the peer treats what is unanswered at the close as not taken.
+      this.parts.log.write('debug', 'after close', `Client ${this.peer} sent a frame after the close frame; not taken`);
+      return;
+    }
     switch (inbound.kind) {
       case 'chatter':
-        this.parts.logger.log(`Received from ${this.peer}: ${truncate(inbound.text)}`);
+        this.parts.log.write('log', 'chatter', `Received from ${this.peer}: ${loggable(inbound.text)}`);
         return;
       case 'invalid': {
         const { code, message, ...about } = inbound.error;
@@ -189,16 +207,27 @@ export class Session {
         else this.streams.subscribe(message);
         return;
       case 'publish':
-        if (this.draining) this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { id: message.id });
-        else this.streams.publish(message);
+        if (this.refusedWork(message.id)) return;
+        this.streams.publish(message);
     }
   }
 
-  private onRequest(id: string, workMs: number): void {
+  /** Refuses new work (a request or a publish) while draining or at the in-flight cap. */
+  private refusedWork(id: string): boolean {
     if (this.draining) {
       this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { id });
-      return;
+      return true;
     }
+    if (this.inFlight >= this.parts.maxInFlight) {
+      const message = `${this.parts.maxInFlight} requests and publishes are unanswered on this connection; send it again after an answer`;
+      this.outbound.reject(ErrorCode.TOO_MANY_IN_FLIGHT, message, { id });
+      return true;
+    }
+    return false;
+  }
+
+  private onRequest(id: string, workMs: number): void {
+    if (this.refusedWork(id)) return;
     const refusal = this.requests.start(id, workMs, () => {
       this.outbound.sendSequenced({ type: 'result', id, payload: { servedBy: this.parts.serverId, workMs } });
       this.wakeDrain?.();
@@ -214,14 +243,21 @@ export class Session {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.parts.logger.warn(`Client ${this.peer} sent a frame over ${this.parts.maxPayloadBytes} bytes; closed with 1009`);
     } else {
-      this.parts.logger.warn(`Client ${this.peer} connection error: ${err.message}`);
+      this.parts.logger.warn(`Client ${this.peer} connection error: ${loggable(err.message)}`);
     }
   }
 
   private stop(): void {
+    this.parts.inbound.stop();
+    this.parts.log.flush();
     this.streams.close();
     this.stopFeed?.();
     this.parts.heartbeat.stop();
     this.requests.cancelAll();
   }
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { IncomingMessage } from 'node:http';
+import { serverConfig } from '../config/server.config.js';
+import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
+import { PeerLog } from '../session/peer-log.js';
+import { SessionRegistry } from '../session/session-registry.service.js';
+import { JwtAuthenticator } from './auth/jwt-authenticator.js';
+
+/** What the gate decided about one upgrade request. */
+export type Admission =
+  | { accepted: true; subject: string | undefined }
+  | { accepted: false; status: number; reason: string; headers: Record<string, string> };
+
+/** Seconds a client refused for the connection cap is asked to wait. */
+const RETRY_AFTER_FULL_S = 5;
+
+/**
+ * Decides every WebSocket upgrade before the handshake, cheapest check first: shutting down
+ * (503), origin (403), connection cap (503 + Retry-After), access token (401). Refusals are HTTP
+ * responses, so a client or load balancer can tell "try elsewhere" from "go away".
+ */
+@Injectable()
+export class AdmissionService {
+  private readonly logger = new Logger('Server');
+  private readonly refusals = new PeerLog(this.logger, 'Upgrades');
+  private readonly authenticator: JwtAuthenticator | undefined;
+  private readonly subjects = new WeakMap<IncomingMessage, string>();
+  /** Upgrades admitted or being checked, not yet sessions. */
+  private pending = 0;
+
+  constructor(
+    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    private readonly shutdownState: ShutdownStateService,
+    private readonly registry: SessionRegistry,
+  ) {
+    this.authenticator = config.auth.jwt && new JwtAuthenticator(config.auth.jwt);
+  }
+
+  async admit(request: IncomingMessage): Promise<Admission> {
+    const early = this.refusalBeforeAuth(request);
+    if (early) return this.refuse(early, request);
+    if (!this.authenticator) return { accepted: true, subject: undefined };
+    this.pending++;
+    try {
+      const token = bearerToken(request);
+      if (token === undefined) {
+        return this.refuse(unauthorized('an access token is required', 'Bearer realm="ws"'), request);
+      }
+      let subject: string;
+      try {
+        subject = await this.authenticator.verify(token);
+      } catch (err) {
+        const why = (err as { code?: string }).code ?? 'invalid token';
+        return this.refuse(unauthorized(`access token rejected (${why})`, 'Bearer realm="ws", error="invalid_token"'), request);
+      }
+      // The check took a while: the shutdown may have begun meanwhile.
+      const late = this.shutdownState.shuttingDown ? draining() : undefined;
+      if (late) return this.refuse(late, request);
+      this.subjects.set(request, subject);
+      return { accepted: true, subject };
+    } finally {
+      this.pending--;
+    }
+  }
+
+  /** Who the token of an admitted upgrade named, for the connection log. */
+  subjectOf(request: IncomingMessage): string | undefined {
+    return this.subjects.get(request);
+  }
+
+  private refusalBeforeAuth(request: IncomingMessage): Refusal | undefined {
+    if (this.shutdownState.shuttingDown) return draining();
+    const { allowedOrigins } = this.config.auth;
+    const origin = request.headers.origin;
+    // Only browsers send Origin, and only browsers need the check (cross-site WebSocket hijacking).
+    if (allowedOrigins && origin !== undefined && !allowedOrigins.includes(origin)) {
+      return { status: 403, reason: 'origin not allowed', headers: {} };
+    }
+    if (this.registry.size + this.pending >= this.config.limits.maxConnections) {
+      return {
+        status: 503,
+        reason: `connection limit (${this.config.limits.maxConnections}) reached`,
+        headers: { 'Retry-After': String(RETRY_AFTER_FULL_S) },
+      };
+    }
+    return undefined;
+  }
+
+  private refuse(refusal: Refusal, request: IncomingMessage): Admission {
+    const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
+    // Refusals while draining are the design working; the others point at a client to look at.
+    const level = refusal.status === 503 ? 'log' : 'warn';
+    this.refusals.write(level, `HTTP ${refusal.status}`, `Refused upgrade from ${peer}: ${refusal.status} ${refusal.reason}`);
+    return { accepted: false, ...refusal };
+  }
+}
+
+type Refusal = Omit<Extract<Admission, { accepted: false }>, 'accepted'>;
+
+function draining(): Refusal {
+  return { status: 503, reason: 'server is draining', headers: {} };
+}
+
+function unauthorized(reason: string, challenge: string): Refusal {
+  return { status: 401, reason, headers: { 'WWW-Authenticate': challenge } };
+}
+
+/** From `Authorization: Bearer …`, or the `access_token` query parameter that browsers can set (RFC 6750 §2.3). */
+function bearerToken(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer +([^\s]+)\s*$/i.exec(header);
+  if (match) return match[1];
+  const query = request.url?.split('?', 2)[1];
+  return query === undefined ? undefined : (new URLSearchParams(query).get('access_token') ?? undefined);
+}

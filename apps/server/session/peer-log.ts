@@ -1,0 +1,46 @@
+import type { LoggerService } from '@nestjs/common';
+
+type Level = 'log' | 'warn' | 'debug';
+
+/**
+ * Log lines about one peer (or one kind of traffic), rate-limited per kind: the first one is written, repeats within
+ * `windowMs` are only counted, and the count rides on the next line written after the window
+ * (or is reported when the peer leaves). Kinds are fixed strings chosen by the server, never
+ * text from the peer, so no peer can make this map or the log grow without bound.
+ */
+export class PeerLog {
+  private readonly kinds = new Map<string, { level: Level; writtenAt: number; suppressed: number }>();
+
+  constructor(
+    private readonly logger: LoggerService,
+    /** Whom the lines are about, as the flushed count names it: `Client 10.0.0.7:51234`. */
+    private readonly about: string,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  write(level: Level, kind: string, line: string): void {
+    const now = this.now();
+    const previous = this.kinds.get(kind);
+    if (previous && now - previous.writtenAt < this.windowMs) {
+      previous.suppressed++;
+      return;
+    }
+    const suffix = previous && previous.suppressed > 0 ? ` (and ${previous.suppressed} more like it since the last one logged)` : '';
+    this.kinds.set(kind, { level, writtenAt: now, suppressed: 0 });
+    this.emit(level, `${line}${suffix}`);
+  }
+
+  /** Reports what is still only counted; the peer is gone. */
+  flush(): void {
+    for (const [kind, { level, suppressed }] of this.kinds) {
+      if (suppressed > 0) this.emit(level, `${this.about}: ${suppressed} more "${kind}" lines not logged`);
+    }
+    this.kinds.clear();
+  }
+
+  private emit(level: Level, line: string): void {
+    if (level === 'debug') this.logger.debug?.(line);
+    else this.logger[level](line);
+  }
+}
