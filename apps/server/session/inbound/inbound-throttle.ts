@@ -6,16 +6,19 @@ import type { InboundBudget } from './inbound-budget.js';
 
 /** At most one `RATE_LIMITED` frame per this many ms. */
 const NOTICE_INTERVAL_MS = 1000;
+/** How long a peer closed for abuse has to take the close frame before its socket is cut. */
+const ABUSE_CLOSE_GRACE_MS = 1000;
 
 /**
  * Holds a peer to its inbound budget where it costs nothing: over budget, the socket is paused,
  * so the kernel stops reading from it and TCP pushes back on the sender, instead of this process
  * spending its event loop on the flood. Frames already read are still handled (nothing read is
  * dropped); a peer that runs up more debt than the budget allows is closed with 1008, and what
- * it sends after that is not handled.
+ * it sends after that is not handled. Nor read: it stays paused and is cut shortly after the
+ * close frame, since a flooder would not answer the close handshake but keep sending.
  */
 export class InboundThrottle {
-  private resumeTimer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private noticeAt = -Infinity;
   private closing = false;
 
@@ -44,13 +47,13 @@ export class InboundThrottle {
   }
 
   stop(): void {
-    clearTimeout(this.resumeTimer);
+    clearTimeout(this.timer);
   }
 
   private pause(pauseMs: number): void {
     this.socket.pause();
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = setTimeout(() => this.socket.resume(), pauseMs);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.socket.resume(), pauseMs);
     const now = performance.now();
     if (now - this.noticeAt < NOTICE_INTERVAL_MS) return;
     this.noticeAt = now;
@@ -64,10 +67,10 @@ export class InboundThrottle {
 
   private closeForAbuse(): void {
     this.closing = true;
-    this.stop();
     this.log.write('warn', 'rate-abuse', `Client ${this.peer} stayed over its inbound budget; closing with 1008`);
-    // Resumed so that the close handshake can be read; frames before it are no longer handled.
-    this.socket.resume();
+    this.socket.pause();
     this.socket.close(CloseCode.POLICY_VIOLATION, 'inbound rate limit exceeded');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.socket.terminate(), ABUSE_CLOSE_GRACE_MS);
   }
 }

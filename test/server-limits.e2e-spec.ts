@@ -1,0 +1,326 @@
+import { CloseCode, SUBPROTOCOL, type ServerMessage } from '@app/protocol';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { clientTextFrame } from './support/raw-frames.js';
+import { ServerProcess } from './support/server-process.js';
+
+function upgradeRequest(port: number, path = '/ws'): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Protocol: ${SUBPROTOCOL}`,
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** Sends `request` on a socket (a new one unless given) and resolves with the head of the HTTP response. */
+function httpExchange(port: number, request: string, socket: Socket = connect(port, '127.0.0.1')): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (!text.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      resolve(text);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`closed before a response; got ${JSON.stringify(text)}`)));
+    socket.write(request);
+  });
+}
+
+/** Acks the close marker as a well-behaved client does. */
+function ackCloseMarker(client: FrameRecorder): void {
+  client.socket.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as ServerMessage;
+    if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
+  });
+}
+
+/**
+ * A hostile peer: upgrades, then writes junk frames as fast as TCP takes them (reading and
+ * discarding what the server sends, so only the server's inbound limits can stop it), and
+ * connects again whenever it is closed, until stopped. Counts how its upgrades were answered.
+ */
+class Flooder {
+  readonly answers = new Map<string, number>();
+  private stopped = false;
+  private socket: Socket | undefined;
+  private static readonly burst = Buffer.concat(Array.from({ length: 8000 }, () => clientTextFrame('x')));
+
+  constructor(private readonly port: number) {}
+
+  start(): void {
+    if (this.stopped) return;
+    const socket = connect(this.port, '127.0.0.1');
+    this.socket = socket;
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.start());
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n')) return;
+      socket.off('data', onData);
+      const status = head.slice(9, 12);
+      this.answers.set(status, (this.answers.get(status) ?? 0) + 1);
+      socket.resume();
+      if (status === '101') this.flood(socket);
+    };
+    socket.on('data', onData);
+    socket.write(upgradeRequest(this.port));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.destroy();
+  }
+
+  private flood(socket: Socket): void {
+    while (!socket.destroyed && socket.write(Flooder.burst));
+    if (!socket.destroyed) socket.once('drain', () => this.flood(socket));
+  }
+}
+
+describe('server under a flood of junk frames from several connections', () => {
+  it('keeps answering health checks and drains a well-behaved client in full within DRAIN_TIMEOUT_MS + 1 s of SIGTERM', async () => {
+    const server = await ServerProcess.start({ DRAIN_TIMEOUT_MS: '3000', DATA_INTERVAL_MS: '60000', FINAL_DATA_ITEMS: '2' });
+    const flooders = Array.from({ length: 4 }, () => new Flooder(server.port));
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      ackCloseMarker(client);
+      await client.next(ofType('hello'));
+      client.send({ type: 'request', id: 'in-flight', payload: { workMs: 1500 } });
+
+      for (const flooder of flooders) flooder.start();
+      await server.expectLine(/stayed over its inbound budget; closing with 1008/);
+      // Probe timeouts in the manifests are 1 s: the floods must not push an answer past that.
+      for (let probe = 0; probe < 5; probe++) {
+        const live = await fetch(`${server.httpUrl}/health/live`, { signal: AbortSignal.timeout(1000) });
+        expect(live.status).toBe(200);
+      }
+
+      const signalledAt = Date.now();
+      server.signal('SIGTERM');
+      expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      // An upper bound that only a regression breaks: the deadline plus 1 s of slack.
+      expect((server.exitedAt as number) - signalledAt).toBeLessThan(3000 + 1000);
+
+      const types = client.frames.map((frame) => frame.type);
+      expect(types.slice(types.indexOf('shutdown'))).toEqual(['shutdown', 'result', 'data', 'data', 'close']);
+      expect(client.frames.find(ofType('result'))).toMatchObject({ id: 'in-flight' });
+      expect(server.log.lines.join('\n')).toMatch(/Graceful shutdown complete: drained \d+ clients/);
+      // Flooders kept coming back: at least one was refused with 503 during the drain, none got a 404.
+      expect(flooders.some((flooder) => (flooder.answers.get('503') ?? 0) > 0)).toBe(true);
+      expect(flooders.every((flooder) => !flooder.answers.has('404'))).toBe(true);
+    } finally {
+      for (const flooder of flooders) flooder.stop();
+      await server.stop();
+    }
+  });
+});
+
+describe('server inbound budget', () => {
+  it('handles every frame it read, stops reading over budget with RATE_LIMITED, and reads again once the debt is paid', async () => {
+    const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '50', MAX_IN_FLIGHT: '1000' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      // Burst of 100 (2 s × 50/s) plus 30 over: one write, so the server reads them together.
+      const frames = Array.from({ length: 130 }, (_, i) => JSON.stringify({ type: 'request', id: `r${i}`, payload: {} }));
+      for (const frame of frames) client.send(frame);
+      // Nothing read is dropped: every request gets its result, before or after the pause.
+      const results = new Set<string>();
+      while (results.size < 130) results.add((await client.next(ofType('result'))).id);
+      expect(client.frames.filter((frame) => frame.type === 'error').map((frame) => frame.code)).toEqual(['RATE_LIMITED']);
+      client.send({ type: 'request', id: 'after-pause', payload: {} });
+      expect(await client.next(ofType('result'))).toMatchObject({ id: 'after-pause' });
+      expect(server.log.count(/is over its inbound budget: not reading it for \d+ ms/)).toBe(1);
+      client.socket.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('closes a peer that runs more than 10 s of budget into debt with 1008', async () => {
+    const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '10' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      // 20 of burst, then more than 10 s × 10/s of debt.
+      for (let i = 0; i < 200; i++) client.send({ type: 'ack', seq: 0 });
+      expect(await client.closed).toEqual({ code: CloseCode.POLICY_VIOLATION, reason: 'inbound rate limit exceeded' });
+      expect(client.frames.some((frame) => frame.type === 'error' && frame.code === 'RATE_LIMITED')).toBe(true);
+      await server.expectLine(/stayed over its inbound budget; closing with 1008/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('counts pings against the budget', async () => {
+    const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '10' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      for (let i = 0; i < 200; i++) client.socket.ping();
+      expect(await client.closed).toEqual({ code: CloseCode.POLICY_VIOLATION, reason: 'inbound rate limit exceeded' });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('server connection and in-flight caps', () => {
+  it('refuses upgrades over MAX_CONNECTIONS with 503 and Retry-After, and takes them again once one leaves', async () => {
+    const server = await ServerProcess.start({ MAX_CONNECTIONS: '2' });
+    try {
+      const first = await FrameRecorder.json(server.wsUrl);
+      await FrameRecorder.json(server.wsUrl);
+      const refused = await httpExchange(server.port, upgradeRequest(server.port));
+      expect(refused).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+      expect(refused).toMatch(/\r\nRetry-After: 5\r\n/);
+      await server.expectLine(/Refused upgrade from .*: 503 connection limit \(2\) reached/);
+      first.socket.close();
+      await first.closed;
+      await server.expectLine(/Client disconnected/);
+      const third = await FrameRecorder.json(server.wsUrl);
+      expect(await third.next()).toMatchObject({ type: 'hello' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('answers TOO_MANY_IN_FLIGHT for work over MAX_IN_FLIGHT and still answers the rest', async () => {
+    const server = await ServerProcess.start({ MAX_IN_FLIGHT: '2' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      for (const id of ['a', 'b', 'c']) client.send({ type: 'request', id, payload: { workMs: 300 } });
+      expect(await client.next(ofType('error'))).toMatchObject({ code: 'TOO_MANY_IN_FLIGHT', id: 'c' });
+      expect([(await client.next(ofType('result'))).id, (await client.next(ofType('result'))).id].sort()).toEqual(['a', 'b']);
+      client.send({ type: 'request', id: 'c', payload: {} });
+      expect(await client.next(ofType('result'))).toMatchObject({ id: 'c' });
+      client.socket.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('server HTTP edge', () => {
+  it('answers an upgrade on a path it does not serve with 404', async () => {
+    const server = await ServerProcess.start();
+    try {
+      expect(await httpExchange(server.port, upgradeRequest(server.port, '/nope'))).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('closes a connection whose headers do not arrive within HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const server = await ServerProcess.start({ HTTP_HEADERS_TIMEOUT_MS: '500' });
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n`);
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1.1 408 Request Timeout\r\n/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('answers every upgrade with 503 from SIGTERM until exit, on new connections and on keep-alive ones, while health checks answer', async () => {
+    const server = await ServerProcess.start({ DRAIN_TIMEOUT_MS: '20000' });
+    try {
+      // A client that never acks the close marker keeps the drain (and the process) going.
+      const lingering = await FrameRecorder.json(server.wsUrl);
+      await lingering.next(ofType('hello'));
+      const keptAlive = connect(server.port, '127.0.0.1');
+      expect(await httpExchange(server.port, `GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n`, keptAlive)).toMatch(/^HTTP\/1.1 200/);
+
+      server.signal('SIGTERM');
+      await lingering.next(ofType('close'));
+      await server.expectLine(/Sending \d+ additional business data items/);
+      expect(await httpExchange(server.port, upgradeRequest(server.port), keptAlive)).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        expect(await httpExchange(server.port, upgradeRequest(server.port))).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+      }
+      expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(503);
+      expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);
+
+      lingering.send({ type: 'ack', seq: lingering.frames.find(ofType('close'))?.lastSeq });
+      expect(await lingering.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('server after the close marker', () => {
+  it('answers DRAINING to work sent after the marker; what arrives after its close frame is logged as not taken', async () => {
+    const server = await ServerProcess.start({ LOG_LEVEL: 'debug' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      server.signal('SIGTERM');
+      const marker = await client.next(ofType('close'));
+      client.send({ type: 'request', id: 'after-marker', payload: {} });
+      expect(await client.next(ofType('error'))).toMatchObject({ code: 'DRAINING', id: 'after-marker' });
+      // Ack and a request back to back: the request is refused if it is read before the close
+      // frame goes out, or logged as not taken after it — never silently dropped.
+      client.send({ type: 'ack', seq: marker.lastSeq });
+      client.send({ type: 'request', id: 'with-the-ack', payload: {} });
+      expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
+      await server.exited;
+      const refused = client.frames.some((frame) => frame.type === 'error' && frame.id === 'with-the-ack');
+      const logged = server.log.count(/sent a frame after the close frame; not taken/) === 1;
+      expect(refused !== logged).toBe(true);
+      expect(client.frames.some((frame) => frame.type === 'result')).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('server log lines about peers', () => {
+  it('logs the first bad frame of a kind and counts the rest, escaping control characters', async () => {
+    const server = await ServerProcess.start();
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      for (let i = 0; i < 50; i++) client.send('{"type":"evil\\n[Nest] 1 - fake line \\u001b[31m"}');
+      for (let i = 0; i < 50; i++) await client.next(ofType('error'));
+      client.socket.close();
+      await server.expectLine(/: 49 more "rejected UNKNOWN_TYPE" lines not logged/);
+      const rejected = server.log.lines.filter((line) => line.includes('Rejected frame from'));
+      expect(rejected).toHaveLength(1);
+      expect(server.log.count(/^\[Nest\] 1 - fake line/)).toBe(0);
+      expect(rejected[0]).toContain('\\u000a[Nest] 1 - fake line \\u001b[31m');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('escapes what a text-dialect peer sends before logging it', async () => {
+    const server = await ServerProcess.start();
+    try {
+      const client = await FrameRecorder.text(server.wsUrl);
+      client.send('first line\r\nsecond line\u001b[2J');
+      const [, quoted] = await server.expectLine(/Received from .*?: (first line.*)$/);
+      expect(quoted).toBe('first line\\u000d\\u000asecond line\\u001b[2J');
+      client.socket.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A masked text frame as a client puts it on the wire (RFC 6455 §5.2), for tests that need
+ * several frames in one TCP write, or more of them than a WebSocket library would queue.
+ */
+export function clientTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const mask = randomBytes(4);
+  const length = payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([0x81, 0x80 | length])
+      : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]);
+  if (length > 0xffff) throw new Error('clientTextFrame: payloads over 64 KiB are not needed here');
+  const masked = Buffer.from(payload.map((byte, index) => byte ^ (mask[index % 4] as number)));
+  return Buffer.concat([header, mask, masked]);
+}
