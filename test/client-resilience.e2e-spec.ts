@@ -69,6 +69,7 @@ describe('client resilience', () => {
       expect(summary.connections).toBe(0);
       expect(summary.requests?.created).toBeGreaterThan(0);
       expect(summary.requests).toMatchObject({ sent: 0, completed: 0, outstanding: summary.requests?.created });
+      expect(await client.exited).toEqual({ code: 3, signal: null });
     } finally {
       await service.close();
     }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { NodeProcess } from '@app/standin';
+import { EXIT_WORK_UNANSWERED } from '../../apps/client/fleet/fleet.service.js';
 import type { ClientSummary } from '../../apps/client/stats/client-stats.js';
 
 export const CLIENT_ENTRY = resolve('dist/apps/client/main.js');
@@ -19,11 +20,14 @@ export class ClientProcess extends NodeProcess {
     await this.expectLine(new RegExp(`Stats: connected=${clients}/${clients} `), from);
   }
 
-  /** Stops the client with SIGTERM and returns its `Client summary:` line, parsed. */
+  /**
+   * Stops the client with SIGTERM and returns its `Client summary:` line, parsed. Unanswered work
+   * (exit code 3) is in the summary, for the report to judge.
+   */
   async finish(): Promise<ClientSummary> {
     this.signal('SIGTERM');
     const exit = await this.exited;
-    if (exit.code !== 0) throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
+    if (exit.code !== 0 && exit.code !== EXIT_WORK_UNANSWERED) throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
     const line = this.log.lines.find((candidate) => candidate.startsWith(SUMMARY_PREFIX));
     if (!line) throw new Error(`no summary line in:\n${this.log.lines.join('\n')}`);
     return JSON.parse(line.slice(SUMMARY_PREFIX.length)) as ClientSummary;

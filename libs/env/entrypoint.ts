@@ -34,8 +34,9 @@ export function flushStdio(): Promise<void> {
 
 /**
  * On the first SIGTERM or SIGINT: close the app (Nest's shutdown hooks: the drain, the summary),
- * wait until the output is flushed, exit 0. Nest's own `enableShutdownHooks` either re-raises
- * the signal (exit 143) or, with `useProcessExit`, exits while output to a pipe is still queued:
+ * wait until the output is flushed, exit with `process.exitCode` (0 unless a hook set one).
+ * Nest's own `enableShutdownHooks` either re-raises the signal (exit 143) or, with
+ * `useProcessExit`, exits while output to a pipe is still queued:
  * a drain of 1 000 clients lost its last 700 log lines, `Graceful shutdown complete` among them.
  * Later signals are left to the app (the server's second signal cuts the drain short).
  */
@@ -48,7 +49,7 @@ export function closeOnShutdownSignal(app: INestApplicationContext, logger: Logg
       .close()
       .then(flushStdio)
       .then(
-        () => process.exit(0),
+        () => process.exit(process.exitCode ?? 0),
         async (err: unknown) => {
           logger.error(`Shutdown failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           await flushStdio();

@@ -45,6 +45,22 @@ const clientEnvSchema = z
         return name;
       }),
     PUBLISH_INTERVAL_MS: intVar('PUBLISH_INTERVAL_MS', 1000, 1, HOUR_MS),
+    MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    HELLO_TIMEOUT_MS: intVar('HELLO_TIMEOUT_MS', 10_000, 10, HOUR_MS),
+    STABLE_CONNECTION_MS: intVar('STABLE_CONNECTION_MS', 10_000, 0, HOUR_MS),
+    AUTH_TOKEN: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const token = raw?.trim() ?? '';
+        if (token === '') return undefined;
+        // It goes into an HTTP header: anything but the JWT alphabet could split or forge one.
+        if (!/^[A-Za-z0-9._~+/=-]+$/.test(token)) {
+          ctx.addIssue({ code: 'custom', message: 'AUTH_TOKEN must be a bearer token (letters, digits and ._~+/=-)' });
+          return z.NEVER;
+        }
+        return token;
+      }),
     LOG_LEVEL: logLevelVar,
   })
   .superRefine((env, ctx) => {
@@ -79,6 +95,12 @@ const clientEnvSchema = z
     /** Where every virtual client publishes, one entry per PUBLISH_INTERVAL_MS; undefined: no publishing. */
     publishChannel: env.PUBLISH_CHANNEL,
     publishIntervalMs: env.PUBLISH_INTERVAL_MS,
+    /** Largest frame taken from the server. */
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    helloTimeoutMs: env.HELLO_TIMEOUT_MS,
+    /** A connection healthy this long resets the reconnect backoff; one that dies sooner does not. */
+    stableConnectionMs: env.STABLE_CONNECTION_MS,
+    authToken: env.AUTH_TOKEN,
     logLevel: env.LOG_LEVEL,
   }));
 

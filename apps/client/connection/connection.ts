@@ -1,6 +1,7 @@
 import {
   CloseCode,
   SUBPROTOCOL,
+  loggable,
   classifyTextFrame,
   frameText,
   parseServerFrame,
@@ -22,9 +23,21 @@ export interface ConnectOptions {
   dialect: 'json' | 'text';
   /** Server heartbeat period assumed until `hello` announces the real one. */
   heartbeatMs: number;
+  /** Frames over this size close the socket with 1009. */
+  maxPayloadBytes: number;
+  /** `hello` must arrive this soon after the upgrade (JSON dialect): pings alone are no proof of a healthy server. */
+  helloTimeoutMs: number;
+  /** Sent as `Authorization: Bearer`, when set. */
+  authToken: string | undefined;
   /** Told how the socket finally closed, even after the observable completed. */
   onSocketClosed?: (code: number, reason: string) => void;
 }
+
+/** The heartbeat periods a `hello` may announce; anything outside is clamped into it. */
+export const HEARTBEAT_RANGE_MS = { min: 100, max: 3_600_000 } as const;
+
+/** After the drain marker, how long the server has to close the socket before this side cuts it. */
+export const MARKER_CLOSE_WAIT_MS = 5000;
 
 /** The connection ended without the server's drain: reconnect with backoff. */
 export class ConnectionLostError extends Error {
@@ -37,28 +50,45 @@ export class ConnectionLostError extends Error {
  * It completes on the server's drain marker (`close` frame, or `CLOSE` in the text dialect),
  * right after emitting it: nothing with a sequence number follows the marker, so the next
  * connection can open while the server finishes the close handshake of this one in the
- * background. It errors on any other end: refused upgrade, network error, a close without the
- * marker, or silence — no frame or ping for two heartbeat periods, which also bounds the opening
- * handshake and, after the marker, a server that never closes. Unsubscribing before the marker
- * closes the socket with 1000.
+ * background — for at most `MARKER_CLOSE_WAIT_MS`, then this side cuts it. It errors on any
+ * other end: refused upgrade, network error, a close without the marker, a frame over
+ * `maxPayloadBytes`, a second `hello`, no `hello` within `helloTimeoutMs`, or silence — no frame
+ * or ping for two heartbeat periods, which also bounds the opening handshake. Unsubscribing
+ * before the marker closes the socket with 1000.
  */
-export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectOptions): Observable<Inbound> {
+export function connect$(options: ConnectOptions): Observable<Inbound> {
+  const { url, dialect, heartbeatMs, maxPayloadBytes, helloTimeoutMs, authToken, onSocketClosed } = options;
   return new Observable<Inbound>((subscriber) => {
     let silenceLimitMs = 2 * heartbeatMs;
     let drainMarkerSeen = false;
+    let helloSeen = false;
     let watchdog: NodeJS.Timeout | undefined;
-    const socket = new WebSocket(url, dialect === 'json' ? SUBPROTOCOL : [], { perMessageDeflate: false });
+    let helloDeadline: NodeJS.Timeout | undefined;
+    const socket = new WebSocket(url, dialect === 'json' ? SUBPROTOCOL : [], {
+      perMessageDeflate: false,
+      maxPayload: maxPayloadBytes,
+      headers: authToken === undefined ? {} : { Authorization: `Bearer ${authToken}` },
+    });
 
-    const fail = (message: string): void => {
+    const stopTimers = (): void => {
       clearTimeout(watchdog);
+      clearTimeout(helloDeadline);
+    };
+    const fail = (message: string): void => {
+      stopTimers();
       subscriber.error(new ConnectionLostError(message));
       socket.terminate();
     };
     const endOfDrain = (): void => {
       drainMarkerSeen = true;
+      clearTimeout(helloDeadline);
+      clearTimeout(watchdog);
+      // The close frame comes next; a server that never sends it does not keep this socket.
+      watchdog = setTimeout(() => socket.terminate(), MARKER_CLOSE_WAIT_MS);
       subscriber.complete();
     };
     const armWatchdog = (): void => {
+      if (drainMarkerSeen) return;
       clearTimeout(watchdog);
       watchdog = setTimeout(() => fail(`no frames or pings for ${silenceLimitMs} ms`), silenceLimitMs);
     };
@@ -66,6 +96,7 @@ export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectO
 
     socket.on('open', () => {
       armWatchdog();
+      if (dialect === 'json') helloDeadline = setTimeout(() => fail(`no hello within ${helloTimeoutMs} ms of the upgrade`), helloTimeoutMs);
       subscriber.next({
         kind: 'open',
         send: (text) => {
@@ -93,7 +124,10 @@ export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectO
         return;
       }
       if (parsed.message.type === 'hello') {
-        silenceLimitMs = 2 * parsed.message.heartbeatMs;
+        if (helloSeen) return fail('protocol error: a second hello on one connection');
+        helloSeen = true;
+        clearTimeout(helloDeadline);
+        silenceLimitMs = 2 * clampHeartbeat(parsed.message.heartbeatMs);
         armWatchdog();
       }
       subscriber.next({ kind: 'message', message: parsed.message, text });
@@ -103,19 +137,27 @@ export function connect$({ url, dialect, heartbeatMs, onSocketClosed }: ConnectO
       request.destroy();
       fail(`upgrade refused: HTTP ${response.statusCode ?? 0}`);
     });
-    socket.on('error', (err) => fail(err.message));
+    socket.on('error', (err: Error & { code?: string }) =>
+      fail(err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? `the server sent a frame over ${maxPayloadBytes} bytes` : loggable(err.message)),
+    );
     socket.on('close', (code, reason) => {
-      clearTimeout(watchdog);
-      onSocketClosed?.(code, reason.toString());
-      if (!drainMarkerSeen) fail(`closed with ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''} before the drain marker`);
+      stopTimers();
+      const why = loggable(reason.toString(), 123);
+      onSocketClosed?.(code, why);
+      if (!drainMarkerSeen) fail(`closed with ${code}${why.length > 0 ? ` ${why}` : ''} before the drain marker`);
     });
 
     return () => {
-      // After the marker the server closes the socket; the watchdog still guards against one that never does.
+      // After the marker the server closes the socket, or the marker's timer cuts it.
       if (drainMarkerSeen) return;
-      clearTimeout(watchdog);
+      stopTimers();
       if (socket.readyState === WebSocket.OPEN) socket.close(CloseCode.NORMAL, 'client exit');
       else if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
     };
   });
+}
+
+/** A `hello` cannot set timers that overflow (over 2³¹ ms) or a watchdog that fires at once. */
+export function clampHeartbeat(announcedMs: number): number {
+  return Math.min(HEARTBEAT_RANGE_MS.max, Math.max(HEARTBEAT_RANGE_MS.min, announcedMs));
 }

@@ -12,6 +12,9 @@ import { clientConfig } from '../config/client.config.js';
 import { summarize, type ClientSummary } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
 
+/** Exit code when requests or publishes are still unanswered at exit (README, "Exit codes"). */
+export const EXIT_WORK_UNANSWERED = 3;
+
 /** Runs `CLIENTS` virtual clients, prints periodic stats, and the summary line on exit. */
 @Injectable()
 export class FleetService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -50,6 +53,8 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
     const publishes = left.reduce((sum, count) => sum + count.publishes, 0);
     if (requests > 0) this.logger.warn(`${requests} requests still unanswered at exit`);
     if (publishes > 0) this.logger.warn(`${publishes} publishes still unconfirmed at exit`);
+    // Whoever runs the client (a script, a Job) sees unfinished work without reading the log.
+    if (requests + publishes > 0) process.exitCode = EXIT_WORK_UNANSWERED;
   }
 
   onApplicationShutdown(): void {

@@ -1,4 +1,4 @@
-import { formatClock, type ServerMessage } from '@app/protocol';
+import { formatClock, loggable, type ServerMessage } from '@app/protocol';
 import type { LoggerService } from '@nestjs/common';
 import { defer, of, repeat, retry, tap, timer, type Observable, type Subscription } from 'rxjs';
 import type { ClientSettings } from '../config/client.config.js';
@@ -17,6 +17,8 @@ interface Link {
   send: (text: string) => void;
   /** Healthy: `hello` received (text dialect: open). Requests are sent only then. */
   ready: boolean;
+  /** When it became healthy (performance.now()). */
+  healthyAt: number | undefined;
   /** The server sent its drain notice: send nothing new on this link. */
   draining: boolean;
   seq: SeqTracker;
@@ -42,7 +44,10 @@ export class VirtualClient {
   );
   private link: Link | undefined;
   private connectionCount = 0;
-  private failuresSinceHealthy = 0;
+  /** Connections ended in a row without one being stable (healthy for `stableConnectionMs`). */
+  private unstableEnds = 0;
+  /** The wait before the next connection; `attempt` is logged after failures. */
+  private nextDelay: { ms: number; attempt?: number } = { ms: 0 };
   private advisedJitterMs = 0;
   private requestCounter = 0;
   private subscription: Subscription | undefined;
@@ -66,13 +71,16 @@ export class VirtualClient {
   }
 
   start(): void {
-    const { serverUrl, dialect, heartbeatMs } = this.settings;
+    const { serverUrl, dialect, heartbeatMs, maxPayloadBytes, helloTimeoutMs, authToken } = this.settings;
     this.subscription = defer(() => {
       this.logger.log(`Connecting to ${serverUrl}`);
       return connect$({
         url: serverUrl,
         dialect,
         heartbeatMs,
+        maxPayloadBytes,
+        helloTimeoutMs,
+        authToken,
         onSocketClosed: (code, reason) => this.logFrame(`Socket closed with ${code} ${reason}`.trimEnd(), 'debug'),
       });
     })
@@ -82,14 +90,9 @@ export class VirtualClient {
           complete: () => this.onEnded('drain'),
           error: (err: Error) => this.onEnded('failure', err),
         }),
-        repeat({ delay: () => this.reconnectAfter(drainReconnectDelayMs(this.advisedJitterMs, this.settings.drainReconnectJitterMs)) }),
-        retry({
-          delay: () =>
-            this.reconnectAfter(
-              backoffDelayMs(this.failuresSinceHealthy - 1, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs),
-              this.failuresSinceHealthy,
-            ),
-        }),
+        // Both ends (drain marker, failure) wait as `onEnded` decided.
+        repeat({ delay: () => this.reconnectAfter() }),
+        retry({ delay: () => this.reconnectAfter() }),
       )
       .subscribe();
 
@@ -120,7 +123,8 @@ export class VirtualClient {
     return this.outstanding;
   }
 
-  private reconnectAfter(delayMs: number, attempt?: number): Observable<unknown> {
+  private reconnectAfter(): Observable<unknown> {
+    const { ms: delayMs, attempt } = this.nextDelay;
     const suffix = attempt === undefined ? '' : ` (attempt ${attempt})`;
     this.logger.log(`Reconnecting in ${delayMs} ms${suffix}...`);
     // No timer for a zero delay: even setTimeout(0) costs a turn of the event loop.
@@ -134,6 +138,7 @@ export class VirtualClient {
           number: ++this.connectionCount,
           send: inbound.send,
           ready: false,
+          healthyAt: undefined,
           draining: false,
           seq: new SeqTracker(this.stats, this.logger),
         };
@@ -143,17 +148,17 @@ export class VirtualClient {
       case 'invalid':
         this.noteFrame();
         this.stats.invalidFrames++;
-        this.logger.warn(`Ignored invalid frame from the server (${inbound.reason}): ${inbound.text.slice(0, 200)}`);
+        this.logger.warn(`Ignored invalid frame from the server (${loggable(inbound.reason)}): ${loggable(inbound.text)}`);
         return;
       case 'text':
         this.noteFrame();
-        this.logFrame(`Received: ${inbound.text}`);
+        this.logFrame(`Received: ${loggable(inbound.text)}`);
         if (inbound.meaning === 'shutdown') this.onShutdownNotice();
         if (inbound.meaning === 'close') this.logger.log('Server sent close signal');
         return;
       case 'message':
         this.noteFrame();
-        this.logFrame(`Received: ${inbound.text}`);
+        this.logFrame(`Received: ${loggable(inbound.text)}`);
         this.onMessage(inbound.message);
     }
   }
@@ -196,18 +201,22 @@ export class VirtualClient {
     }
   }
 
-  /** DRAINING: sent again on the next connection. UNAVAILABLE (streams): tried again after a backoff. */
+  /**
+   * DRAINING: sent again on the next connection. TOO_MANY_IN_FLIGHT: sent again after the next
+   * answer. UNAVAILABLE (streams): tried again after a backoff.
+   */
   private onRefused(code: string, text: string, about: { id?: string; channel?: string }): void {
-    if (code === 'DRAINING' && about.id !== undefined && this.outbox.requeue(about.id)) return;
-    if ((code === 'DRAINING' || code === 'UNAVAILABLE') && this.streams.onRefused(code, about)) return;
-    if (code !== 'DUPLICATE_ID') this.logger.warn(`Server refused a frame: ${code} ${text}`);
+    const notTaken = code === 'DRAINING' || code === 'TOO_MANY_IN_FLIGHT';
+    if (notTaken && about.id !== undefined && this.outbox.requeue(about.id)) return;
+    if ((notTaken || code === 'UNAVAILABLE') && this.streams.onRefused(code, about)) return;
+    if (code !== 'DUPLICATE_ID') this.logger.warn(`Server refused a frame: ${code} ${loggable(text)}`);
   }
 
   private becameHealthy(): void {
     const link = this.link;
     if (!link) return;
     link.ready = true;
-    this.failuresSinceHealthy = 0;
+    link.healthyAt = performance.now();
     this.gaps.healthy();
     if (this.settings.dialect === 'json') this.streams.resume(link);
     this.sendPending();
@@ -221,9 +230,21 @@ export class VirtualClient {
   private onEnded(kind: EndKind, err?: Error): void {
     const link = this.link;
     this.link = undefined;
+    // Backoff grows with every connection that ends before it was stable, drained or failed, so a
+    // server that says hello (or sends a drain marker) and drops every connection gets no retry loop.
+    const stable = link?.healthyAt !== undefined && performance.now() - link.healthyAt >= this.settings.stableConnectionMs;
+    const { reconnectBaseMs, reconnectMaxMs } = this.settings;
     if (kind === 'failure') {
-      this.failuresSinceHealthy++;
+      this.unstableEnds = stable ? 1 : this.unstableEnds + 1;
+      this.nextDelay = { ms: backoffDelayMs(this.unstableEnds - 1, reconnectBaseMs, reconnectMaxMs), attempt: this.unstableEnds };
       this.logger.warn(`Connection failed: ${err?.message ?? 'unknown error'}`);
+    } else {
+      // A drain is the server's design, not a fault: the first one after a stable spell costs no
+      // backoff (a lone client moves at once); only drains in a row of short connections do.
+      this.unstableEnds = stable ? 0 : this.unstableEnds + 1;
+      const jitterMs = drainReconnectDelayMs(this.advisedJitterMs, this.settings.drainReconnectJitterMs);
+      const backoffMs = this.unstableEnds < 2 ? 0 : backoffDelayMs(this.unstableEnds - 2, reconnectBaseMs, reconnectMaxMs);
+      this.nextDelay = { ms: Math.max(jitterMs, backoffMs) };
     }
     this.gaps.ended(kind, link?.ready === true);
     this.logger.log('Connection closed, will reconnect...');

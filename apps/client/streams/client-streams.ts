@@ -100,11 +100,11 @@ export class ClientStreams {
     return 'ok';
   }
 
-  /** A `DRAINING` or `UNAVAILABLE` about one of ours; false when the refusal was not about streams. */
-  onRefused(code: 'DRAINING' | 'UNAVAILABLE', about: { id?: string; channel?: string }): boolean {
+  /** A refusal (`DRAINING`, `UNAVAILABLE`, `TOO_MANY_IN_FLIGHT`) about one of ours; false when it was not about streams. */
+  onRefused(code: 'DRAINING' | 'UNAVAILABLE' | 'TOO_MANY_IN_FLIGHT', about: { id?: string; channel?: string }): boolean {
     const ours = (about.id !== undefined && this.publishes.requeue(about.id)) || (about.channel !== undefined && this.cursors.channels.includes(about.channel));
     // DRAINING: the next connection subscribes and sends again anyway.
-    if (ours && code === 'UNAVAILABLE') this.retryLater(about.id === undefined ? about.channel : undefined);
+    if (ours && code !== 'DRAINING') this.retryLater(about.id === undefined ? about.channel : undefined);
     return ours;
   }
 
