@@ -59,6 +59,11 @@ export class ChildProgram {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The child's process id (for reading /proc), undefined if it never started. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child.kill(signal);
   }

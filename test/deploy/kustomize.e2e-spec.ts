@@ -1,6 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ServerProcess } from '../support/server-process.js';
+import { MEMORY_BUDGET, quantityMiB, requiredMemoryMiB } from './memory-budget.js';
 import { KUBECTL_MISSING, find, render, type K8sObject } from './render.js';
 import { validateObject } from './validate.js';
 
@@ -128,6 +132,17 @@ describe.each(OVERLAYS)('%s', (path) => {
     }
   });
 
+  it('sizes the server memory limit for MAX_CONNECTIONS at the measured per-connection cost', () => {
+    const maxConnections = Number(serverEnv.MAX_CONNECTIONS);
+    const maxInFlight = Number(serverEnv.MAX_IN_FLIGHT);
+    expect(maxConnections).toBeGreaterThan(0);
+    expect(maxInFlight).toBeGreaterThan(0);
+    const limit = quantityMiB(serverContainer.resources?.limits?.memory ?? '0');
+    expect(limit).toBeGreaterThanOrEqual(requiredMemoryMiB(maxConnections, maxInFlight));
+    // The request is at least the base, so a scheduled pod can start.
+    expect(quantityMiB(serverContainer.resources?.requests?.memory ?? '0')).toBeGreaterThanOrEqual(MEMORY_BUDGET.baseMiB);
+  });
+
   it('starts node directly with an exec-form command whose entry point the build produces', () => {
     expect(serverContainer.command).toEqual(['node', 'dist/apps/server/main.js']);
     expect(container(client).command).toEqual(['node', 'dist/apps/client/main.js']);
@@ -142,14 +157,23 @@ describe.each(OVERLAYS)('%s', (path) => {
   it('points every probe at a path the built server really serves, with the status a probe expects', async () => {
     // Values the pod takes from Secrets get a stand-in: a Redis nothing listens on, which readiness must not care about.
     const fromSecrets = Object.fromEntries((serverContainer.env ?? []).filter((v) => v.valueFrom?.secretKeyRef).map((v) => [v.name, 'redis://127.0.0.1:1']));
-    const running = await ServerProcess.start({ ...serverEnv, ...fromSecrets, PORT: '0' });
+    // So does a key set mounted from a Secret: one freshly generated public key.
+    const dir = mkdtempSync(join(tmpdir(), 'probe-'));
+    if (serverEnv.AUTH_JWKS_FILE !== undefined) {
+      const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+      fromSecrets.AUTH_JWKS_FILE = join(dir, 'jwks.json');
+      writeFileSync(fromSecrets.AUTH_JWKS_FILE, JSON.stringify({ keys: [jwk] }));
+    }
+    let running: ServerProcess | undefined;
     try {
+      running = await ServerProcess.start({ ...serverEnv, ...fromSecrets, PORT: '0' });
       for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]) {
         const response = await fetch(`${running.httpUrl}${probe!.httpGet.path}`);
         expect(`${probe!.httpGet.path} ${response.status}`).toBe(`${probe!.httpGet.path} 200`);
       }
     } finally {
-      await running.stop();
+      await running?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -185,6 +209,23 @@ describe('overlays', () => {
     const allowed = policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`));
     expect(policy.spec.policyTypes).toContain('Egress');
     expect(allowed).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/6379']));
+  });
+
+  it('prod checks access tokens: the key set mounted read-only from a Secret, the client token from a Secret', () => {
+    const objects = render('kustomize/overlays/prod');
+    const server = find<DeploymentObject & { spec: { template: { spec: { volumes?: { name: string; secret?: { secretName: string } }[] } } } }>(
+      objects,
+      'Deployment',
+      'server-deployment',
+    );
+    const c = container(server) as Container & { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] };
+    const env = envOf(objects, c);
+    const mount = c.volumeMounts?.find((candidate) => env.AUTH_JWKS_FILE?.startsWith(`${candidate.mountPath}/`));
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(server.spec.template.spec.volumes?.find((volume) => volume.name === mount?.name)?.secret?.secretName).toBe('server-auth');
+    expect(env.AUTH_JWT_SECRET).toBeUndefined();
+    const client = container(find<DeploymentObject>(objects, 'Deployment', 'client-deployment'));
+    expect(client.env?.find((variable) => variable.name === 'AUTH_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'client-auth', key: 'AUTH_TOKEN' });
   });
 
   it('dev pulls the re-pushed :dev image every time and logs at debug', () => {

@@ -1,0 +1,27 @@
+/**
+ * What the server costs in memory, measured with `npm run bench:connection-cost` on the
+ * development machine (2 cores, Node 20) and rounded up: the manifests' memory limits are
+ * derived from these (README, "Memory"). Re-measure and update when the server changes shape.
+ *
+ * Measured 2026-11-27: base RSS 117–121 MiB; 9.1–15.6 KiB per fleet-like connection (2 000 held);
+ * 0.5 KiB per request in flight.
+ */
+export const MEMORY_BUDGET = {
+  baseMiB: 128,
+  perConnectionKiB: 24,
+  perRequestInFlightKiB: 0.5,
+} as const;
+
+/** The memory a server needs for `maxConnections`, each with `maxInFlight` requests in flight, in MiB. */
+export function requiredMemoryMiB(maxConnections: number, maxInFlight: number): number {
+  const { baseMiB, perConnectionKiB, perRequestInFlightKiB } = MEMORY_BUDGET;
+  return baseMiB + (maxConnections * (perConnectionKiB + maxInFlight * perRequestInFlightKiB)) / 1024;
+}
+
+/** A Kubernetes memory quantity (`256Mi`, `1Gi`, `300M`) in MiB. */
+export function quantityMiB(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(quantity);
+  if (!match) throw new Error(`not a memory quantity: ${quantity}`);
+  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1024 ** 2, M: 1e6 / 1024 ** 2, G: 1e9 / 1024 ** 2, '': 1 / 1024 ** 2 };
+  return Number(match[1]) * (factor[match[2] ?? ''] as number);
+}
