@@ -59,6 +59,9 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     SHUTDOWN_DELAY_MS: '0',
     // Enough history to read every entry of a drill back and check it.
     HISTORY_SIZE: '1000000',
+    // A fault can put the whole fleet on one stand-in pod (no memory limit here): the drill
+    // measures the drain, not the connection cap.
+    MAX_CONNECTIONS: '1000000',
     ...(redis.url ? { STREAM_BACKEND: 'redis', REDIS_URL: redis.url } : {}),
   };
   const deployment = new Deployment(

@@ -102,8 +102,10 @@ describe('server under a flood of junk frames from several connections', () => {
       await server.expectLine(/stayed over its inbound budget; closing with 1008/);
       // Probe timeouts in the manifests are 1 s: the floods must not push an answer past that.
       for (let probe = 0; probe < 5; probe++) {
-        const live = await fetch(`${server.httpUrl}/health/live`, { signal: AbortSignal.timeout(1000) });
-        expect(live.status).toBe(200);
+        for (const path of ['/health/ready', '/health/live']) {
+          const response = await fetch(`${server.httpUrl}${path}`, { signal: AbortSignal.timeout(1000) });
+          expect(`${path} ${response.status}`).toBe(`${path} 200`);
+        }
       }
 
       const signalledAt = Date.now();

@@ -11,6 +11,9 @@ import { ReconnectGapMeter, type EndKind } from './reconnect-gap.js';
 import { WorkScheduler } from './work-scheduler.js';
 import { SeqTracker } from './seq-tracker.js';
 
+/** A drain this soon after `hello` counts towards the reconnect backoff. */
+const QUICK_DRAIN_MS = 1000;
+
 /** The connection currently in use. */
 interface Link {
   number: number;
@@ -230,18 +233,20 @@ export class VirtualClient {
   private onEnded(kind: EndKind, err?: Error): void {
     const link = this.link;
     this.link = undefined;
-    // Backoff grows with every connection that ends before it was stable, drained or failed, so a
-    // server that says hello (or sends a drain marker) and drops every connection gets no retry loop.
-    const stable = link?.healthyAt !== undefined && performance.now() - link.healthyAt >= this.settings.stableConnectionMs;
+    // Backoff grows with every connection that ends too soon, failed or drained, so a server that
+    // says hello (or sends a drain marker) and drops every connection gets no retry loop.
+    const healthyForMs = link?.healthyAt === undefined ? 0 : performance.now() - link.healthyAt;
     const { reconnectBaseMs, reconnectMaxMs } = this.settings;
     if (kind === 'failure') {
+      const stable = healthyForMs >= this.settings.stableConnectionMs;
       this.unstableEnds = stable ? 1 : this.unstableEnds + 1;
       this.nextDelay = { ms: backoffDelayMs(this.unstableEnds - 1, reconnectBaseMs, reconnectMaxMs), attempt: this.unstableEnds };
       this.logger.warn(`Connection failed: ${err?.message ?? 'unknown error'}`);
     } else {
-      // A drain is the server's design, not a fault: the first one after a stable spell costs no
-      // backoff (a lone client moves at once); only drains in a row of short connections do.
-      this.unstableEnds = stable ? 0 : this.unstableEnds + 1;
+      // A drain is the server's design, not a fault: a rolling update may move a client several
+      // times in seconds, at no cost. Only a drain marker within a second of hello, twice in a
+      // row, is taken for a server that drains every connection it gets.
+      this.unstableEnds = healthyForMs >= QUICK_DRAIN_MS ? 0 : this.unstableEnds + 1;
       const jitterMs = drainReconnectDelayMs(this.advisedJitterMs, this.settings.drainReconnectJitterMs);
       const backoffMs = this.unstableEnds < 2 ? 0 : backoffDelayMs(this.unstableEnds - 2, reconnectBaseMs, reconnectMaxMs);
       this.nextDelay = { ms: Math.max(jitterMs, backoffMs) };
