@@ -18,6 +18,6 @@ export async function createServerApp(options: NestApplicationOptions = {}): Pro
     abortOnError: false,
   });
   const admission = app.get(AdmissionService);
-  app.useWebSocketAdapter(new DrainingWsAdapter(app, { maxPayloadBytes, admit: (request) => admission.admit(request) }));
+  app.useWebSocketAdapter(new DrainingWsAdapter(app, { maxPayloadBytes, admit: (request) => admission.admit(request), onUnknownPath: () => admission.unknownPath() }));
   return app;
 }

@@ -8,6 +8,8 @@ import type { Admission } from '../gateway/admission.service.js';
 export interface DrainingWsAdapterOptions {
   /** Decides each upgrade before the handshake (shutdown, origin, limits, auth). */
   admit: (request: IncomingMessage) => Promise<Admission>;
+  /** Told of an upgrade to a path no gateway serves (answered 404). */
+  onUnknownPath: () => void;
   maxPayloadBytes: number;
 }
 
@@ -76,7 +78,10 @@ export class DrainingWsAdapter extends WsAdapter {
   private async route(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const gateway = this.gateways.get(pathOf(request.url));
-    if (!gateway) return refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path');
+    if (!gateway) {
+      this.options.onUnknownPath();
+      return refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path');
+    }
     const admission = await this.options.admit(request);
     if (socket.destroyed) return;
     if (!admission.accepted) return refuseUpgrade(socket, admission.status, admission.reason, admission.headers);

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { LifecycleModule } from '../lifecycle/lifecycle.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 import { SessionModule } from '../session/session.module.js';
 import { StreamsModule } from '../streams/streams.module.js';
 import { DrainService } from './drain.service.js';
 
 @Module({
-  imports: [LifecycleModule, SessionModule, StreamsModule],
+  imports: [LifecycleModule, SessionModule, StreamsModule, MetricsModule],
   providers: [DrainService],
 })
 export class DrainModule {}

@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { serverConfig } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { StreamBackend } from '../streams/stream-backend.js';
 import { reconnectJitterMs } from './reconnect-jitter.js';
@@ -32,10 +33,12 @@ export class DrainService implements OnApplicationShutdown {
     private readonly shutdownState: ShutdownStateService,
     private readonly streamBackend: StreamBackend,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: ServerMetrics,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     const report = await this.drain();
+    this.metrics.drained(report.durationMs, report.cutAtDeadline);
     // Only now: until the last session closed, its in-flight publishes needed the backend.
     await this.streamBackend.close();
     // Until here health checks answered and upgrades got 503 (DrainingExpressAdapter).

@@ -3,6 +3,8 @@ import type { ConfigType } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
 import { serverConfig } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
+import type { UpgradeOutcome } from '../metrics/metric-names.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { PeerLog } from '../session/peer-log.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { JwtAuthenticator } from './auth/jwt-authenticator.js';
@@ -33,6 +35,7 @@ export class AdmissionService {
     @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
     private readonly shutdownState: ShutdownStateService,
     private readonly registry: SessionRegistry,
+    private readonly metrics: ServerMetrics,
   ) {
     this.authenticator = config.auth.jwt && new JwtAuthenticator(config.auth.jwt);
   }
@@ -40,7 +43,7 @@ export class AdmissionService {
   async admit(request: IncomingMessage): Promise<Admission> {
     const early = this.refusalBeforeAuth(request);
     if (early) return this.refuse(early, request);
-    if (!this.authenticator) return { accepted: true, subject: undefined };
+    if (!this.authenticator) return this.accept(request, undefined);
     this.pending++;
     try {
       const token = bearerToken(request);
@@ -58,10 +61,15 @@ export class AdmissionService {
       const late = this.shutdownState.shuttingDown ? draining() : undefined;
       if (late) return this.refuse(late, request);
       this.subjects.set(request, subject);
-      return { accepted: true, subject };
+      return this.accept(request, subject);
     } finally {
       this.pending--;
     }
+  }
+
+  /** Counts an upgrade that reached no gateway (an unknown path). */
+  unknownPath(): void {
+    this.metrics.upgrade('bad_path');
   }
 
   /** Who the token of an admitted upgrade named, for the connection log. */
@@ -75,35 +83,42 @@ export class AdmissionService {
     const origin = request.headers.origin;
     // Only browsers send Origin, and only browsers need the check (cross-site WebSocket hijacking).
     if (allowedOrigins && origin !== undefined && !allowedOrigins.includes(origin)) {
-      return { status: 403, reason: 'origin not allowed', headers: {} };
+      return { status: 403, reason: 'origin not allowed', headers: {}, outcome: 'forbidden_origin' };
     }
     if (this.registry.size + this.pending >= this.config.limits.maxConnections) {
       return {
         status: 503,
         reason: `connection limit (${this.config.limits.maxConnections}) reached`,
         headers: { 'Retry-After': String(RETRY_AFTER_FULL_S) },
+        outcome: 'refused_limit',
       };
     }
     return undefined;
   }
 
+  private accept(request: IncomingMessage, subject: string | undefined): Admission {
+    this.metrics.upgrade('accepted');
+    return { accepted: true, subject };
+  }
+
   private refuse(refusal: Refusal, request: IncomingMessage): Admission {
+    this.metrics.upgrade(refusal.outcome);
     const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
     // Refusals while draining are the design working; the others point at a client to look at.
     const level = refusal.status === 503 ? 'log' : 'warn';
     this.refusals.write(level, `HTTP ${refusal.status}`, `Refused upgrade from ${peer}: ${refusal.status} ${refusal.reason}`);
-    return { accepted: false, ...refusal };
+    return { accepted: false, status: refusal.status, reason: refusal.reason, headers: refusal.headers };
   }
 }
 
-type Refusal = Omit<Extract<Admission, { accepted: false }>, 'accepted'>;
+type Refusal = Omit<Extract<Admission, { accepted: false }>, 'accepted'> & { outcome: UpgradeOutcome };
 
 function draining(): Refusal {
-  return { status: 503, reason: 'server is draining', headers: {} };
+  return { status: 503, reason: 'server is draining', headers: {}, outcome: 'refused_draining' };
 }
 
 function unauthorized(reason: string, challenge: string): Refusal {
-  return { status: 401, reason, headers: { 'WWW-Authenticate': challenge } };
+  return { status: 401, reason, headers: { 'WWW-Authenticate': challenge }, outcome: 'unauthorized' };
 }
 
 /** From `Authorization: Bearer …`, or the `access_token` query parameter that browsers can set (RFC 6750 §2.3). */

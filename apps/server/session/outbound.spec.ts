@@ -22,10 +22,11 @@ class FakeSocket extends EventEmitter {
 }
 
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+const metrics = { frameSent: jest.fn(), rejected: jest.fn(), cut: jest.fn() };
 
 function outbound(codec: SessionCodec, maxBufferedBytes = 1024): { socket: FakeSocket; out: Outbound } {
   const socket = new FakeSocket();
-  return { socket, out: new Outbound(socket as unknown as WebSocket, codec, maxBufferedBytes, 'peer:1', new PeerLog(logger, 'Client peer:1')) };
+  return { socket, out: new Outbound(socket as unknown as WebSocket, codec, maxBufferedBytes, 'peer:1', new PeerLog(logger, 'Client peer:1'), metrics) };
 }
 
 const item = businessItem(new Date(2025, 0, 1, 8, 30, 0));
@@ -64,6 +65,7 @@ describe('Outbound', () => {
     out.send({ type: 'close', lastSeq: 0 });
     expect({ terminated: socket.terminated, sent: socket.sent }).toEqual({ terminated: true, sent: [] });
     expect(logger.warn).toHaveBeenCalledWith('Client peer:1 is not reading: 101 bytes queued (limit 100); terminating');
+    expect(metrics.cut).toHaveBeenCalledWith('slow_consumer');
     out.send({ type: 'close', lastSeq: 0 });
     expect(socket.sent).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { ErrorCode, loggable, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
 import type { PeerLog } from './peer-log.js';
+import type { SessionMetrics } from './session-metrics.js';
 
 /** A frame that takes the next sequence number. */
 type Sequenced = Extract<ServerMessage, { seq: number }>;
@@ -29,6 +30,7 @@ export class Outbound {
     private readonly maxBufferedBytes: number,
     private readonly peer: string,
     private readonly log: PeerLog,
+    private readonly metrics: Pick<SessionMetrics, 'frameSent' | 'rejected' | 'cut'>,
   ) {}
 
   /** True when the peer acknowledged everything sent. */
@@ -58,6 +60,7 @@ export class Outbound {
    */
   reject(code: ErrorCode, message: string, about: { id?: string; channel?: string } = {}): void {
     const level = code === ErrorCode.DRAINING ? 'debug' : 'warn';
+    this.metrics.rejected(code);
     this.log.write(level, `rejected ${code}`, `Rejected frame from ${this.peer}: ${code} ${loggable(message)}`);
     this.send({ type: 'error', code, message, ...about });
   }
@@ -79,10 +82,12 @@ export class Outbound {
         `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
           `(limit ${this.maxBufferedBytes}); terminating`,
       );
+      this.metrics.cut('slow_consumer');
       this.socket.terminate();
       return written?.();
     }
     this.framesSent++;
+    this.metrics.frameSent(message.type);
     this.socket.send(text, written && (() => written()));
   }
 }

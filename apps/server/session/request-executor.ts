@@ -1,4 +1,5 @@
 import { ErrorCode } from '@app/protocol';
+import type { SessionMetrics } from './session-metrics.js';
 
 /** Why a request was not taken. */
 export interface Refusal {
@@ -11,9 +12,12 @@ export interface Refusal {
  * timer, and its completion is reported once.
  */
 export class RequestExecutor {
-  private readonly inFlight = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Map<string, { timer: NodeJS.Timeout; left: (answered: boolean) => void }>();
 
-  constructor(private readonly maxWorkMs: number) {}
+  constructor(
+    private readonly maxWorkMs: number,
+    private readonly metrics: Pick<SessionMetrics, 'requestStarted'>,
+  ) {}
 
   get size(): number {
     return this.inFlight.size;
@@ -27,17 +31,22 @@ export class RequestExecutor {
     if (workMs > this.maxWorkMs) {
       return { code: ErrorCode.BAD_MESSAGE, message: `payload.workMs must be at most ${this.maxWorkMs}` };
     }
+    const left = this.metrics.requestStarted();
     const timer = setTimeout(() => {
       this.inFlight.delete(id);
+      left(true);
       done(workMs);
     }, workMs);
-    this.inFlight.set(id, timer);
+    this.inFlight.set(id, { timer, left });
     return undefined;
   }
 
   /** Abandons all work: the connection is gone and nobody is left to answer. */
   cancelAll(): void {
-    for (const timer of this.inFlight.values()) clearTimeout(timer);
+    for (const { timer, left } of this.inFlight.values()) {
+      clearTimeout(timer);
+      left(false);
+    }
     this.inFlight.clear();
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { loggable } from '@app/protocol';
 import type WebSocket from 'ws';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { SessionFactory } from './session.factory.js';
 import type { Session } from './session.js';
 
@@ -11,16 +12,21 @@ export class SessionRegistry {
   private readonly logger = new Logger('Server');
   private readonly sessions = new Set<Session>();
 
-  constructor(private readonly factory: SessionFactory) {}
+  constructor(
+    private readonly factory: SessionFactory,
+    private readonly metrics: ServerMetrics,
+  ) {}
 
   /** `subject`: who the access token named, when auth is on. */
   open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
     const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
     const session = this.factory.create(socket, peer);
     this.sessions.add(session);
+    this.metrics.connectionOpened(session.dialect);
     this.logger.log(`Client connected: ${peer}${subject === undefined ? '' : ` (subject ${loggable(subject, 100)})`}`);
     void session.closed.then(() => {
       this.sessions.delete(session);
+      this.metrics.connectionClosed(session.dialect);
       this.logger.log(`Client disconnected: ${peer}`);
     });
     session.start();

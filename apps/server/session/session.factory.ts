@@ -10,6 +10,7 @@ import { InboundBudget } from './inbound/inbound-budget.js';
 import { InboundThrottle } from './inbound/inbound-throttle.js';
 import { Outbound } from './outbound.js';
 import { PeerLog } from './peer-log.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { StreamBackend } from '../streams/stream-backend.js';
 import { SessionStreams } from '../streams/session-streams.js';
 import { RequestExecutor } from './request-executor.js';
@@ -25,21 +26,23 @@ export class SessionFactory {
   constructor(
     @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
     private readonly streamBackend: StreamBackend,
+    private readonly metrics: ServerMetrics,
   ) {}
 
   create(socket: WebSocket, peer: string): Session {
     const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes, limits } = this.config;
     const codec: SessionCodec = socket.protocol === SUBPROTOCOL ? this.json : this.text;
     const log = new PeerLog(this.logger, `Client ${peer}`);
-    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, log);
+    const { metrics } = this;
+    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, log, metrics);
     return new Session({
       socket,
       peer,
       serverId,
       codec,
       outbound,
-      inbound: new InboundThrottle(socket, new InboundBudget(limits.inbound), outbound, log, peer),
-      requests: new RequestExecutor(maxWorkMs),
+      inbound: new InboundThrottle(socket, new InboundBudget(limits.inbound), outbound, log, peer, metrics),
+      requests: new RequestExecutor(maxWorkMs, metrics),
       heartbeat: new Heartbeat(socket, heartbeatMs),
       feed: new TickerFeed(dataIntervalMs),
       openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger),
@@ -48,6 +51,7 @@ export class SessionFactory {
       maxInFlight: limits.maxInFlight,
       heartbeatMs,
       log,
+      metrics,
       logger: this.logger,
     });
   }

@@ -9,6 +9,7 @@ import type { InboundThrottle } from './inbound/inbound-throttle.js';
 import type { Outbound } from './outbound.js';
 import type { PeerLog } from './peer-log.js';
 import type { RequestExecutor } from './request-executor.js';
+import type { SessionMetrics } from './session-metrics.js';
 import type { SessionStreams } from '../streams/session-streams.js';
 
 const DRAINING_MESSAGE = 'server is draining; send this again after reconnecting';
@@ -41,6 +42,7 @@ export interface SessionParts {
   heartbeatMs: number;
   /** This peer's rate-limited log lines. */
   log: PeerLog;
+  metrics: SessionMetrics;
   logger: LoggerService;
 }
 
@@ -78,6 +80,10 @@ export class Session {
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
+  get dialect(): SessionCodec['dialect'] {
+    return this.codec.dialect;
+  }
+
   /** Frames sent from the drain notice on. */
   get framesFlushed(): number {
     return this.framesBeforeDrain === undefined ? 0 : this.outbound.framesSent - this.framesBeforeDrain;
@@ -103,6 +109,7 @@ export class Session {
     this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
     heartbeat.start(() => {
       logger.warn(`Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`);
+      this.parts.metrics.cut('heartbeat');
       socket.terminate();
     });
   }
@@ -173,6 +180,7 @@ export class Session {
       this.parts.log.write('debug', 'after close', `Client ${this.peer} sent a frame after the close frame; not taken`);
       return;
     }
+    this.parts.metrics.frameReceived(inbound.kind === 'message' ? inbound.message.type : inbound.kind);
     switch (inbound.kind) {
       case 'chatter':
         this.parts.log.write('log', 'chatter', `Received from ${this.peer}: ${loggable(inbound.text)}`);

@@ -2,6 +2,7 @@ import { CloseCode, ErrorCode } from '@app/protocol';
 import type WebSocket from 'ws';
 import type { Outbound } from '../outbound.js';
 import type { PeerLog } from '../peer-log.js';
+import type { SessionMetrics } from '../session-metrics.js';
 import type { InboundBudget } from './inbound-budget.js';
 
 /** At most one `RATE_LIMITED` frame per this many ms. */
@@ -28,6 +29,7 @@ export class InboundThrottle {
     private readonly outbound: Outbound,
     private readonly log: PeerLog,
     private readonly peer: string,
+    private readonly metrics: Pick<SessionMetrics, 'cut'>,
   ) {}
 
   /** Charges a frame just read; false when the connection is being closed for abuse. */
@@ -67,6 +69,7 @@ export class InboundThrottle {
 
   private closeForAbuse(): void {
     this.closing = true;
+    this.metrics.cut('rate_limit');
     this.log.write('warn', 'rate-abuse', `Client ${this.peer} stayed over its inbound budget; closing with 1008`);
     this.socket.pause();
     this.socket.close(CloseCode.POLICY_VIOLATION, 'inbound rate limit exceeded');
