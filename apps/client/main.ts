@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnShutdownSignal, logLevelsFrom, readSettingsOrExit, runMain } from '@app/env';
+import { closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { ClientModule } from './client.module.js';
 import { readClientSettings } from './config/client.config.js';
 
@@ -10,7 +10,7 @@ const logger = new Logger('Client');
 runMain(async () => {
   const settings = readSettingsOrExit(readClientSettings, logger);
   const app = await NestFactory.createApplicationContext(ClientModule, {
-    logger: logLevelsFrom(settings.logLevel),
+    logger: createLogger(settings.logLevel, settings.logFormat),
     abortOnError: false,
   });
   closeOnShutdownSignal(app, logger);

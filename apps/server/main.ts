@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeOnShutdownSignal, logLevelsFrom, readSettingsOrExit, runMain } from '@app/env';
+import { closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { readServerSettings } from './config/server.config.js';
 import { createServerApp } from './server.factory.js';
 
@@ -11,7 +11,7 @@ const logger = new Logger('Server');
 runMain(async () => {
   // The config provider validates the same way for anything that builds the module itself.
   const settings = readSettingsOrExit(readServerSettings, logger);
-  const app = await createServerApp({ logger: logLevelsFrom(settings.logLevel) });
+  const app = await createServerApp({ logger: createLogger(settings.logLevel, settings.logFormat) });
   if (settings.maxWorkMs >= settings.drainTimeoutMs) {
     logger.warn(
       `MAX_WORK_MS (${settings.maxWorkMs}) is not below DRAIN_TIMEOUT_MS (${settings.drainTimeoutMs}): ` +

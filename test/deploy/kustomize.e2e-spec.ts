@@ -143,6 +143,11 @@ describe.each(OVERLAYS)('%s', (path) => {
     expect(quantityMiB(serverContainer.resources?.requests?.memory ?? '0')).toBeGreaterThanOrEqual(MEMORY_BUDGET.baseMiB);
   });
 
+  it('logs JSON, one object per line, from both apps', () => {
+    expect(serverEnv.LOG_FORMAT).toBe('json');
+    expect(envOf(objects, container(client)).LOG_FORMAT).toBe('json');
+  });
+
   it('starts node directly with an exec-form command whose entry point the build produces', () => {
     expect(serverContainer.command).toEqual(['node', 'dist/apps/server/main.js']);
     expect(container(client).command).toEqual(['node', 'dist/apps/client/main.js']);

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { CHANNEL_PATTERN, SUBPROTOCOL } from '@app/protocol';
-import { intVar, logLevelVar, oneOfVar, parseEnv, wsUrlVar } from '@app/env';
+import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, wsUrlVar } from '@app/env';
 import { z } from 'zod';
 
 const HOUR_MS = 3_600_000;
@@ -62,6 +62,7 @@ const clientEnvSchema = z
         return token;
       }),
     LOG_LEVEL: logLevelVar,
+    LOG_FORMAT: logFormatVar,
   })
   .superRefine((env, ctx) => {
     if (env.PROTOCOL === 'text' && (env.CHANNELS.length > 0 || env.PUBLISH_CHANNEL !== undefined)) {
@@ -102,6 +103,7 @@ const clientEnvSchema = z
     stableConnectionMs: env.STABLE_CONNECTION_MS,
     authToken: env.AUTH_TOKEN,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
   }));
 
 export type ClientSettings = z.output<typeof clientEnvSchema>;

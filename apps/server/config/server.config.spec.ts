@@ -39,6 +39,7 @@ describe('readServerSettings', () => {
       },
       auth: { jwt: undefined, allowedOrigins: undefined },
       logLevel: 'log',
+      logFormat: 'text',
     });
   });
 

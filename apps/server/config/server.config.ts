@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
 import { readAuthSettings } from '../gateway/auth/auth-settings.js';
-import { intVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
+import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
 
 const HOUR_MS = 3_600_000;
 /** A peer may send this many seconds' worth of its inbound budget at once. */
@@ -42,6 +42,7 @@ const serverEnvSchema = z
     AUTH_JWT_AUDIENCE: z.string().optional(),
     ALLOWED_ORIGINS: z.string().optional(),
     LOG_LEVEL: logLevelVar,
+    LOG_FORMAT: logFormatVar,
   })
   .superRefine((env, ctx) => {
     if (env.INBOUND_BYTES_PER_SEC * INBOUND_BURST_SECONDS < env.MAX_PAYLOAD_BYTES) {
@@ -91,6 +92,7 @@ const serverEnvSchema = z
     },
     auth: readAuthSettings(env, ctx),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
   }));
 
 export type ServerSettings = z.output<typeof serverEnvSchema>;

@@ -1,0 +1,34 @@
+import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ServerProcess } from './support/server-process.js';
+
+describe('server log format', () => {
+  it('LOG_FORMAT=json writes one JSON object per line, the drain report included', async () => {
+    const server = await ServerProcess.start({ LOG_FORMAT: 'json' });
+    const client = await FrameRecorder.json(server.wsUrl);
+    await client.next(ofType('hello'));
+    client.socket.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; lastSeq?: number };
+      if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
+    });
+    server.signal('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.find((record) => String(record.message).startsWith('Server starting on :'))).toMatchObject({ level: 'log', context: 'Server' });
+    const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
+    expect(report).toMatchObject({ level: 'log', context: 'Server', pid: server.pid });
+    expect(typeof report?.timestamp).toBe('number');
+  });
+
+  it('writes no ANSI colour codes when its output is not a terminal, even without NO_COLOR', async () => {
+    const server = await ServerProcess.start({ NO_COLOR: '' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      await server.expectLine(/Client connected/);
+      expect(server.log.lines.some((line) => line.includes('\u001b['))).toBe(false);
+      client.socket.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
