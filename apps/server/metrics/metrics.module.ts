@@ -1,36 +1,46 @@
 import { Module } from '@nestjs/common';
-import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { METRIC, METRIC_PREFIX } from './metric-names.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { METRIC_PREFIX } from './metric-names.js';
+import { MetricsController } from './metrics.controller.js';
 import { ServerMetrics } from './server-metrics.js';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** A metric of prom-client's default registry, created once per process (tests build the app more than once). */
+function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fullName: string) => M): M {
+  const fullName = `${METRIC_PREFIX}_${name}`;
+  return (register.getSingleMetric(fullName) as M | undefined) ?? create(fullName);
+}
+
 /**
- * `/metrics` in the Prometheus text format (prom-client through `@willsoto/nestjs-prometheus`):
- * Node's default process metrics and the service's own, all prefixed `graceful_`, with bounded
- * labels only (no per-client or per-channel label).
+ * `/metrics` in the Prometheus text format, straight on `prom-client`: Node's default process
+ * metrics and the service's own, all prefixed `graceful_`, with bounded labels only (no
+ * per-client or per-channel label). `@willsoto/nestjs-prometheus` would do the wiring, but it is
+ * CommonJS requiring `@nestjs/common`, which is ESM-only in Nest 12: Node ≥ 20.19 loads that,
+ * Jest's module runtime does not, and in-process tests could no longer build the app.
  */
 @Module({
-  imports: [
-    PrometheusModule.register({
-      path: '/metrics',
-      customMetricPrefix: METRIC_PREFIX,
-      defaultMetrics: { enabled: true, config: { prefix: `${METRIC_PREFIX}_` } },
-    }),
-  ],
+  controllers: [MetricsController],
   providers: [
-    makeGaugeProvider({ name: METRIC.connections, help: 'Open WebSocket connections', labelNames: ['dialect'] }),
-    makeCounterProvider({ name: METRIC.upgrades, help: 'WebSocket upgrade requests by outcome', labelNames: ['outcome'] }),
-    makeCounterProvider({ name: METRIC.framesReceived, help: 'Frames received from clients by type', labelNames: ['type'] }),
-    makeCounterProvider({ name: METRIC.framesSent, help: 'Frames sent to clients by type', labelNames: ['type'] }),
-    makeCounterProvider({ name: METRIC.framesRejected, help: 'Client frames answered with an error, by code', labelNames: ['code'] }),
-    makeCounterProvider({ name: METRIC.connectionsCut, help: 'Connections the server ended, by reason', labelNames: ['reason'] }),
-    makeGaugeProvider({ name: METRIC.requestsInFlight, help: 'Requests taken and not yet answered' }),
-    makeHistogramProvider({ name: METRIC.requestDuration, help: 'Request taken → result sent', buckets: SECONDS_BUCKETS }),
-    makeCounterProvider({ name: METRIC.drains, help: 'Drains run (one per shutdown)' }),
-    makeHistogramProvider({ name: METRIC.drainDuration, help: 'Drain start → last connection closed', buckets: SECONDS_BUCKETS }),
-    makeCounterProvider({ name: METRIC.drainClientsCut, help: 'Connections cut at the drain deadline' }),
-    ServerMetrics,
+    {
+      provide: ServerMetrics,
+      useFactory: () => {
+        if (!register.getSingleMetric(`${METRIC_PREFIX}_process_cpu_seconds_total`)) collectDefaultMetrics({ prefix: `${METRIC_PREFIX}_` });
+        return new ServerMetrics({
+          connections: metric('connections', (name) => new Gauge({ name, help: 'Open WebSocket connections', labelNames: ['dialect'] })),
+          upgrades: metric('upgrades_total', (name) => new Counter({ name, help: 'WebSocket upgrade requests by outcome', labelNames: ['outcome'] })),
+          framesReceived: metric('frames_received_total', (name) => new Counter({ name, help: 'Frames received from clients by type', labelNames: ['type'] })),
+          framesSent: metric('frames_sent_total', (name) => new Counter({ name, help: 'Frames sent to clients by type', labelNames: ['type'] })),
+          framesRejected: metric('frames_rejected_total', (name) => new Counter({ name, help: 'Client frames answered with an error, by code', labelNames: ['code'] })),
+          connectionsCut: metric('connections_cut_total', (name) => new Counter({ name, help: 'Connections the server ended, by reason', labelNames: ['reason'] })),
+          requestsInFlight: metric('requests_in_flight', (name) => new Gauge({ name, help: 'Requests taken and not yet answered' })),
+          requestDuration: metric('request_duration_seconds', (name) => new Histogram({ name, help: 'Request taken → result sent', buckets: SECONDS_BUCKETS })),
+          drains: metric('drains_total', (name) => new Counter({ name, help: 'Drains run (one per shutdown)' })),
+          drainDuration: metric('drain_duration_seconds', (name) => new Histogram({ name, help: 'Drain start → last connection closed', buckets: SECONDS_BUCKETS })),
+          drainClientsCut: metric('drain_clients_cut_total', (name) => new Counter({ name, help: 'Connections cut at the drain deadline' })),
+        });
+      },
+    },
   ],
   exports: [ServerMetrics],
 })
