@@ -9,7 +9,7 @@ import { DrainingWsAdapter } from '../apps/server/adapters/draining-ws.adapter.j
 import { DrainService } from '../apps/server/drain/drain.service.js';
 import { ShutdownStateService } from '../apps/server/lifecycle/shutdown-state.service.js';
 import { createServerApp } from '../apps/server/server.factory.js';
-import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 
 /** Records the order in which Nest calls the shutdown steps the drain depends on. */
 function recordCalls(calls: string[]): void {
@@ -59,10 +59,7 @@ describe('server shutdown hooks (in-process)', () => {
     // Frames on one socket are handled in order: once `probe` is answered, `in-flight` is in flight.
     client.send({ type: 'request', id: 'probe', payload: {} });
     await client.next(ofType('result'));
-    client.socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; lastSeq?: number };
-      if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
-    });
+    ackCloseMarker(client);
 
     await app.close();
 

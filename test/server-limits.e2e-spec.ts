@@ -1,23 +1,9 @@
-import { CloseCode, SUBPROTOCOL, type ServerMessage } from '@app/protocol';
-import { randomBytes } from 'node:crypto';
+import { CloseCode, SUBPROTOCOL } from '@app/protocol';
 import { connect, type Socket } from 'node:net';
-import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 import { clientTextFrame } from './support/raw-frames.js';
+import { upgradeRequest } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
-
-function upgradeRequest(port: number, path = '/ws'): string {
-  return [
-    `GET ${path} HTTP/1.1`,
-    `Host: 127.0.0.1:${port}`,
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-    'Sec-WebSocket-Version: 13',
-    `Sec-WebSocket-Protocol: ${SUBPROTOCOL}`,
-    '',
-    '',
-  ].join('\r\n');
-}
 
 /** Sends `request` on a socket (a new one unless given) and resolves with the head of the HTTP response. */
 function httpExchange(port: number, request: string, socket: Socket = connect(port, '127.0.0.1')): Promise<string> {
@@ -33,14 +19,6 @@ function httpExchange(port: number, request: string, socket: Socket = connect(po
     socket.once('error', reject);
     socket.once('close', () => reject(new Error(`closed before a response; got ${JSON.stringify(text)}`)));
     socket.write(request);
-  });
-}
-
-/** Acks the close marker as a well-behaved client does. */
-function ackCloseMarker(client: FrameRecorder): void {
-  client.socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as ServerMessage;
-    if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
   });
 }
 
@@ -74,7 +52,7 @@ class Flooder {
       if (status === '101') this.flood(socket);
     };
     socket.on('data', onData);
-    socket.write(upgradeRequest(this.port));
+    socket.write(upgradeRequest(this.port, { subprotocol: SUBPROTOCOL }));
   }
 
   stop(): void {
@@ -98,6 +76,8 @@ describe('server under a flood of junk frames from several connections', () => {
       await client.next(ofType('hello'));
       client.send({ type: 'request', id: 'in-flight', payload: { workMs: 1500 } });
 
+      // Warm this process's HTTP client first: the probes below time the server, not its first fetch.
+      expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);
       for (const flooder of flooders) flooder.start();
       await server.expectLine(/stayed over its inbound budget; closing with 1008/);
       // Probe timeouts in the manifests are 1 s: the floods must not push an answer past that.
@@ -185,7 +165,7 @@ describe('server connection and in-flight caps', () => {
     try {
       const first = await FrameRecorder.json(server.wsUrl);
       await FrameRecorder.json(server.wsUrl);
-      const refused = await httpExchange(server.port, upgradeRequest(server.port));
+      const refused = await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }));
       expect(refused).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
       expect(refused).toMatch(/\r\nRetry-After: 5\r\n/);
       await server.expectLine(/Refused upgrade from .*: 503 connection limit \(2\) reached/);
@@ -220,7 +200,7 @@ describe('server HTTP edge', () => {
   it('answers an upgrade on a path it does not serve with 404', async () => {
     const server = await ServerProcess.start();
     try {
-      expect(await httpExchange(server.port, upgradeRequest(server.port, '/nope'))).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { path: '/nope', subprotocol: SUBPROTOCOL }))).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
     } finally {
       await server.stop();
     }
@@ -252,9 +232,9 @@ describe('server HTTP edge', () => {
       server.signal('SIGTERM');
       await lingering.next(ofType('close'));
       await server.expectLine(/Sending \d+ additional business data items/);
-      expect(await httpExchange(server.port, upgradeRequest(server.port), keptAlive)).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }), keptAlive)).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
       for (let attempt = 0; attempt < 5; attempt++) {
-        expect(await httpExchange(server.port, upgradeRequest(server.port))).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+        expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }))).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
       }
       expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(503);
       expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);

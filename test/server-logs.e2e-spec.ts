@@ -1,4 +1,4 @@
-import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 import { ServerProcess } from './support/server-process.js';
 
 describe('server log format', () => {
@@ -6,10 +6,7 @@ describe('server log format', () => {
     const server = await ServerProcess.start({ LOG_FORMAT: 'json' });
     const client = await FrameRecorder.json(server.wsUrl);
     await client.next(ofType('hello'));
-    client.socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; lastSeq?: number };
-      if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
-    });
+    ackCloseMarker(client);
     server.signal('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { upgradeRequest } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
 
 /** `name{labels} value` lines of a Prometheus text exposition, as a map. */
@@ -31,7 +31,7 @@ describe('server metrics', () => {
       client.send('{not json');
       await client.next(ofType('error'));
       const bad = connect(server.port, '127.0.0.1');
-      bad.write(`GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      bad.write(upgradeRequest(server.port, { path: '/nope' }));
       await new Promise((resolve) => bad.once('close', resolve).resume());
 
       const metrics = await scrape(server);

@@ -1,16 +1,8 @@
-import { CloseCode, SUBPROTOCOL, type ServerMessage } from '@app/protocol';
+import { CloseCode, SUBPROTOCOL } from '@app/protocol';
 import WebSocket from 'ws';
-import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 import { rawUpgrade } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
-
-/** Acks the close marker as a well-behaved client does. */
-function ackCloseMarker(client: FrameRecorder): void {
-  client.socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as ServerMessage;
-    if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
-  });
-}
 
 function refusedUpgradeStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {

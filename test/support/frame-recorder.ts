@@ -81,6 +81,14 @@ export class FrameRecorder<Frame = ServerMessage> {
   }
 }
 
+/** Acks the close marker the moment it arrives, as a well-behaved client does. */
+export function ackCloseMarker(client: FrameRecorder): void {
+  client.socket.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as ServerMessage;
+    if (frame.type === 'close') client.send({ type: 'ack', seq: frame.lastSeq });
+  });
+}
+
 export function ofType<T extends ServerMessage['type']>(type: T) {
   return (frame: ServerMessage): frame is Extract<ServerMessage, { type: T }> => frame.type === type;
 }

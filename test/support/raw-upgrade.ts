@@ -1,24 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
+/** The text of a WebSocket upgrade request, as a client writes it on a bare TCP socket. */
+export function upgradeRequest(port: number, { path = '/ws', subprotocol }: { path?: string; subprotocol?: string } = {}): string {
+  const headers = [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    ...(subprotocol ? [`Sec-WebSocket-Protocol: ${subprotocol}`] : []),
+  ];
+  return `${headers.join('\r\n')}\r\n\r\n`;
+}
+
 /**
  * Completes a WebSocket upgrade over a bare TCP socket and returns it paused: a peer that then
  * never reads, never answers pings and never sends a close frame — a half-dead client.
  */
 export function rawUpgrade(port: number, subprotocol?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      const headers = [
-        'GET /ws HTTP/1.1',
-        `Host: 127.0.0.1:${port}`,
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-        'Sec-WebSocket-Version: 13',
-        ...(subprotocol ? [`Sec-WebSocket-Protocol: ${subprotocol}`] : []),
-      ];
-      socket.write(`${headers.join('\r\n')}\r\n\r\n`);
-    });
+    const socket = connect(port, '127.0.0.1', () => socket.write(upgradeRequest(port, { subprotocol })));
     let head = '';
     const onData = (chunk: Buffer): void => {
       head += chunk.toString('latin1');
