@@ -38,7 +38,15 @@ export class DrainingWsAdapter extends WsAdapter {
   override create(port: number, options: ServerOptions = {}): WebSocketServer {
     const { path = '/', ...wsOptions } = options;
     if (port !== 0) throw new Error('DrainingWsAdapter serves gateways on the application port only (port 0)');
-    const gateway = new WebSocketServer({ ...wsOptions, server: undefined, noServer: true, maxPayload: this.options.maxPayloadBytes });
+    const gateway = new WebSocketServer({
+      ...wsOptions,
+      server: undefined,
+      noServer: true,
+      maxPayload: this.options.maxPayloadBytes,
+      // One message per turn of the event loop, not a whole read's worth (thousands of tiny frames)
+      // at once: health checks, signals and other peers get their turn between a flooder's frames.
+      allowSynchronousEvents: false,
+    });
     this.gateways.set(path, gateway);
     this.bindErrorHandler(gateway);
     if (!this.routing) {
