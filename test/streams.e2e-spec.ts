@@ -178,6 +178,9 @@ describe('streams on Redis across replicas', () => {
       await subscriber.next(ofType('message'));
       // Holds the drain open between notice and marker; 1.5 s is ample for the frames sent below.
       subscriber.send({ type: 'request', id: 'hold', payload: { workMs: 1500 } });
+      // Frames on one socket are handled in order: once `probe` is answered, `hold` is in flight.
+      subscriber.send({ type: 'request', id: 'probe', payload: {} });
+      await subscriber.next((frame) => frame.type === 'result' && frame.id === 'probe');
       a.signal('SIGTERM');
       const notice = await subscriber.next(ofType('shutdown'));
       subscriber.send({ type: 'publish', id: 'late', channel: 'marker', payload: {} });

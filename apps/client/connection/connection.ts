@@ -81,8 +81,7 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
     };
     const endOfDrain = (): void => {
       drainMarkerSeen = true;
-      clearTimeout(helloDeadline);
-      clearTimeout(watchdog);
+      stopTimers();
       // The close frame comes next; a server that never sends it does not keep this socket.
       watchdog = setTimeout(() => socket.terminate(), MARKER_CLOSE_WAIT_MS);
       subscriber.complete();
