@@ -1,10 +1,9 @@
-import { SUBPROTOCOL } from '@app/protocol';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { refusedUpgrade } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
 
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long';
@@ -16,16 +15,6 @@ function hs256(claims: { sub?: string; exp?: number | string } = {}, secret = SE
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-/** The HTTP status and headers an upgrade was refused with. */
-function refusal(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, SUBPROTOCOL, options);
-    socket.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0, headers: response.headers }));
-    socket.once('open', () => reject(new Error('upgrade was accepted')));
-    socket.once('error', () => undefined);
-  });
-}
-
 describe('server authentication with an HS256 secret', () => {
   let server: ServerProcess;
   beforeAll(async () => {
@@ -34,7 +23,7 @@ describe('server authentication with an HS256 secret', () => {
   afterAll(() => server.stop());
 
   it('refuses an upgrade without a token with 401 and a Bearer challenge', async () => {
-    expect(await refusal(server.wsUrl)).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer realm="ws"' } });
+    expect(await refusedUpgrade(server.wsUrl)).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer realm="ws"' } });
   });
 
   it.each([
@@ -42,7 +31,7 @@ describe('server authentication with an HS256 secret', () => {
     ['expired', () => hs256({ sub: 'alice', exp: Math.floor(Date.now() / 1000) - 60 })],
     ['not a JWT', () => Promise.resolve('not-a-token')],
   ])('refuses a token %s with 401 invalid_token', async (_case, token) => {
-    const refused = await refusal(server.wsUrl, { headers: { Authorization: `Bearer ${await token()}` } });
+    const refused = await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${await token()}` } });
     expect(refused).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer realm="ws", error="invalid_token"' } });
   });
 
@@ -93,12 +82,12 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
   });
 
   it('refuses a token for another audience with 401', async () => {
-    expect(await refusal(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('elsewhere')}` } })).toMatchObject({ status: 401 });
+    expect(await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('elsewhere')}` } })).toMatchObject({ status: 401 });
   });
 
   it('refuses a browser from an origin not listed with 403, before looking at its token', async () => {
     const token = await es256('graceful');
-    expect(await refusal(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://evil.example.net' })).toMatchObject({ status: 403 });
+    expect(await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://evil.example.net' })).toMatchObject({ status: 403 });
     const client = await FrameRecorder.json(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://app.example.com' });
     await client.next(ofType('hello'));
     client.socket.close();

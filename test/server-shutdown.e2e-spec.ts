@@ -1,17 +1,8 @@
 import { CloseCode, SUBPROTOCOL } from '@app/protocol';
 import WebSocket from 'ws';
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
-import { rawUpgrade } from './support/raw-upgrade.js';
+import { rawUpgrade, refusedUpgrade } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
-
-function refusedUpgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, SUBPROTOCOL);
-    socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    socket.once('open', () => reject(new Error('upgrade was accepted during shutdown')));
-    socket.once('error', () => undefined);
-  });
-}
 
 describe('server shutdown on SIGTERM', () => {
   let server: ServerProcess;
@@ -30,7 +21,7 @@ describe('server shutdown on SIGTERM', () => {
     const ready = await fetch(`${server.httpUrl}/health/ready`);
     expect(ready.status).toBe(503);
     expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);
-    expect(await refusedUpgradeStatus(server.wsUrl)).toBe(503);
+    expect((await refusedUpgrade(server.wsUrl)).status).toBe(503);
 
     const shutdown = await client.next(ofType('shutdown'));
     expect(shutdown).toMatchObject({ reason: 'SIGTERM', inFlight: 1, reconnectJitterMs: 0 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { SUBPROTOCOL } from '@app/protocol';
+import WebSocket from 'ws';
 
 /** The text of a WebSocket upgrade request, as a client writes it on a bare TCP socket. */
 export function upgradeRequest(port: number, { path = '/ws', subprotocol }: { path?: string; subprotocol?: string } = {}): string {
@@ -13,6 +15,16 @@ export function upgradeRequest(port: number, { path = '/ws', subprotocol }: { pa
     ...(subprotocol ? [`Sec-WebSocket-Protocol: ${subprotocol}`] : []),
   ];
   return `${headers.join('\r\n')}\r\n\r\n`;
+}
+
+/** Resolves with the HTTP status and headers an upgrade was refused with; rejects if it is accepted. */
+export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, SUBPROTOCOL, options);
+    socket.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0, headers: response.headers }));
+    socket.once('open', () => reject(new Error('upgrade was accepted')));
+    socket.once('error', () => undefined);
+  });
 }
 
 /**

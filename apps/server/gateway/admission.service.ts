@@ -6,6 +6,7 @@ import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import type { UpgradeOutcome } from '../metrics/metric-names.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { PeerLog } from '../session/peer-log.js';
+import { peerOf } from '../session/peer.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { JwtAuthenticator } from './auth/jwt-authenticator.js';
 
@@ -103,10 +104,9 @@ export class AdmissionService {
 
   private refuse(refusal: Refusal, request: IncomingMessage): Admission {
     this.metrics.upgrade(refusal.outcome);
-    const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
     // Refusals while draining are the design working; the others point at a client to look at.
     const level = refusal.status === 503 ? 'log' : 'warn';
-    this.refusals.write(level, `HTTP ${refusal.status}`, `Refused upgrade from ${peer}: ${refusal.status} ${refusal.reason}`);
+    this.refusals.write(level, `HTTP ${refusal.status}`, `Refused upgrade from ${peerOf(request)}: ${refusal.status} ${refusal.reason}`);
     return { accepted: false, status: refusal.status, reason: refusal.reason, headers: refusal.headers };
   }
 }

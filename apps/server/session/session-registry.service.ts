@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { loggable } from '@app/protocol';
 import type WebSocket from 'ws';
 import { ServerMetrics } from '../metrics/server-metrics.js';
+import { peerOf } from './peer.js';
 import { SessionFactory } from './session.factory.js';
 import type { Session } from './session.js';
 
@@ -19,7 +20,7 @@ export class SessionRegistry {
 
   /** `subject`: who the access token named, when auth is on. */
   open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
-    const peer = `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`;
+    const peer = peerOf(request);
     const session = this.factory.create(socket, peer);
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
