@@ -1,24 +1,10 @@
 import { connect } from 'node:net';
+import { RedisServer } from '@app/standin';
+import { ErrorCode } from '@app/protocol';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
+import { scrape } from './support/prometheus.js';
 import { upgradeRequest } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
-
-/** `name{labels} value` lines of a Prometheus text exposition, as a map. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    map.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return map;
-}
-
-async function scrape(server: ServerProcess): Promise<Map<string, number>> {
-  const response = await fetch(`${server.httpUrl}/metrics`);
-  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  return samples(await response.text());
-}
 
 describe('server metrics', () => {
   it('serves /metrics with process metrics and the service own, prefixed graceful_', async () => {
@@ -34,7 +20,7 @@ describe('server metrics', () => {
       bad.write(upgradeRequest(server.port, { path: '/nope' }));
       await new Promise((resolve) => bad.once('close', resolve).resume());
 
-      const metrics = await scrape(server);
+      const metrics = await scrape(`${server.httpUrl}/metrics`);
       expect(metrics.get('graceful_connections{dialect="json"}')).toBe(1);
       expect(metrics.get('graceful_upgrades_total{outcome="accepted"}')).toBe(1);
       expect(metrics.get('graceful_upgrades_total{outcome="bad_path"}')).toBe(1);
@@ -52,9 +38,48 @@ describe('server metrics', () => {
 
       client.socket.close();
       await server.expectLine(/Client disconnected/);
-      expect((await scrape(server)).get('graceful_connections{dialect="json"}')).toBe(0);
+      expect((await scrape(`${server.httpUrl}/metrics`)).get('graceful_connections{dialect="json"}')).toBe(0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('reports publishes, fan-out lag, backend errors and whether the stream backend is up', async () => {
+    const redis = await RedisServer.start();
+    let server: ServerProcess | undefined;
+    try {
+      server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000', REDIS_TIMEOUT_MS: '300' });
+      // Two sockets: over Redis a subscriber's message and a publisher's answer come by different connections, in either order.
+      const [client, subscriber] = await Promise.all([FrameRecorder.json(server.wsUrl), FrameRecorder.json(server.wsUrl)]);
+      subscriber.send({ type: 'subscribe', channel: 'orders' });
+      await subscriber.next(ofType('subscribed'));
+      client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: {} });
+      await client.next(ofType('published'));
+      await subscriber.next(ofType('message'));
+      client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: {} });
+      await client.next(ofType('published'));
+
+      const up = await scrape(`${server.httpUrl}/metrics`);
+      expect(up.get('graceful_stream_backend_up')).toBe(1);
+      expect(up.get('graceful_stream_publish_duration_seconds_count{outcome="appended"}')).toBe(1);
+      expect(up.get('graceful_stream_publish_duration_seconds_count{outcome="duplicate"}')).toBe(1);
+      expect(up.get('graceful_stream_fanout_lag_seconds_count')).toBe(1);
+
+      await redis.stop();
+      await server.expectLine(/Stream backend redis: unreachable/);
+      client.send({ type: 'publish', id: 'p2', channel: 'orders', payload: {} });
+      expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.UNAVAILABLE, id: 'p2' });
+      const down = await scrape(`${server.httpUrl}/metrics`);
+      expect(down.get('graceful_stream_backend_up')).toBe(0);
+      expect(down.get('graceful_stream_backend_errors_total{operation="append"}')).toBe(1);
+      expect(down.get('graceful_stream_publish_duration_seconds_count{outcome="unavailable"}')).toBe(1);
+      // One series per channel would grow without bound: no metric names a channel.
+      expect([...down.keys()].some((key) => key.includes('orders'))).toBe(false);
+      client.socket.terminate();
+      subscriber.socket.terminate();
+    } finally {
+      await server?.stop();
+      await redis.stop();
     }
   });
 });

@@ -5,6 +5,8 @@ import { MetricsController } from './metrics.controller.js';
 import { ServerMetrics } from './server-metrics.js';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Stream delivery is meant to take milliseconds: finer buckets below 100 ms. */
+const STREAM_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** A metric of prom-client's default registry, created once per process (tests build the app more than once). */
 function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fullName: string) => M): M {
@@ -38,6 +40,19 @@ function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fu
           drains: metric('drains_total', (name) => new Counter({ name, help: 'Drains run (one per shutdown)' })),
           drainDuration: metric('drain_duration_seconds', (name) => new Histogram({ name, help: 'Drain start → last connection closed', buckets: SECONDS_BUCKETS })),
           drainClientsCut: metric('drain_clients_cut_total', (name) => new Counter({ name, help: 'Connections cut at the drain deadline' })),
+          publishDuration: metric(
+            'stream_publish_duration_seconds',
+            (name) => new Histogram({ name, help: 'Publish taken → answered, by outcome', labelNames: ['outcome'], buckets: STREAM_BUCKETS }),
+          ),
+          fanoutLag: metric(
+            'stream_fanout_lag_seconds',
+            (name) => new Histogram({ name, help: 'Live entry received from the backend → handed to a subscriber', buckets: STREAM_BUCKETS }),
+          ),
+          backendErrors: metric(
+            'stream_backend_errors_total',
+            (name) => new Counter({ name, help: 'Stream backend calls that failed (unreachable or too slow), by operation', labelNames: ['operation'] }),
+          ),
+          backendUp: metric('stream_backend_up', (name) => new Gauge({ name, help: '1 while the stream backend is reachable, 0 while it is not' })),
         });
       },
     },

@@ -2,6 +2,7 @@ import type { ErrorCode } from '@app/protocol';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Dialect } from '../session/codec/index.js';
 import type { CutReason, SessionMetrics } from '../session/session-metrics.js';
+import type { BackendOperation, PublishOutcome, StreamMetrics } from '../streams/stream-metrics.js';
 import type { UpgradeOutcome } from './metric-names.js';
 
 /** The prom-client metrics behind `ServerMetrics`; `MetricsModule` creates them. */
@@ -17,10 +18,14 @@ export interface ServerMetricSet {
   drains: Counter;
   drainDuration: Histogram;
   drainClientsCut: Counter;
+  publishDuration: Histogram<'outcome'>;
+  fanoutLag: Histogram;
+  backendErrors: Counter<'operation'>;
+  backendUp: Gauge;
 }
 
 /** The service's own metrics, recorded through named methods so callers never touch prom-client. */
-export class ServerMetrics implements SessionMetrics {
+export class ServerMetrics implements SessionMetrics, StreamMetrics {
   constructor(private readonly m: ServerMetricSet) {}
 
   connectionOpened(dialect: Dialect): void {
@@ -65,5 +70,21 @@ export class ServerMetrics implements SessionMetrics {
     this.m.drainDuration.observe(durationMs / 1000);
     this.m.drainClientsCut.inc(clientsCut);
     if (clientsCut > 0) this.m.connectionsCut.inc({ reason: 'drain_deadline' }, clientsCut);
+  }
+
+  published(outcome: PublishOutcome, durationMs: number): void {
+    this.m.publishDuration.observe({ outcome }, durationMs / 1000);
+  }
+
+  fannedOut(lagMs: number): void {
+    this.m.fanoutLag.observe(lagMs / 1000);
+  }
+
+  backendError(operation: BackendOperation): void {
+    this.m.backendErrors.inc({ operation });
+  }
+
+  backendUp(up: boolean): void {
+    this.m.backendUp.set(up ? 1 : 0);
   }
 }

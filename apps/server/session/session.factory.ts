@@ -45,7 +45,7 @@ export class SessionFactory {
       requests: new RequestExecutor(maxWorkMs, metrics),
       heartbeat: new Heartbeat(socket, heartbeatMs),
       feed: new TickerFeed(dataIntervalMs),
-      openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger),
+      openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger, metrics),
       finalDataItems,
       maxPayloadBytes,
       maxInFlight: limits.maxInFlight,

@@ -5,6 +5,8 @@ export interface SubscriptionSink {
   subscribed(epoch: string, top: number, recovered: boolean): void;
   /** Sends one entry; `written` runs once it is written to the socket (or could not be). */
   message(entry: StreamEntry, written?: () => void): void;
+  /** A live entry went to `message` `lagMs` after the backend handed it over (replayed entries are not counted). */
+  fannedOut(lagMs: number): void;
   /** The backend failed mid-way: the subscription has ended and the client must subscribe again. */
   failed(err: unknown): void;
 }
@@ -28,7 +30,7 @@ export class ChannelSubscription implements LiveListener {
   private live = false;
   private stopped = false;
   private pumping = false;
-  private readonly pending: ({ epoch: string; entry: StreamEntry } | 'resync')[] = [];
+  private readonly pending: ({ epoch: string; entry: StreamEntry; receivedAt: number } | 'resync')[] = [];
   private unlisten: (() => void) | undefined;
 
   constructor(
@@ -68,7 +70,7 @@ export class ChannelSubscription implements LiveListener {
   }
 
   entry(epoch: string, entry: StreamEntry): void {
-    this.enqueue({ epoch, entry });
+    this.enqueue({ epoch, entry, receivedAt: performance.now() });
   }
 
   resync(): void {
@@ -98,7 +100,7 @@ export class ChannelSubscription implements LiveListener {
       while (!this.stopped && this.pending.length > 0) {
         const item = this.pending.shift()!;
         if (item === 'resync') await this.catchUp((await this.backend.position(this.channel)).top);
-        else await this.deliver(item.epoch, item.entry);
+        else await this.deliver(item.epoch, item.entry, item.receivedAt);
       }
     } catch (err) {
       if (this.stopped) return;
@@ -109,7 +111,7 @@ export class ChannelSubscription implements LiveListener {
     }
   }
 
-  private async deliver(epoch: string, entry: StreamEntry): Promise<void> {
+  private async deliver(epoch: string, entry: StreamEntry, receivedAt: number): Promise<void> {
     if (epoch !== this.epoch) {
       // The channel's history was lost under us (expired, or Redis lost its data): a known loss.
       this.epoch = epoch;
@@ -121,6 +123,7 @@ export class ChannelSubscription implements LiveListener {
     if (this.stopped) return;
     this.lastSent = entry.offset;
     this.sink.message(entry);
+    this.sink.fannedOut(performance.now() - receivedAt);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   type LiveListener,
   type StreamEntry,
 } from './stream-backend.js';
+import type { BackendOperation, StreamMetrics } from './stream-metrics.js';
 
 export interface RedisBackendOptions extends HistoryLimits {
   url: string;
@@ -55,6 +56,7 @@ export class RedisStreamBackend extends StreamBackend {
   constructor(
     private readonly options: RedisBackendOptions,
     private readonly logger: LoggerService,
+    private readonly metrics: Pick<StreamMetrics, 'backendError' | 'backendUp'>,
   ) {
     super();
     const common = {
@@ -83,7 +85,7 @@ export class RedisStreamBackend extends StreamBackend {
 
   async append(channel: string, id: string, payload: Record<string, unknown>): Promise<AppendResult> {
     const { historySize, historyTtlMs, dedupTtlMs } = this.options;
-    const [epoch, offset, duplicate] = await this.call(() =>
+    const [epoch, offset, duplicate] = await this.call('append', () =>
       this.commands.gsAppend(
         ...channelKeys(channel),
         dedupKey(channel, id),
@@ -100,12 +102,12 @@ export class RedisStreamBackend extends StreamBackend {
   }
 
   async position(channel: string): Promise<ChannelPosition> {
-    const [epoch, top] = await this.call(() => this.commands.gsPosition(...channelKeys(channel), randomUUID(), String(this.options.historyTtlMs)));
+    const [epoch, top] = await this.call('position', () => this.commands.gsPosition(...channelKeys(channel), randomUUID(), String(this.options.historyTtlMs)));
     return { epoch, top };
   }
 
   async read(channel: string, after: number, limit: number): Promise<HistoryPage> {
-    const [epoch, raw] = await this.call(() => this.commands.gsRead(...channelKeys(channel), String(after + 1), String(limit)));
+    const [epoch, raw] = await this.call('read', () => this.commands.gsRead(...channelKeys(channel), String(after + 1), String(limit)));
     return { epoch, entries: raw.map(([streamId, fields]) => toEntry(streamId, fields)) };
   }
 
@@ -118,7 +120,7 @@ export class RedisStreamBackend extends StreamBackend {
     set.add(listener);
     try {
       // Resolves once Redis confirmed the subscription (at once if this replica already had it).
-      await this.call(() => this.live.subscribe(liveChannel(channel)));
+      await this.call('listen', () => this.live.subscribe(liveChannel(channel)));
     } catch (err) {
       this.unlisten(channel, listener);
       throw err;
@@ -167,10 +169,11 @@ export class RedisStreamBackend extends StreamBackend {
   }
 
   /** Runs a command; any failure to get an answer becomes `BackendUnavailableError`. */
-  private async call<T>(command: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: BackendOperation, command: () => Promise<T>): Promise<T> {
     try {
       return await command();
     } catch (err) {
+      this.metrics.backendError(operation);
       throw new BackendUnavailableError(`stream backend unavailable: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -180,6 +183,7 @@ export class RedisStreamBackend extends StreamBackend {
     if (this.up === up) return;
     const first = this.up === undefined;
     this.up = up;
+    this.metrics.backendUp(up);
     if (up) this.logger.log(`Stream backend redis: connected`);
     else if (!first || reason) this.logger.warn(`Stream backend redis: unreachable (${reason ?? 'unknown'}); reconnecting with backoff`);
   }

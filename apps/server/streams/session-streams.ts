@@ -3,6 +3,7 @@ import { ErrorCode, type PublishMessage, type SubscribeMessage, type Unsubscribe
 import type { Outbound, SequencedBody } from '../session/outbound.js';
 import { ChannelSubscription } from './channel-subscription.js';
 import { BackendUnavailableError, type StreamBackend } from './stream-backend.js';
+import type { StreamMetrics } from './stream-metrics.js';
 
 export interface StreamLimits {
   /** Channels one connection may subscribe to at once. */
@@ -30,6 +31,7 @@ export class SessionStreams {
     /** Called when a publish settles, so the drain can look again. */
     private readonly onSettled: () => void,
     private readonly logger: LoggerService,
+    private readonly metrics: StreamMetrics,
   ) {}
 
   /** Publishes still waiting for the backend. */
@@ -56,6 +58,7 @@ export class SessionStreams {
       {
         subscribed: (epoch, top, recovered) => this.send({ type: 'subscribed', channel, epoch, top, recovered }),
         message: ({ offset, id, payload }, written) => this.send({ type: 'message', channel, offset, id, payload }, written),
+        fannedOut: (lagMs) => this.metrics.fannedOut(lagMs),
         failed,
       },
       this.limits.replayPageSize,
@@ -80,11 +83,18 @@ export class SessionStreams {
       return;
     }
     this.publishing.add(id);
+    const takenAt = performance.now();
     this.backend
       .append(channel, id, payload)
       .then(
-        ({ offset, duplicate }) => this.send({ type: 'published', id, channel, offset, duplicate }),
-        (err: unknown) => this.refuseUnavailable(err, { id }),
+        ({ offset, duplicate }) => {
+          this.metrics.published(duplicate ? 'duplicate' : 'appended', performance.now() - takenAt);
+          this.send({ type: 'published', id, channel, offset, duplicate });
+        },
+        (err: unknown) => {
+          this.metrics.published('unavailable', performance.now() - takenAt);
+          this.refuseUnavailable(err, { id });
+        },
       )
       .finally(() => {
         this.publishing.delete(id);

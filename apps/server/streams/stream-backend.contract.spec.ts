@@ -9,6 +9,7 @@ import { BackendUnavailableError, type StreamBackend, type StreamEntry } from '.
 
 const LIMITS: HistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000 };
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+const metrics = { backendError: jest.fn(), backendUp: jest.fn() };
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ afterAll(() => redis.stop());
 
 const backends: [string, () => StreamBackend][] = [
   ['memory', () => new MemoryStreamBackend(LIMITS)],
-  ['redis', () => new RedisStreamBackend({ ...LIMITS, url: redis.url, commandTimeoutMs: 2000 }, logger)],
+  ['redis', () => new RedisStreamBackend({ ...LIMITS, url: redis.url, commandTimeoutMs: 2000 }, logger, metrics)],
 ];
 
 /** A subscriber as a session would be: records what it was sent, in order. */
@@ -26,6 +27,8 @@ class RecordingSink {
   readonly offsets: number[] = [];
   readonly subscribed: { epoch: string; top: number; recovered: boolean }[] = [];
   readonly failures: unknown[] = [];
+  /** Lags reported for entries that came live (replayed ones are not reported). */
+  readonly lags: number[] = [];
   private waiters: { offset: number; resolve: () => void }[] = [];
   /** Runs before each message is recorded, e.g. to publish more during a replay. */
   onMessage: (entry: StreamEntry) => void = () => undefined;
@@ -39,6 +42,7 @@ class RecordingSink {
       // Written "later", as a socket would: the replay must wait for it.
       if (written) setImmediate(written);
     },
+    fannedOut: (lagMs: number) => this.lags.push(lagMs),
     failed: (err: unknown) => this.failures.push(err),
   };
 
@@ -129,6 +133,8 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       subscription.stop();
       expect(recorder.subscribed).toEqual([{ epoch: (await backend.position(channel)).epoch, top: 4, recovered: true }]);
       expect(recorder.offsets).toEqual([5, 6]);
+      expect(recorder.lags).toHaveLength(2);
+      for (const lag of recorder.lags) expect(lag).toBeGreaterThanOrEqual(0);
     });
 
     it('with since: replays the rest in pages while a burst is published, then goes live — every offset once, in order', async () => {
@@ -176,6 +182,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       subscription.stop();
       expect(recorder.subscribed).toEqual([{ epoch, top: 5, recovered: true }]);
       expect(recorder.offsets).toEqual([6]);
+      expect(recorder.lags).toHaveLength(1);
     });
 
     it('sends nothing once stopped, even mid-replay', async () => {
@@ -229,7 +236,7 @@ describe('redis backend', () => {
   let backend: RedisStreamBackend;
   let admin: Redis;
   beforeEach(async () => {
-    backend = new RedisStreamBackend({ historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, url: redis.url, commandTimeoutMs: 2000 }, logger);
+    backend = new RedisStreamBackend({ historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, url: redis.url, commandTimeoutMs: 2000 }, logger, metrics);
     admin = new Redis(redis.url);
     await backend.whenUp();
   });
@@ -292,20 +299,23 @@ describe('redis backend', () => {
     expect(recorder.offsets).toEqual([1]);
   });
 
-  it('answers BackendUnavailableError at once while Redis is down, and works again once it is back', async () => {
+  it('answers BackendUnavailableError at once while Redis is down, and works again once it is back; reports errors and up/down', async () => {
     const own = await RedisServer.start();
-    const isolated = new RedisStreamBackend({ historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, url: own.url, commandTimeoutMs: 500 }, logger);
+    const observed = { backendError: jest.fn(), backendUp: jest.fn() };
+    const isolated = new RedisStreamBackend({ historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, url: own.url, commandTimeoutMs: 500 }, logger, observed);
     try {
       await isolated.whenUp();
       await isolated.append('down', 'a', {});
       await own.stop();
       await expect(isolated.append('down', 'b', {})).rejects.toBeInstanceOf(BackendUnavailableError);
       await expect(isolated.position('down')).rejects.toBeInstanceOf(BackendUnavailableError);
+      expect(observed.backendError.mock.calls).toEqual([['append'], ['position']]);
       const back = await own.restart();
       try {
         await isolated.whenUp();
         // Without persistence the restart lost everything: a new epoch, offsets from 1.
         expect(await isolated.append('down', 'b', {})).toMatchObject({ offset: 1, duplicate: false });
+        expect(observed.backendUp.mock.calls).toEqual([[true], [false], [true]]);
       } finally {
         await back.stop();
       }

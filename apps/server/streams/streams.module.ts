@@ -1,23 +1,30 @@
 import { Logger, Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { serverConfig } from '../config/server.config.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { MemoryStreamBackend } from './memory.backend.js';
 import { RedisStreamBackend } from './redis.backend.js';
 import { StreamBackend } from './stream-backend.js';
 
 /** The stream backend `STREAM_BACKEND` names, shared by every session of this process. */
 @Module({
+  imports: [MetricsModule],
   providers: [
     {
       provide: StreamBackend,
-      inject: [serverConfig.KEY],
-      useFactory: async ({ streams }: ConfigType<typeof serverConfig>): Promise<StreamBackend> => {
+      inject: [serverConfig.KEY, ServerMetrics],
+      useFactory: async ({ streams }: ConfigType<typeof serverConfig>, metrics: ServerMetrics): Promise<StreamBackend> => {
         const limits = { historySize: streams.historySize, historyTtlMs: streams.historyTtlMs, dedupTtlMs: streams.dedupTtlMs };
-        if (streams.backend === 'memory') return new MemoryStreamBackend(limits);
+        if (streams.backend === 'memory') {
+          metrics.backendUp(true);
+          return new MemoryStreamBackend(limits);
+        }
         const backend = new RedisStreamBackend(
           // The schema requires REDIS_URL for this backend.
           { ...limits, url: streams.redisUrl!, commandTimeoutMs: streams.redisTimeoutMs },
           new Logger('Server'),
+          metrics,
         );
         // Give Redis one timeout to answer before serving, so the first subscribers are not refused
         // needlessly; a Redis that is down does not stop the server (streams answer UNAVAILABLE).

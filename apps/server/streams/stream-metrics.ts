@@ -1,0 +1,20 @@
+/** How a publish was answered. */
+export type PublishOutcome = 'appended' | 'duplicate' | 'unavailable';
+
+/** A call into the stream backend. */
+export type BackendOperation = 'append' | 'position' | 'read' | 'listen';
+
+/**
+ * What the streams report about themselves. An interface, so that streams do not depend on a
+ * metrics library; `ServerMetrics` implements it.
+ */
+export interface StreamMetrics {
+  /** A publish was answered `durationMs` after it was taken. */
+  published(outcome: PublishOutcome, durationMs: number): void;
+  /** A live entry was handed to a subscriber's socket `lagMs` after this replica got it from the backend. */
+  fannedOut(lagMs: number): void;
+  /** A backend call failed: the backend could not be reached or did not answer in time. */
+  backendError(operation: BackendOperation): void;
+  /** The backend's connection came up or went down. */
+  backendUp(up: boolean): void;
+}
