@@ -5,10 +5,18 @@
 # A supported Node.js LTS, slim Debian variant.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
+# Behind a private registry, a proxy or a TLS-inspecting firewall, `npm ci` gets its settings
+# from two optional build secrets, mounted for that one step and never stored in a layer:
+#   npmrc   — an .npmrc (registry, proxy, auth token; `cafile=/run/secrets/npm-ca` for a CA)
+#   npm-ca  — a PEM bundle of the CA certificates to trust
+#   docker build --secret id=npmrc,src=$HOME/.npmrc --secret id=npm-ca,src=/path/ca.pem .
+# (podman build takes the same flags.) Without them npm uses the public registry.
+
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc --mount=type=secret,id=npm-ca \
+    npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
@@ -18,7 +26,8 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc --mount=type=secret,id=npm-ca \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 # JSON logs in containers (one object per line); `nest start` keeps text.

@@ -32,5 +32,7 @@ export default {
       // e2e tests run the built apps: refuse a build older than the sources.
       globalSetup: '<rootDir>/test/support/fresh-build.ts',
     },
+    // `npm run test:image` only: builds the Dockerfile with podman (root, a few minutes).
+    { ...common, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.image-spec.ts'] },
   ],
 };
