@@ -2,7 +2,7 @@ import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.
 import { ServerProcess } from './support/server-process.js';
 
 describe('server log format', () => {
-  it('LOG_FORMAT=json writes one JSON object per line, the drain report included', async () => {
+  it('LOG_FORMAT=json writes one JSON object per line, with structured fields for connections and the drain', async () => {
     const server = await ServerProcess.start({ LOG_FORMAT: 'json' });
     const client = await FrameRecorder.json(server.wsUrl);
     await client.next(ofType('hello'));
@@ -12,8 +12,15 @@ describe('server log format', () => {
     const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.find((record) => String(record.message).startsWith('Server starting on :'))).toMatchObject({ level: 'log', context: 'Server' });
     const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
-    expect(report).toMatchObject({ level: 'log', context: 'Server', pid: server.pid });
+    expect(report).toMatchObject({ level: 'log', context: 'Server', pid: server.pid, event: 'drain_complete', clients: 1, cutAtDeadline: 0 });
     expect(typeof report?.timestamp).toBe('number');
+    expect(typeof report?.durationMs).toBe('number');
+    expect(typeof report?.framesFlushed).toBe('number');
+    const events = records.filter((record) => record.event !== undefined);
+    expect(events.map(({ event }) => event)).toEqual(['client_connected', 'drain_started', 'client_disconnected', 'drain_complete']);
+    expect(events[0]).toMatchObject({ peer: expect.stringMatching(/127\.0\.0\.1:\d+$/) as unknown, dialect: 'json' });
+    expect(events[1]).toMatchObject({ signal: 'SIGTERM' });
+    expect(events[2]).toMatchObject({ peer: events[0]?.peer, code: 1001 });
   });
 
   it('writes no ANSI colour codes when its output is not a terminal, even without NO_COLOR', async () => {

@@ -18,11 +18,12 @@ export function logLevelsFrom(level: Level): LogLevel[] {
 /**
  * Nest's own console logger, set up from `LOG_LEVEL` and `LOG_FORMAT`: its JSON mode writes one
  * object per line (`level`, `pid`, `timestamp`, `message`, `context`), no second logging stack
- * needed. Text is coloured only on a terminal and never with `NO_COLOR` set, so no ANSI codes
- * end up in a container's log.
+ * needed. A plain object logged after the message is structured fields: at the top level of the
+ * JSON line (Nest's own fields win a clash), appended in text. Text is coloured only on a
+ * terminal and never with `NO_COLOR` set, so no ANSI codes end up in a container's log.
  */
 export function createLogger(level: Level, format: 'text' | 'json', stdout: { isTTY?: boolean } = process.stdout): ConsoleLogger {
   const json = format === 'json';
   const colors = !json && stdout.isTTY === true && !process.env.NO_COLOR;
-  return new ConsoleLogger({ logLevels: logLevelsFrom(level), json, colors });
+  return new ConsoleLogger({ logLevels: logLevelsFrom(level), json, colors, flattenParams: json });
 }

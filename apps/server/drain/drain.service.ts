@@ -46,6 +46,7 @@ export class DrainService implements OnApplicationShutdown {
     this.logger.log(
       `Graceful shutdown complete: drained ${report.clients} clients, flushed ${report.framesFlushed} frames, ` +
         `cut ${report.cutAtDeadline} at deadline, in ${report.durationMs} ms`,
+      { event: 'drain_complete', ...report },
     );
   }
 

@@ -79,7 +79,7 @@ export class ShutdownStateService
     if (!this.began) {
       this.began = true;
       this.reason = reason;
-      if (reason !== 'close') this.logger.log('Received shutdown signal, starting graceful shutdown...');
+      if (reason !== 'close') this.logger.log('Received shutdown signal, starting graceful shutdown...', { event: 'drain_started', signal: reason });
       return;
     }
     if (reason === 'close') return;

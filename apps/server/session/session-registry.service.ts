@@ -24,11 +24,18 @@ export class SessionRegistry {
     const session = this.factory.create(socket, peer);
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
-    this.logger.log(`Client connected: ${peer}${subject === undefined ? '' : ` (subject ${loggable(subject, 100)})`}`);
-    void session.closed.then(() => {
+    const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
+    // The same facts as fields too: JSON logs carry them at the top level of the line.
+    this.logger.log(`Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`, {
+      event: 'client_connected',
+      peer,
+      dialect: session.dialect,
+      ...(shownSubject === undefined ? {} : { subject: shownSubject }),
+    });
+    void session.closed.then((code) => {
       this.sessions.delete(session);
       this.metrics.connectionClosed(session.dialect);
-      this.logger.log(`Client disconnected: ${peer}`);
+      this.logger.log(`Client disconnected: ${peer}`, { event: 'client_disconnected', peer, code });
     });
     session.start();
     return session;

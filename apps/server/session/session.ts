@@ -55,8 +55,8 @@ export interface SessionParts {
 export class Session {
   readonly id = randomUUID();
   readonly peer: string;
-  /** Resolves when the socket has closed, for whatever reason. */
-  readonly closed: Promise<void>;
+  /** Resolves with the close code once the socket has closed, for whatever reason. */
+  readonly closed: Promise<number>;
 
   private readonly socket: WebSocket;
   private readonly codec: SessionCodec;
@@ -77,7 +77,7 @@ export class Session {
     this.outbound = parts.outbound;
     this.requests = parts.requests;
     this.streams = parts.openStreams(() => this.wakeDrain?.());
-    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.closed = new Promise((resolve) => this.socket.once('close', (code: number) => resolve(code)));
   }
 
   get dialect(): SessionCodec['dialect'] {
