@@ -138,6 +138,7 @@ describe('client configuration', () => {
     ['PROTOCOL', 'graceful.v2', 'PROTOCOL must be one of graceful.v1, text (got "graceful.v2")'],
     ['CLIENTS', '0', 'CLIENTS must be an integer from 1 to 10000 (got "0")'],
     ['RECONNECT_MAX_MS', '10', 'RECONNECT_MAX_MS (10) must not be below RECONNECT_BASE_MS (100)'],
+    ['METRICS_PORT', '70000', 'METRICS_PORT must be an integer from 0 to 65535 (got "70000")'],
   ])('exits 1 naming %s', async (name, value, message) => {
     const bad = ClientProcess.spawn({ [name]: value });
     expect(await bad.exited).toEqual({ code: 1, signal: null });

@@ -5,11 +5,16 @@ import { z } from 'zod';
  * the accepted range, because that is what an operator reading a crash-looping pod needs.
  */
 export function intVar(name: string, fallback: number, min: number, max: number) {
+  return optionalIntVar(name, min, max).transform((value) => value ?? fallback);
+}
+
+/** Like `intVar`, for a setting that is off when unset: `undefined` then. */
+export function optionalIntVar(name: string, min: number, max: number) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
+      if (raw === undefined || raw.trim() === '') return undefined;
       const value = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
       if (!Number.isSafeInteger(value) || value < min || value > max) {
         ctx.addIssue({

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { CHANNEL_PATTERN, SUBPROTOCOL } from '@app/protocol';
-import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, wsUrlVar } from '@app/env';
+import { intVar, logFormatVar, logLevelVar, oneOfVar, optionalIntVar, parseEnv, wsUrlVar } from '@app/env';
 import { z } from 'zod';
 
 const HOUR_MS = 3_600_000;
@@ -61,6 +61,7 @@ const clientEnvSchema = z
         }
         return token;
       }),
+    METRICS_PORT: optionalIntVar('METRICS_PORT', 0, 65_535),
     LOG_LEVEL: logLevelVar,
     LOG_FORMAT: logFormatVar,
   })
@@ -102,6 +103,8 @@ const clientEnvSchema = z
     /** A connection healthy this long resets the reconnect backoff; one that dies sooner does not. */
     stableConnectionMs: env.STABLE_CONNECTION_MS,
     authToken: env.AUTH_TOKEN,
+    /** Where `/metrics` is served; undefined: nowhere (0: a free port, for tests). */
+    metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   }));

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { clientConfig } from '../config/client.config.js';
-import { summarize, type ClientSummary } from '../stats/client-stats.js';
+import { summarize, type ClientStats, type ClientSummary } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
 
 /** Exit code when requests or publishes are still unanswered at exit (README, "Exit codes"). */
@@ -65,13 +65,23 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
     process.stdout.write(`Client summary: ${JSON.stringify(this.summary())}\n`);
   }
 
+  /** Each virtual client's counters, as they are now. */
+  get stats(): ClientStats[] {
+    return this.clients.map((client) => client.stats);
+  }
+
+  /** Virtual clients with a healthy connection right now. */
+  get connected(): number {
+    return this.clients.filter((client) => client.connected).length;
+  }
+
   summary(): ClientSummary {
     const outstanding = {
       requests: this.clients.reduce((sum, client) => sum + client.outstanding.requests, 0),
       publishes: this.clients.reduce((sum, client) => sum + client.outstanding.publishes, 0),
     };
     return summarize(
-      this.clients.map((client) => client.stats),
+      this.stats,
       outstanding,
       this.settings.dialect === 'json',
     );
@@ -79,7 +89,7 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
 
   private logStats(): void {
     const s = this.summary();
-    const connected = this.clients.filter((client) => client.connected).length;
+    const { connected } = this;
     const requests = s.requests
       ? `requests created=${s.requests.created} completed=${s.requests.completed} outstanding=${s.requests.outstanding} ` +
         `resent=${s.requests.resent} duplicates=${s.requests.duplicates} refused=${s.requests.refused}`

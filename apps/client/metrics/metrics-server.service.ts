@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { clientConfig } from '../config/client.config.js';
+import { FleetService } from '../fleet/fleet.service.js';
+import { ClientMetrics } from './client-metrics.js';
+
+/**
+ * `GET /metrics` on `METRICS_PORT`, when set, so a cluster run can be watched live. The client
+ * is a standalone Nest app with no HTTP stack; Node's own server answers this one path.
+ */
+@Injectable()
+export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Client');
+  private server: Server | undefined;
+
+  constructor(
+    @Inject(clientConfig.KEY) private readonly settings: ConfigType<typeof clientConfig>,
+    private readonly fleet: FleetService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const port = this.settings.metricsPort;
+    if (port === undefined) return;
+    const metrics = new ClientMetrics(this.fleet);
+    const server = createServer((request, response) => {
+      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: only GET /metrics is served here\n');
+        return;
+      }
+      metrics.scrape().then(
+        (text) => response.writeHead(200, { 'Content-Type': metrics.contentType }).end(text),
+        (err: unknown) => {
+          this.logger.error(`Metrics scrape failed: ${err instanceof Error ? err.message : String(err)}`);
+          response.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n');
+        },
+      );
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, () => resolve());
+    });
+    this.logger.log(`Metrics on :${(server.address() as AddressInfo).port}/metrics`);
+  }
+
+  /** Closed with the app; until then a scrape answers, during the shutdown too. */
+  onApplicationShutdown(): void {
+    this.server?.close();
+    this.server?.closeAllConnections();
+  }
+}
