@@ -38,7 +38,7 @@ interface DeploymentObject extends K8sObject {
     selector: { matchLabels: Record<string, string> };
     strategy?: { rollingUpdate?: { maxSurge: number; maxUnavailable: number } };
     template: {
-      metadata: { labels: Record<string, string> };
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         terminationGracePeriodSeconds: number;
         securityContext: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
@@ -159,7 +159,16 @@ describe.each(OVERLAYS)('%s', (path) => {
     expect(pdb.spec.selector.matchLabels).toEqual(server.spec.selector.matchLabels);
   });
 
-  it('points every probe at a path the built server really serves, with the status a probe expects', async () => {
+  it('lets Prometheus scrape both apps: the annotations name a port each container opens', () => {
+    const scrape = (deployment: DeploymentObject) => deployment.spec.template.metadata.annotations ?? {};
+    expect(scrape(server)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': serverEnv.PORT });
+    const clientContainer = container(client);
+    const metricsPort = clientContainer.ports?.find((port) => port.name === 'metrics')?.containerPort;
+    expect(scrape(client)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': String(metricsPort) });
+    expect(envOf(objects, clientContainer).METRICS_PORT).toBe(String(metricsPort));
+  });
+
+  it('points every probe and the scrape at a path the built server really serves, with the status expected', async () => {
     // Values the pod takes from Secrets get a stand-in: a Redis nothing listens on, which readiness must not care about.
     const fromSecrets = Object.fromEntries((serverContainer.env ?? []).filter((v) => v.valueFrom?.secretKeyRef).map((v) => [v.name, 'redis://127.0.0.1:1']));
     // So does a key set mounted from a Secret: one freshly generated public key.
@@ -172,9 +181,10 @@ describe.each(OVERLAYS)('%s', (path) => {
     let running: ServerProcess | undefined;
     try {
       running = await ServerProcess.start({ ...serverEnv, ...fromSecrets, PORT: '0' });
-      for (const probe of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]) {
-        const response = await fetch(`${running.httpUrl}${probe!.httpGet.path}`);
-        expect(`${probe!.httpGet.path} ${response.status}`).toBe(`${probe!.httpGet.path} 200`);
+      const scrapePath = server.spec.template.metadata.annotations?.['prometheus.io/path'];
+      for (const path of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe].map((probe) => probe!.httpGet.path).concat(scrapePath!)) {
+        const response = await fetch(`${running.httpUrl}${path}`);
+        expect(`${path} ${response.status}`).toBe(`${path} 200`);
       }
     } finally {
       await running?.stop();
@@ -253,9 +263,15 @@ describe('overlays', () => {
     expect(container(server).lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(
       container(baseServer).lifecycle?.preStop?.sleep?.seconds ?? Infinity,
     );
-    const policy = find<K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] } }>(objects, 'NetworkPolicy');
+    type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: { matchLabels: Record<string, string> } };
+    const policy = find<K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { from: Peer[]; ports: { port: number }[] }[] } }>(objects, 'NetworkPolicy');
     expect(policy.spec.podSelector.matchLabels).toEqual({ app: 'server' });
-    expect(policy.spec.ingress.flatMap((rule) => rule.from.map((peer) => peer.podSelector.matchLabels))).toEqual([{ app: 'client' }]);
+    // The client pods, and Prometheus from the monitoring namespace (the scrape), on the server port only.
+    expect(policy.spec.ingress.flatMap((rule) => rule.from)).toEqual([
+      { podSelector: { matchLabels: { app: 'client' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map(({ port }) => port))).toEqual([Number(envOf(objects, container(server)).PORT)]);
     const hpa = find<K8sObject & { spec: { scaleTargetRef: { name: string }; minReplicas: number } }>(objects, 'HorizontalPodAutoscaler');
     expect(hpa.spec.scaleTargetRef.name).toBe('server-deployment');
     expect(hpa.spec.minReplicas).toBe(server.spec.replicas);
@@ -264,6 +280,32 @@ describe('overlays', () => {
   it.each(OVERLAYS)('%s/kustomization.yaml uses labels and patches, not deprecated fields', async (path) => {
     const text = await readFile(`${path}/kustomization.yaml`, 'utf8');
     expect(text).not.toMatch(/^(commonLabels|patchesStrategicMerge|patchesJson6902|bases|vars):/m);
+  });
+});
+
+describe('the Prometheus Operator component', () => {
+  const objects = render('test/deploy/fixtures/prod-with-prometheus-operator');
+  type PodMonitorObject = K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
+  const monitors = objects.filter((object): object is PodMonitorObject => object.kind === 'PodMonitor');
+
+  it('adds valid PodMonitors for the server and the client to an overlay', () => {
+    for (const object of objects) validateObject(object);
+    expect(monitors.map((monitor) => monitor.metadata.name).sort()).toEqual(['client', 'server']);
+  });
+
+  it('scrapes /metrics on a named port of the pods each PodMonitor selects', () => {
+    for (const monitor of monitors) {
+      const deployment = objects.find(
+        (object): object is DeploymentObject =>
+          object.kind === 'Deployment' &&
+          Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => (object as DeploymentObject).spec.template.metadata.labels[key] === value),
+      );
+      const ports = container(deployment!).ports?.map((port) => port.name);
+      for (const endpoint of monitor.spec.podMetricsEndpoints) {
+        expect(ports).toContain(endpoint.port);
+        expect(endpoint.path).toBe('/metrics');
+      }
+    }
   });
 });
 

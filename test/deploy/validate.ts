@@ -1,3 +1,4 @@
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -7,9 +8,13 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { K8sObject } from './render.js';
 
-/** Each kind the manifests use, validated against the Kubernetes OpenAPI schema by kubernetes-models. */
+/**
+ * Each kind the manifests use, validated against the Kubernetes OpenAPI schema by
+ * kubernetes-models (the Prometheus Operator's CRD schemas for PodMonitor).
+ */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
