@@ -293,6 +293,12 @@ describe('the Prometheus Operator component', () => {
     expect(monitors.map((monitor) => monitor.metadata.name).sort()).toEqual(['client', 'server']);
   });
 
+  it('ships the Grafana dashboard as a ConfigMap that Grafana\'s sidecar loads by label', async () => {
+    const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.labels?.grafana_dashboard === '1');
+    const json = await readFile('kustomize/components/prometheus-operator/grafana-dashboard.json', 'utf8');
+    expect(configMap?.data).toEqual({ 'k8s-graceful-shutdown.json': json });
+  });
+
   it('scrapes /metrics on a named port of the pods each PodMonitor selects', () => {
     for (const monitor of monitors) {
       const deployment = objects.find(

@@ -16,3 +16,9 @@ export async function scrape(url: string): Promise<Map<string, number>> {
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return samples(await response.text());
 }
+
+/** The metric families a `/metrics` text declares (`# TYPE name kind`), with samples or not yet. */
+export async function families(url: string): Promise<Map<string, string>> {
+  const text = await (await fetch(url)).text();
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, kind]) => [name!, kind!]));
+}
