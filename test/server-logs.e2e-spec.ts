@@ -23,6 +23,14 @@ describe('server log format', () => {
     expect(events[2]).toMatchObject({ peer: events[0]?.peer, code: 1001 });
   });
 
+  it('reports a configuration error as a JSON line too when LOG_FORMAT=json', async () => {
+    const server = ServerProcess.spawn({ LOG_FORMAT: 'json', MAX_CONNECTIONS: 'lots' });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.log.lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      expect.objectContaining({ level: 'error', context: 'Server', message: expect.stringMatching(/^Invalid configuration: MAX_CONNECTIONS must be an integer/) as unknown }),
+    ]);
+  });
+
   it('writes no ANSI colour codes when its output is not a terminal, even without NO_COLOR', async () => {
     const server = await ServerProcess.start({ NO_COLOR: '' });
     try {

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
+import { bootLogger, closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { ClientModule } from './client.module.js';
 import { readClientSettings } from './config/client.config.js';
 
+// Until the app has its own logger: a bad setting is reported in the format the operator asked for.
+Logger.overrideLogger(bootLogger());
 const logger = new Logger('Client');
 
 runMain(async () => {

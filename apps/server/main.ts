@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
+import { bootLogger, closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { readServerSettings } from './config/server.config.js';
 import { createServerApp } from './server.factory.js';
 
+// Until the app has its own logger: a bad setting is reported in the format the operator asked for.
+Logger.overrideLogger(bootLogger());
 const logger = new Logger('Server');
 
 runMain(async () => {

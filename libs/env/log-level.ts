@@ -27,3 +27,14 @@ export function createLogger(level: Level, format: 'text' | 'json', stdout: { is
   const colors = !json && stdout.isTTY === true && !process.env.NO_COLOR;
   return new ConsoleLogger({ logLevels: logLevelsFrom(level), json, colors, flattenParams: json });
 }
+
+/**
+ * The logger to use before the settings are read: `LOG_FORMAT` and `LOG_LEVEL` as far as they
+ * are valid (the config error that follows names them if not), so that a configuration error in
+ * a cluster is a JSON line like every other, not text among JSON.
+ */
+export function bootLogger(env: NodeJS.ProcessEnv = process.env): ConsoleLogger {
+  const level = logLevelVar.safeParse(env.LOG_LEVEL);
+  const format = logFormatVar.safeParse(env.LOG_FORMAT);
+  return createLogger(level.success ? level.data : 'log', format.success ? format.data : 'text');
+}
