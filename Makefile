@@ -55,5 +55,5 @@ k8s-logs-client: ## Follow the client's logs
 drill: ## Run the local drill and write a report
 	npm run drill
 
-test: ## Run every test
-	npm test
+test: ## Run every test (the image test needs root and podman)
+	npm run test:all

@@ -24,7 +24,7 @@ describe('Makefile', () => {
     [['k8s-logs-server'], 'kubectl -n k8s-graceful-shutdown-test logs -f -l app=server --prefix --max-log-requests 20'],
     [['k8s-logs-client'], 'kubectl -n k8s-graceful-shutdown-test logs -f -l app=client --prefix'],
     [['drill'], 'npm run drill'],
-    [['test'], 'npm test'],
+    [['test'], 'npm run test:all'],
   ])('make %j runs the expected command', (args, command) => {
     expect(dryRun(...args)).toBe(command);
   });
