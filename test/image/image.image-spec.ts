@@ -83,10 +83,12 @@ describe('the image', () => {
 
   it('runs the server non-root on a read-only root filesystem and drains a client in full on podman stop', async () => {
     const name = `graceful-image-test-${process.pid}`;
-    // As the manifests run it: uid 1000, read-only root, every capability dropped, no privilege escalation.
+    // As the manifests run it: uid 1000, read-only root with no writable tmpfs at all (podman
+    // would mount /tmp, /var/tmp and /run by default; the manifests mount none), every capability
+    // dropped, no privilege escalation.
     const container = new ChildProgram('podman', [
       'run', '--rm', '--name', name,
-      '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--user', '1000:1000',
+      '--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--user', '1000:1000',
       '--publish', '127.0.0.1::8080',
       '--env', 'DRAIN_TIMEOUT_MS=10000', '--env', 'DATA_INTERVAL_MS=60000', '--env', 'FINAL_DATA_ITEMS=2',
       IMAGE,
