@@ -2,8 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What the e2e tests run: the built apps and drill, not the sources. */
-const BUILT_ENTRIES = ['dist/apps/server/main.js', 'dist/apps/client/main.js', 'dist/drill/main.js'];
-const SOURCE_ROOTS = ['apps', 'libs', 'drill'];
+const BUILT_ENTRIES = ['dist/apps/server/main.js', 'dist/apps/client/main.js', 'dist/drill/main.js', 'dist/bench/main.js'];
+const SOURCE_ROOTS = ['apps', 'libs', 'drill', 'bench'];
 
 function newestSource(dir: string): { path: string; mtimeMs: number } {
   let newest = { path: dir, mtimeMs: 0 };

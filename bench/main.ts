@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: the product against a raw-`ws` floor (bench/floor-server.ts, same frames on
+ * the wire) in the same run, interleaved and repeated, because only ratios measured side by side
+ * mean anything on a noisy machine. Prints a table of product, floor and ratio, and writes it as
+ * JSON and Markdown with a chart. Asserts no speed; it fails only when a correctness check does
+ * (a drain that loses a frame or closes with anything but 1001).
+ *
+ *   npm run bench [-- --quick] [--repeats N] [--out DIR]
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NodeProcess } from '@app/standin';
+import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
+import { ClientProcess } from '../drill/cluster/client-process.js';
+import { BenchConnection, cpuMs, listenOverflows, openConnections, rssBytes } from './probes.js';
+import { writeBenchReport, type BenchRow } from './report.js';
+
+type Kind = 'product' | 'floor';
+const FLOOR_SERVER = resolve('dist/bench/floor-server.js');
+const FLOOR_CLIENT = resolve('dist/bench/floor-client.js');
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, repeats: { type: 'string' }, out: { type: 'string' } },
+});
+const quick = args.quick === true;
+const sizes = quick
+  ? { accept: 200, idle: 500, move: 200, clients: 100, repeats: 1 }
+  : { accept: 1000, idle: 5000, move: 2000, clients: 1000, repeats: 3 };
+const repeats = args.repeats === undefined ? sizes.repeats : Number(args.repeats);
+
+const progress = (text: string): void => {
+  process.stderr.write(`\r\u001b[K${text}`);
+};
+
+/** Either server, as shipped: the product with the manifests' logging, the floor as it is. */
+async function startServer(kind: Kind, env: Record<string, string> = {}): Promise<{ server: NodeProcess; url: string; pid: number }> {
+  const common = { PORT: '0', DATA_INTERVAL_MS: '60000', DRAIN_TIMEOUT_MS: '30000', ...env };
+  const server =
+    kind === 'product'
+      ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' })
+      : new NodeProcess(FLOOR_SERVER, common);
+  const port = (await server.expectLine(/Server starting on :(\d+)/))[1];
+  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number };
+}
+
+/** Server CPU per accepted connection (to `hello`): in a fresh process, then again once warm. */
+async function acceptCpu(kind: Kind): Promise<Record<string, number>> {
+  const { server, url, pid } = await startServer(kind);
+  try {
+    const perConnection = async (label: string): Promise<number> => {
+      const before = cpuMs(pid);
+      const held = await openConnections(url, sizes.accept, (open) => progress(`${kind} accept (${label}): ${open}/${sizes.accept}`));
+      const used = (cpuMs(pid) - before) / sizes.accept;
+      await Promise.all(held.map((connection) => (connection.socket.terminate(), connection.closed)));
+      return used;
+    };
+    return { acceptCpuFreshMs: await perConnection('fresh'), acceptCpuWarmMs: await perConnection('warm') };
+  } finally {
+    await server.kill();
+  }
+}
+
+/** Resident memory per idle connection with `idle` held, then their drain: SIGTERM → exit. */
+async function holdAndDrain(kind: Kind): Promise<Record<string, number>> {
+  const { server, url, pid } = await startServer(kind);
+  try {
+    const warm = new BenchConnection(url);
+    await warm.hello;
+    warm.socket.terminate();
+    await warm.closed;
+    const before = rssBytes(pid);
+    const held = await openConnections(url, sizes.idle, (open) => progress(`${kind} idle: ${open}/${sizes.idle}`));
+    const rssPerConnectionKiB = (rssBytes(pid) - before) / sizes.idle / 1024;
+    progress(`${kind} drain of ${sizes.idle}`);
+    const signalledAt = performance.now();
+    server.signal('SIGTERM');
+    const exit = await server.exited;
+    const drainMs = performance.now() - signalledAt;
+    const closes = await Promise.all(held.map((connection) => connection.closed));
+    const wrongCloses = closes.filter(({ code }) => code !== 1001).length;
+    const seqGaps = held.reduce((sum, connection) => sum + connection.seqGaps, 0);
+    if (exit.code !== 0 || wrongCloses > 0 || seqGaps > 0) {
+      throw new Error(`${kind} drain failed: exit ${JSON.stringify(exit)}, ${wrongCloses} closes other than 1001, ${seqGaps} seq gaps`);
+    }
+    return { rssPerConnectionKiB, drainMs };
+  } finally {
+    await server.kill();
+  }
+}
+
+/**
+ * `move` clients leave a drained replica for a fresh one at once (no jitter: the raw storm):
+ * close → `hello` on the new replica per client, failed attempts, and listen-queue overflows.
+ */
+async function move(kind: Kind): Promise<Record<string, number>> {
+  const from = await startServer(kind);
+  const to = await startServer(kind);
+  try {
+    const held = await openConnections(from.url, sizes.move, (open) => progress(`${kind} move: ${open}/${sizes.move} connected`));
+    const overflowsBefore = listenOverflows();
+    let failed = 0;
+    const gaps = held.map(async (connection) => {
+      const { at } = await connection.closed;
+      for (;;) {
+        const next = new BenchConnection(to.url);
+        try {
+          const helloAt = await next.hello;
+          return helloAt - at;
+        } catch {
+          failed++;
+          next.socket.terminate();
+        }
+      }
+    });
+    from.server.signal('SIGTERM');
+    const sorted = (await Promise.all(gaps)).sort((a, b) => a - b);
+    const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+    return { moveGapP50Ms: at(0.5), moveGapP99Ms: at(0.99), moveGapMaxMs: sorted.at(-1)!, moveFailedReconnects: failed, moveListenOverflows: listenOverflows() - overflowsBefore };
+  } finally {
+    await Promise.all([from.server.kill(), to.server.kill()]);
+  }
+}
+
+/** The client app's resident memory per virtual client (N clients minus 1), against a floor server. */
+async function clientMemory(kind: Kind): Promise<Record<string, number>> {
+  const { server, url } = await startServer('floor');
+  try {
+    const rssWith = async (clients: number): Promise<number> => {
+      const env = { SERVER_URL: url, CLIENTS: String(clients) };
+      const client =
+        kind === 'product'
+          ? ClientProcess.spawn({ ...env, REQUEST_INTERVAL_MS: '0', STATS_INTERVAL_MS: '200', LOG_FORMAT: 'json' })
+          : new NodeProcess(FLOOR_CLIENT, env);
+      try {
+        await client.expectLine(new RegExp(`Stats: connected=${clients}/${clients}`));
+        return rssBytes(client.pid as number);
+      } finally {
+        await client.kill();
+      }
+    };
+    const one = await rssWith(1);
+    const many = await rssWith(sizes.clients);
+    return { clientRssPerVirtualClientKiB: (many - one) / (sizes.clients - 1) / 1024 };
+  } finally {
+    await server.kill();
+  }
+}
+
+const SCENARIOS = [acceptCpu, holdAndDrain, move, clientMemory];
+/** A scenario that has not finished by then is stuck, not slow: fail the run loudly. */
+const SCENARIO_DEADLINE_MS = 5 * 60_000;
+
+function withDeadline<T>(name: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not finish within ${SCENARIO_DEADLINE_MS / 1000} s`)), SCENARIO_DEADLINE_MS);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<void> {
+  const runs: Record<Kind, Record<string, number>[]> = { product: [], floor: [] };
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const scenario of SCENARIOS) {
+      // Interleaved, alternating which goes first, so drift in the machine hits both alike.
+      const order: Kind[] = repeat % 2 === 0 ? ['product', 'floor'] : ['floor', 'product'];
+      for (const kind of order) runs[kind][repeat] = { ...runs[kind][repeat], ...(await withDeadline(`${scenario.name} (${kind})`, scenario(kind))) };
+    }
+  }
+  progress('');
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  const rows: BenchRow[] = Object.keys(runs.product[0]!).map((metric) => ({
+    metric,
+    product: median(runs.product.map((run) => run[metric]!)),
+    floor: median(runs.floor.map((run) => run[metric]!)),
+  }));
+  const out = args.out ?? join('reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(out, { recursive: true });
+  const table = writeBenchReport(out, rows, { quick, repeats, sizes });
+  process.stdout.write(`${table}\nwritten to ${out}/bench.md, bench.json, bench.svg\n`);
+}
+
+main().then(
+  // Servers and clients of a failed scenario may still run: the exit ends them with the run.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

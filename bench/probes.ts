@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { SUBPROTOCOL } from '@app/protocol';
+import WebSocket from 'ws';
+
+const CLOCK_TICKS_PER_SEC = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU time (user + system) a process has used, in ms, from /proc. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+/** Resident set of a process in bytes, from /proc. */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows). */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((line) => line.startsWith('TcpExt:'));
+  const [names, values] = lines.map((line) => line.split(/\s+/));
+  return Number(values?.[names?.indexOf('ListenOverflows') ?? -1] ?? Number.NaN);
+}
+
+/**
+ * A client connection as the fleet keeps one, reduced to what the benchmark times: resolves
+ * `hello` when it arrives, acks the close marker at once, and records how the connection ended
+ * and whether any sequence number was skipped.
+ */
+export class BenchConnection {
+  readonly socket: WebSocket;
+  readonly hello: Promise<number>;
+  readonly closed: Promise<{ code: number; at: number }>;
+  private lastSeq = 0;
+  seqGaps = 0;
+
+  constructor(url: string) {
+    this.socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
+    this.hello = new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade answered ${response.statusCode}`)));
+      this.socket.once('message', () => resolve(performance.now()));
+    });
+    this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve({ code, at: performance.now() })));
+    this.socket.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as { type: string; seq?: number; lastSeq?: number };
+      if (frame.seq !== undefined) {
+        if (frame.seq !== this.lastSeq + 1) this.seqGaps++;
+        this.lastSeq = frame.seq;
+      }
+      if (frame.type === 'close') this.socket.send(JSON.stringify({ type: 'ack', seq: frame.lastSeq }));
+    });
+    // Failures are counted through `hello`; the socket's later errors need no handler of their own.
+    this.socket.on('error', () => undefined);
+  }
+}
+
+/** Opens `count` connections in batches (so the accept queue is not what is measured), each up to its `hello`. */
+export async function openConnections(url: string, count: number, onProgress: (open: number) => void, batch = 200): Promise<BenchConnection[]> {
+  const open: BenchConnection[] = [];
+  while (open.length < count) {
+    const next = Array.from({ length: Math.min(batch, count - open.length) }, () => new BenchConnection(url));
+    await Promise.all(next.map((connection) => connection.hello));
+    open.push(...next);
+    onProgress(open.length);
+  }
+  return open;
+}

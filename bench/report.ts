@@ -1,0 +1,87 @@
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import * as echarts from 'echarts';
+
+/** One measured figure: the median over the repeats for each server. */
+export interface BenchRow {
+  metric: string;
+  product: number;
+  floor: number;
+}
+
+const LABELS: Record<string, { label: string; unit: string }> = {
+  acceptCpuFreshMs: { label: 'server CPU per accepted connection, fresh process', unit: 'ms' },
+  acceptCpuWarmMs: { label: 'server CPU per accepted connection, warm', unit: 'ms' },
+  rssPerConnectionKiB: { label: 'server RSS per idle connection', unit: 'KiB' },
+  drainMs: { label: 'drain of the idle connections, SIGTERM → exit', unit: 'ms' },
+  moveGapP50Ms: { label: 'move to a fresh replica: close → hello p50', unit: 'ms' },
+  moveGapP99Ms: { label: 'move to a fresh replica: close → hello p99', unit: 'ms' },
+  moveGapMaxMs: { label: 'move to a fresh replica: close → hello max', unit: 'ms' },
+  moveFailedReconnects: { label: 'move: failed reconnect attempts', unit: '' },
+  moveListenOverflows: { label: 'move: listen-queue overflows (kernel)', unit: '' },
+  clientRssPerVirtualClientKiB: { label: 'client app RSS per virtual client', unit: 'KiB' },
+};
+
+const ratio = ({ product, floor }: BenchRow): number | null => (floor > 0 ? product / floor : null);
+const figure = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1));
+
+function chartSvg(rows: BenchRow[]): string {
+  const shown = rows.filter((row) => ratio(row) !== null);
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 900, height: 60 + shown.length * 36 });
+  chart.setOption({
+    animation: false,
+    title: { text: 'product ÷ raw-ws floor (1× = the floor)', left: 'center', textStyle: { fontSize: 13 } },
+    grid: { left: 330, right: 60, top: 40, bottom: 20 },
+    xAxis: { type: 'value', min: 0 },
+    yAxis: { type: 'category', inverse: true, data: shown.map((row) => LABELS[row.metric]?.label ?? row.metric) },
+    series: [
+      {
+        type: 'bar',
+        data: shown.map((row) => Number(ratio(row)!.toFixed(2))),
+        label: { show: true, position: 'right', formatter: '{c}×' },
+        markLine: { symbol: 'none', silent: true, data: [{ xAxis: 1 }], lineStyle: { type: 'dashed' } },
+      },
+    ],
+  });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  return svg;
+}
+
+/** Writes bench.json, bench.md and bench.svg to `dir`; returns the table for the terminal. */
+export function writeBenchReport(dir: string, rows: BenchRow[], run: { quick: boolean; repeats: number; sizes: Record<string, number> }): string {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+  const date = new Date().toISOString();
+  const labelled = rows.map((row) => ({ ...row, ...LABELS[row.metric], ratio: ratio(row) }));
+  writeFileSync(join(dir, 'bench.json'), `${JSON.stringify({ date, machine, ...run, rows: labelled }, null, 2)}\n`);
+  writeFileSync(join(dir, 'bench.svg'), chartSvg(rows));
+
+  const header = ['metric', 'product', 'floor', 'product ÷ floor'];
+  const lines = labelled.map((row) => [
+    row.label ?? row.metric,
+    `${figure(row.product)} ${row.unit ?? ''}`.trim(),
+    `${figure(row.floor)} ${row.unit ?? ''}`.trim(),
+    row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`,
+  ]);
+  const sizes = Object.entries(run.sizes)
+    .filter(([name]) => name !== 'repeats')
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
+  const markdown = [
+    `# Benchmark: product vs raw-ws floor (${date.slice(0, 10)})`,
+    '',
+    `${machine}; median of ${run.repeats} interleaved run(s)${run.quick ? ' (--quick: small sizes, not for comparison)' : ''}; sizes: ${sizes}.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...lines.map((cells) => `| ${cells.join(' | ')} |`),
+    '',
+    '![product ÷ floor](bench.svg)',
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'bench.md'), markdown);
+
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((cells) => cells[column]!.length)));
+  return [header, ...lines].map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChildProgram } from '@app/standin';
+
+interface Row {
+  metric: string;
+  product: number;
+  floor: number;
+  ratio: number | null;
+}
+
+describe('npm run bench -- --quick', () => {
+  it('measures the product and the raw-ws floor side by side and writes the table as JSON, Markdown and a chart', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-'));
+    try {
+      const bench = new ChildProgram(process.execPath, ['dist/bench/main.js', '--quick', '--out', out]);
+      // Exit 0 also means every drain closed all clients with 1001 and skipped no sequence number.
+      expect(await bench.exited).toEqual({ code: 0, signal: null });
+      const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8')) as { rows: Row[]; quick: boolean };
+      expect(report.quick).toBe(true);
+      expect(report.rows.map((row) => row.metric)).toEqual([
+        'acceptCpuFreshMs',
+        'acceptCpuWarmMs',
+        'rssPerConnectionKiB',
+        'drainMs',
+        'moveGapP50Ms',
+        'moveGapP99Ms',
+        'moveGapMaxMs',
+        'moveFailedReconnects',
+        'moveListenOverflows',
+        'clientRssPerVirtualClientKiB',
+      ]);
+      // Figures, not speeds: every one measured for both servers.
+      for (const row of report.rows) {
+        expect(Number.isFinite(row.product) && Number.isFinite(row.floor)).toBe(true);
+        if (row.metric.endsWith('Ms')) expect(row.product).toBeGreaterThan(0);
+      }
+      expect(readFileSync(join(out, 'bench.md'), 'utf8')).toMatch(/\| server RSS per idle connection \| [\d.]+ KiB \| [\d.]+ KiB \| [\d.]+× \|/);
+      expect(readFileSync(join(out, 'bench.svg'), 'utf8')).toMatch(/^<svg/);
+      expect(bench.log.lines.join('\n')).toMatch(/product ÷ floor/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
