@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeProcess } from '@app/standin';
 import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
-import { ClientProcess } from '../drill/cluster/client-process.js';
-import { BenchConnection, cpuMs, listenOverflows, openConnections, rssBytes } from './probes.js';
+import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
+import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';
 import { writeBenchReport, type BenchRow } from './report.js';
 
 type Kind = 'product' | 'floor';
@@ -33,15 +33,25 @@ const progress = (text: string): void => {
   process.stderr.write(`\r\u001b[K${text}`);
 };
 
+interface ServerUnderTest {
+  server: NodeProcess;
+  url: string;
+  pid: number;
+  /** Its inspector, for `heapUsedAfterGc`. */
+  inspectorUrl: string;
+}
+
 /** Either server, as shipped: the product with the manifests' logging, the floor as it is. */
-async function startServer(kind: Kind, env: Record<string, string> = {}): Promise<{ server: NodeProcess; url: string; pid: number }> {
+async function startServer(kind: Kind, env: Record<string, string> = {}): Promise<ServerUnderTest> {
   const common = { PORT: '0', DATA_INTERVAL_MS: '60000', DRAIN_TIMEOUT_MS: '30000', ...env };
+  const inspect = ['--inspect=127.0.0.1:0'];
   const server =
     kind === 'product'
-      ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' })
-      : new NodeProcess(FLOOR_SERVER, common);
+      ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' }, [], inspect)
+      : new NodeProcess(FLOOR_SERVER, common, [], inspect);
+  const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
   const port = (await server.expectLine(/Server starting on :(\d+)/))[1];
-  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number };
+  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 
 /** Server CPU per accepted connection (to `hello`): in a fresh process, then again once warm. */
@@ -61,16 +71,18 @@ async function acceptCpu(kind: Kind): Promise<Record<string, number>> {
   }
 }
 
-/** Resident memory per idle connection with `idle` held, then their drain: SIGTERM → exit. */
+/** JS heap and resident memory per idle connection with `idle` held, then their drain: SIGTERM → exit. */
 async function holdAndDrain(kind: Kind): Promise<Record<string, number>> {
-  const { server, url, pid } = await startServer(kind);
+  const { server, url, pid, inspectorUrl } = await startServer(kind);
   try {
     const warm = new BenchConnection(url);
     await warm.hello;
     warm.socket.terminate();
     await warm.closed;
+    const heapBefore = await heapUsedAfterGc(inspectorUrl);
     const before = rssBytes(pid);
     const held = await openConnections(url, sizes.idle, (open) => progress(`${kind} idle: ${open}/${sizes.idle}`));
+    const heapPerConnectionKiB = ((await heapUsedAfterGc(inspectorUrl)) - heapBefore) / sizes.idle / 1024;
     const rssPerConnectionKiB = (rssBytes(pid) - before) / sizes.idle / 1024;
     progress(`${kind} drain of ${sizes.idle}`);
     const signalledAt = performance.now();
@@ -83,7 +95,7 @@ async function holdAndDrain(kind: Kind): Promise<Record<string, number>> {
     if (exit.code !== 0 || wrongCloses > 0 || seqGaps > 0) {
       throw new Error(`${kind} drain failed: exit ${JSON.stringify(exit)}, ${wrongCloses} closes other than 1001, ${seqGaps} seq gaps`);
     }
-    return { rssPerConnectionKiB, drainMs };
+    return { heapPerConnectionKiB, rssPerConnectionKiB, drainMs };
   } finally {
     await server.kill();
   }
@@ -122,26 +134,29 @@ async function move(kind: Kind): Promise<Record<string, number>> {
   }
 }
 
-/** The client app's resident memory per virtual client (N clients minus 1), against a floor server. */
+/** The client app's JS heap and resident memory per virtual client (N clients minus 1), against a floor server. */
 async function clientMemory(kind: Kind): Promise<Record<string, number>> {
   const { server, url } = await startServer('floor');
   try {
-    const rssWith = async (clients: number): Promise<number> => {
+    const memoryWith = async (clients: number): Promise<{ heap: number; rss: number }> => {
       const env = { SERVER_URL: url, CLIENTS: String(clients) };
+      const inspect = ['--inspect=127.0.0.1:0'];
       const client =
         kind === 'product'
-          ? ClientProcess.spawn({ ...env, REQUEST_INTERVAL_MS: '0', STATS_INTERVAL_MS: '200', LOG_FORMAT: 'json' })
-          : new NodeProcess(FLOOR_CLIENT, env);
+          ? new NodeProcess(CLIENT_ENTRY, { ...env, REQUEST_INTERVAL_MS: '0', STATS_INTERVAL_MS: '200', LOG_FORMAT: 'json' }, [], inspect)
+          : new NodeProcess(FLOOR_CLIENT, env, [], inspect);
       try {
+        const inspectorUrl = (await client.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
         await client.expectLine(new RegExp(`Stats: connected=${clients}/${clients}`));
-        return rssBytes(client.pid as number);
+        return { heap: await heapUsedAfterGc(inspectorUrl), rss: rssBytes(client.pid as number) };
       } finally {
         await client.kill();
       }
     };
-    const one = await rssWith(1);
-    const many = await rssWith(sizes.clients);
-    return { clientRssPerVirtualClientKiB: (many - one) / (sizes.clients - 1) / 1024 };
+    const one = await memoryWith(1);
+    const many = await memoryWith(sizes.clients);
+    const per = (bytes: number): number => bytes / (sizes.clients - 1) / 1024;
+    return { clientHeapPerVirtualClientKiB: per(many.heap - one.heap), clientRssPerVirtualClientKiB: per(many.rss - one.rss) };
   } finally {
     await server.kill();
   }

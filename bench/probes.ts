@@ -71,3 +71,33 @@ export async function openConnections(url: string, count: number, onProgress: (o
   }
   return open;
 }
+
+/**
+ * A process's V8 heap in use after a full garbage collection, asked through its inspector (the
+ * process runs with `--inspect=127.0.0.1:0`): the same probe for any Node program, no code of
+ * its own needed, and a figure GC timing does not blur the way it blurs RSS.
+ */
+export async function heapUsedAfterGc(inspectorUrl: string): Promise<number> {
+  const socket = new WebSocket(inspectorUrl);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let id = 0;
+  const call = (method: string, params: Record<string, unknown> = {}): Promise<{ result?: { result?: { value?: unknown } } }> =>
+    new Promise((resolve) => {
+      const callId = ++id;
+      const onMessage = (data: Buffer): void => {
+        const reply = JSON.parse(data.toString()) as { id?: number };
+        if (reply.id !== callId) return;
+        socket.off('message', onMessage);
+        resolve(reply as { result?: { result?: { value?: unknown } } });
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: callId, method, params }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    const reply = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+    return Number(reply.result?.result?.value);
+  } finally {
+    socket.close();
+  }
+}

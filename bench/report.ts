@@ -13,6 +13,7 @@ export interface BenchRow {
 const LABELS: Record<string, { label: string; unit: string }> = {
   acceptCpuFreshMs: { label: 'server CPU per accepted connection, fresh process', unit: 'ms' },
   acceptCpuWarmMs: { label: 'server CPU per accepted connection, warm', unit: 'ms' },
+  heapPerConnectionKiB: { label: 'server JS heap per idle connection (after GC)', unit: 'KiB' },
   rssPerConnectionKiB: { label: 'server RSS per idle connection', unit: 'KiB' },
   drainMs: { label: 'drain of the idle connections, SIGTERM → exit', unit: 'ms' },
   moveGapP50Ms: { label: 'move to a fresh replica: close → hello p50', unit: 'ms' },
@@ -20,6 +21,7 @@ const LABELS: Record<string, { label: string; unit: string }> = {
   moveGapMaxMs: { label: 'move to a fresh replica: close → hello max', unit: 'ms' },
   moveFailedReconnects: { label: 'move: failed reconnect attempts', unit: '' },
   moveListenOverflows: { label: 'move: listen-queue overflows (kernel)', unit: '' },
+  clientHeapPerVirtualClientKiB: { label: 'client app JS heap per virtual client (after GC)', unit: 'KiB' },
   clientRssPerVirtualClientKiB: { label: 'client app RSS per virtual client', unit: 'KiB' },
 };
 

@@ -22,6 +22,7 @@ describe('npm run bench -- --quick', () => {
       expect(report.rows.map((row) => row.metric)).toEqual([
         'acceptCpuFreshMs',
         'acceptCpuWarmMs',
+        'heapPerConnectionKiB',
         'rssPerConnectionKiB',
         'drainMs',
         'moveGapP50Ms',
@@ -29,6 +30,7 @@ describe('npm run bench -- --quick', () => {
         'moveGapMaxMs',
         'moveFailedReconnects',
         'moveListenOverflows',
+        'clientHeapPerVirtualClientKiB',
         'clientRssPerVirtualClientKiB',
       ]);
       // Figures, not speeds: every one measured for both servers.

@@ -77,8 +77,9 @@ export class ChildProgram {
 
 /** A Node.js program (a built entry point) run as a child process, without colours in its output. */
 export class NodeProcess extends ChildProgram {
-  constructor(entry: string, env: Record<string, string | undefined>, args: string[] = []) {
+  /** `nodeOptions` go to node itself, before the entry point (`--inspect=…`). */
+  constructor(entry: string, env: Record<string, string | undefined>, args: string[] = [], nodeOptions: string[] = []) {
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-    super(process.execPath, [entry, ...args], { NO_COLOR: '1', ...env });
+    super(process.execPath, [...nodeOptions, entry, ...args], { NO_COLOR: '1', ...env });
   }
 }
