@@ -5,7 +5,7 @@
  * JSON and Markdown with a chart. Asserts no speed; it fails only when a correctness check does
  * (a drain that loses a frame or closes with anything but 1001).
  *
- *   npm run bench [-- --quick] [--repeats N] [--out DIR]
+ *   npm run bench [-- --quick] [--repeats N] [--out DIR] [--only acceptCpu,holdAndDrain,move,clientMemory]
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,7 @@ const FLOOR_SERVER = resolve('dist/bench/floor-server.js');
 const FLOOR_CLIENT = resolve('dist/bench/floor-client.js');
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, repeats: { type: 'string' }, out: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, repeats: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } },
 });
 const quick = args.quick === true;
 const sizes = quick
@@ -162,7 +162,13 @@ async function clientMemory(kind: Kind): Promise<Record<string, number>> {
   }
 }
 
-const SCENARIOS = [acceptCpu, holdAndDrain, move, clientMemory];
+const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, clientMemory];
+/** `--only` runs some of them: a quicker before/after of one change. */
+const SCENARIOS = args.only === undefined ? ALL_SCENARIOS : args.only.split(',').map((name) => {
+  const scenario = ALL_SCENARIOS.find((candidate) => candidate.name === name.trim());
+  if (!scenario) throw new Error(`--only: no scenario "${name}" (there are ${ALL_SCENARIOS.map((candidate) => candidate.name).join(', ')})`);
+  return scenario;
+});
 /** A scenario that has not finished by then is stuck, not slow: fail the run loudly. */
 const SCENARIO_DEADLINE_MS = 5 * 60_000;
 

@@ -37,7 +37,11 @@ export class SessionRegistry {
       this.metrics.connectionClosed(session.dialect);
       this.logger.log(`Client disconnected: ${peer}`, { event: 'client_disconnected', peer, code });
     });
+    // `hello` and the first data item leave in one TCP write instead of two: the upgraded
+    // connection's socket is the request's, and ws writes each frame to it at once.
+    request.socket.cork();
     session.start();
+    request.socket.uncork();
     return session;
   }
 
