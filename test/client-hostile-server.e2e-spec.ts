@@ -133,6 +133,11 @@ describe('client with AUTH_TOKEN', () => {
       await server.expectLine(/Client connected: .* \(subject fleet\)/);
       const summary = await authed.finish();
       expect(summary.requests?.completed).toBeGreaterThan(0);
+      expect(summary.failedAttempts).toBe(0);
+      // Every refused upgrade is a failed attempt, never a connection.
+      const refusedSummary = await refused.finish();
+      expect(refusedSummary).toMatchObject({ connections: 0, reconnects: 0 });
+      expect(refusedSummary.failedAttempts).toBe(refused.log.count(/Connection failed: upgrade refused: HTTP 401/));
     } finally {
       await refused.kill();
       await authed.kill();

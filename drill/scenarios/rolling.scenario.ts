@@ -46,6 +46,7 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
       clients,
       reconnects: summary.reconnects,
       reconnectsPerClient: Number((summary.reconnects / clients).toFixed(2)),
+      failedConnectionAttempts: summary.failedAttempts,
       reconnectGapP50Ms: gap.p50,
       reconnectGapP99Ms: gap.p99,
       reconnectGapMaxMs: gap.max,

@@ -95,7 +95,7 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
         `resent=${s.requests.resent} duplicates=${s.requests.duplicates} refused=${s.requests.refused}`
       : 'requests not measurable in the text dialect';
     this.logger.log(
-      `Stats: connected=${connected}/${s.clients} reconnects=${s.reconnects} frames=${s.frames.received} ` +
+      `Stats: connected=${connected}/${s.clients} reconnects=${s.reconnects} failedAttempts=${s.failedAttempts} frames=${s.frames.received} ` +
         `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}${this.streamStats(s.stream)}`,
     );
   }

@@ -23,6 +23,7 @@ describe('ReconnectGapMeter', () => {
     meter.ended('failure', true);
     now = 750;
     meter.healthy();
-    expect(stats).toMatchObject({ connections: 3, reconnects: 2, gapsAfterDrainMs: [40], gapsAfterFailureMs: [250] });
+    // The failed attempt is counted, and its time stays inside the drain's gap.
+    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrainMs: [40], gapsAfterFailureMs: [250] });
   });
 });

@@ -18,9 +18,10 @@ export class ReconnectGapMeter {
     this.lastFrameAt = performance.now();
   }
 
-  /** The current connection ended; `wasHealthy` when it had reached `hello`. */
+  /** The current connection ended; `wasHealthy` when it had reached `hello` (else it was a failed attempt). */
   ended(kind: EndKind, wasHealthy: boolean): void {
     if (wasHealthy) this.previousEnd = { kind, lastFrameAt: this.lastFrameAt };
+    else this.stats.failedAttempts++;
   }
 
   /** A connection turned healthy: counts it, and the gap if it is a reconnect. */

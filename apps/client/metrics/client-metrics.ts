@@ -76,6 +76,7 @@ function defineMetrics(registry: Registry, fleet: FleetView, current: () => Clie
   gauge('connected', 'Virtual clients with a healthy connection now', () => fleet.connected);
   counter('connections_total', 'Connections that reached hello', (s) => s.connections);
   counter('reconnects_total', 'Healthy connections after the first, per virtual client', (s) => s.reconnects);
+  counter('failed_attempts_total', 'Connection attempts that never reached hello (refused, reset, timed out)', (s) => s.failedAttempts);
   counter('frames_received_total', 'Frames received from servers', (s) => s.frames.received);
   counter('seq_gaps_total', 'Sequence numbers skipped: frames lost', (s) => s.frames.seqGaps);
   counter('requests_created_total', 'Requests created', (s) => s.requests?.created);

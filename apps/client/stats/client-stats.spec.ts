@@ -16,8 +16,8 @@ describe('summarize', () => {
   it('sums every virtual client and keeps the two kinds of gap apart', () => {
     const a = new ClientStats();
     const b = new ClientStats();
-    Object.assign(a, { connections: 2, reconnects: 1, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
-    Object.assign(b, { connections: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
+    Object.assign(a, { connections: 2, reconnects: 1, failedAttempts: 2, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
+    Object.assign(b, { connections: 1, failedAttempts: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
     a.gapsAfterDrainMs.push(4);
     b.gapsAfterFailureMs.push(180);
     a.stream.received = 3;
@@ -29,6 +29,7 @@ describe('summarize', () => {
       clients: 2,
       connections: 3,
       reconnects: 1,
+      failedAttempts: 3,
       reconnectGapMs: {
         afterDrain: { count: 1, p50: 4, p99: 4, max: 4 },
         afterFailure: { count: 1, p50: 180, p99: 180, max: 180 },

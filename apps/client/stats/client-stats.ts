@@ -7,6 +7,8 @@ export class ClientStats {
   connections = 0;
   /** Healthy connections after the first. */
   reconnects = 0;
+  /** Connection attempts that never became healthy (refused upgrade, reset, no `hello`): inside a gap, not a gap of their own. */
+  failedAttempts = 0;
   /** Last frame of the old connection → `hello` of the new, by how the old one ended. */
   readonly gapsAfterDrainMs: number[] = [];
   readonly gapsAfterFailureMs: number[] = [];
@@ -36,6 +38,7 @@ export interface ClientSummary {
   clients: number;
   connections: number;
   reconnects: number;
+  failedAttempts: number;
   reconnectGapMs: { afterDrain: GapSummary; afterFailure: GapSummary };
   frames: { received: number; seqGaps: number | null };
   requests: {
@@ -87,6 +90,7 @@ export function summarize(all: ClientStats[], outstanding: Outstanding, lossMeas
     clients: all.length,
     connections: sum((s) => s.connections),
     reconnects: sum((s) => s.reconnects),
+    failedAttempts: sum((s) => s.failedAttempts),
     reconnectGapMs: {
       afterDrain: summarizeGaps(all.flatMap((s) => s.gapsAfterDrainMs)),
       afterFailure: summarizeGaps(all.flatMap((s) => s.gapsAfterFailureMs)),
