@@ -6,19 +6,13 @@
  *
  *   npm run bench:connection-cost [-- CONNECTIONS]     (default 2000)
  */
-import { readFileSync } from 'node:fs';
 import { NodeProcess } from '@app/standin';
 import { SUBPROTOCOL, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
+import { rssBytes } from '../bench/probes.js';
 import { SERVER_ENTRY } from './cluster/server-pod.js';
 
 const KIB = 1024;
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]) * KIB;
-}
 
 /** A connection that acks every sequenced frame; resolves once it has seen `frames` of them. */
 function fleetLikeConnection(url: string, frames: number): { socket: WebSocket; seen: Promise<void> } {
