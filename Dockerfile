@@ -21,6 +21,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY drill ./drill
+COPY bench ./bench
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-dependencies
