@@ -40,8 +40,11 @@ export class SessionRegistry {
     // `hello` and the first data item leave in one TCP write instead of two: the upgraded
     // connection's socket is the request's, and ws writes each frame to it at once.
     request.socket.cork();
-    session.start();
-    request.socket.uncork();
+    try {
+      session.start();
+    } finally {
+      request.socket.uncork();
+    }
     return session;
   }
 
