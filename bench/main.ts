@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeProcess } from '@app/standin';
 import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
+import { summarizeGaps } from '../apps/client/stats/client-stats.js';
 import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
 import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';
 import { writeBenchReport, type BenchRow } from './report.js';
@@ -126,9 +127,9 @@ async function move(kind: Kind): Promise<Record<string, number>> {
       }
     });
     from.server.signal('SIGTERM');
-    const sorted = (await Promise.all(gaps)).sort((a, b) => a - b);
-    const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-    return { moveGapP50Ms: at(0.5), moveGapP99Ms: at(0.99), moveGapMaxMs: sorted.at(-1)!, moveFailedReconnects: failed, moveListenOverflows: listenOverflows() - overflowsBefore };
+    // The same nearest-rank figures the client's summary reports.
+    const { p50, p99, max } = summarizeGaps(await Promise.all(gaps));
+    return { moveGapP50Ms: p50!, moveGapP99Ms: p99!, moveGapMaxMs: max!, moveFailedReconnects: failed, moveListenOverflows: listenOverflows() - overflowsBefore };
   } finally {
     await Promise.all([from.server.kill(), to.server.kill()]);
   }
