@@ -46,6 +46,8 @@ export class DrainingWsAdapter extends WsAdapter {
       // One message per turn of the event loop, not a whole read's worth (thousands of tiny frames)
       // at once: health checks, signals and other peers get their turn between a flooder's frames.
       allowSynchronousEvents: false,
+      // Sessions are kept by the registry; ws's own set would hold every socket a second time.
+      clientTracking: false,
     });
     this.gateways.set(path, gateway);
     this.bindErrorHandler(gateway);
@@ -84,7 +86,9 @@ export class DrainingWsAdapter extends WsAdapter {
   }
 
   private async route(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    // A function that captures nothing: this listener stays on the socket for its whole life, and
+    // a closure here would keep the upgrade request (headers and all) alive with it.
+    socket.on('error', destroySocket);
     const gateway = this.gateways.get(pathOf(request.url));
     if (!gateway) {
       this.options.onUnknownPath();
@@ -95,6 +99,10 @@ export class DrainingWsAdapter extends WsAdapter {
     if (!admission.accepted) return refuseUpgrade(socket, admission.status, admission.reason, admission.headers);
     gateway.handleUpgrade(request, socket, head, (ws) => gateway.emit('connection', ws, request));
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function pathOf(url = '/'): string {
