@@ -4,32 +4,63 @@ import WebSocket from 'ws';
 export const MISSED_PONGS_LIMIT = 2;
 
 /**
- * Pings the peer every period; a peer that misses `MISSED_PONGS_LIMIT` pongs in a row is
- * reported dead (a half-open connection would otherwise hold its session forever).
+ * One timer for every connection's heartbeat, as a timer per connection would cost each one a
+ * `Timeout` and a closure (and the process a wakeup per connection). Each period it pings every
+ * live peer; the timer runs only while some heartbeat is on it.
  */
-export class Heartbeat {
-  private missedPongs = 0;
+export class HeartbeatSweep {
+  private readonly heartbeats = new Set<Heartbeat>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly socket: WebSocket,
-    private readonly periodMs: number,
-  ) {}
+  constructor(readonly periodMs: number) {}
 
-  start(onDead: () => void): void {
-    this.socket.on('pong', () => (this.missedPongs = 0));
-    this.timer = setInterval(() => {
-      if (this.missedPongs >= MISSED_PONGS_LIMIT) {
-        this.stop();
-        onDead();
-        return;
-      }
-      this.missedPongs++;
-      if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+  join(heartbeat: Heartbeat): void {
+    this.heartbeats.add(heartbeat);
+    this.timer ??= setInterval(() => {
+      for (const member of this.heartbeats) member.beat();
     }, this.periodMs);
   }
 
-  stop(): void {
+  leave(heartbeat: Heartbeat): void {
+    this.heartbeats.delete(heartbeat);
+    if (this.heartbeats.size > 0) return;
     clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * Pings the peer once per sweep; a peer that misses `MISSED_PONGS_LIMIT` pongs in a row is
+ * reported dead (a half-open connection would otherwise hold its session forever). The first
+ * ping goes out at the sweep's next period, so a dead peer is found 2–3 periods after its last pong.
+ */
+export class Heartbeat {
+  private missedPongs = 0;
+  private onDead: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly sweep: HeartbeatSweep,
+  ) {}
+
+  start(onDead: () => void): void {
+    this.onDead = onDead;
+    this.socket.on('pong', () => (this.missedPongs = 0));
+    this.sweep.join(this);
+  }
+
+  /** One period of the sweep. */
+  beat(): void {
+    if (this.missedPongs >= MISSED_PONGS_LIMIT) {
+      this.stop();
+      this.onDead?.();
+      return;
+    }
+    this.missedPongs++;
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+  }
+
+  stop(): void {
+    this.sweep.leave(this);
   }
 }

@@ -5,7 +5,7 @@ import type WebSocket from 'ws';
 import { serverConfig } from '../config/server.config.js';
 import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { TickerFeed } from './feed/index.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, HeartbeatSweep } from './heartbeat.js';
 import { InboundBudget } from './inbound/inbound-budget.js';
 import { InboundThrottle } from './inbound/inbound-throttle.js';
 import { Outbound } from './outbound.js';
@@ -22,12 +22,15 @@ export class SessionFactory {
   private readonly logger = new Logger('Server');
   private readonly json = new JsonCodec();
   private readonly text = new TextCodec();
+  private readonly heartbeats: HeartbeatSweep;
 
   constructor(
     @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
     private readonly streamBackend: StreamBackend,
     private readonly metrics: ServerMetrics,
-  ) {}
+  ) {
+    this.heartbeats = new HeartbeatSweep(config.heartbeatMs);
+  }
 
   create(socket: WebSocket, peer: string): Session {
     const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes, limits } = this.config;
@@ -43,7 +46,7 @@ export class SessionFactory {
       outbound,
       inbound: new InboundThrottle(socket, new InboundBudget(limits.inbound), outbound, log, peer, metrics),
       requests: new RequestExecutor(maxWorkMs, metrics),
-      heartbeat: new Heartbeat(socket, heartbeatMs),
+      heartbeat: new Heartbeat(socket, this.heartbeats),
       feed: new TickerFeed(dataIntervalMs),
       openStreams: (onSettled) => new SessionStreams(this.streamBackend, outbound, this.config.streams, onSettled, this.logger, metrics),
       finalDataItems,
