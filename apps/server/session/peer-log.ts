@@ -9,7 +9,8 @@ type Level = 'log' | 'warn' | 'debug';
  * text from the peer, so no peer can make this map or the log grow without bound.
  */
 export class PeerLog {
-  private readonly kinds = new Map<string, { level: Level; writtenAt: number; suppressed: number }>();
+  /** Created with the first line: most peers never have one logged. */
+  private kinds: Map<string, { level: Level; writtenAt: number; suppressed: number }> | undefined;
 
   constructor(
     private readonly logger: LoggerService,
@@ -21,22 +22,23 @@ export class PeerLog {
 
   write(level: Level, kind: string, line: string): void {
     const now = this.now();
-    const previous = this.kinds.get(kind);
+    const kinds = (this.kinds ??= new Map());
+    const previous = kinds.get(kind);
     if (previous && now - previous.writtenAt < this.windowMs) {
       previous.suppressed++;
       return;
     }
     const suffix = previous && previous.suppressed > 0 ? ` (and ${previous.suppressed} more like it since the last one logged)` : '';
-    this.kinds.set(kind, { level, writtenAt: now, suppressed: 0 });
+    kinds.set(kind, { level, writtenAt: now, suppressed: 0 });
     this.emit(level, `${line}${suffix}`);
   }
 
   /** Reports what is still only counted; the peer is gone. */
   flush(): void {
-    for (const [kind, { level, suppressed }] of this.kinds) {
+    for (const [kind, { level, suppressed }] of this.kinds ?? []) {
       if (suppressed > 0) this.emit(level, `${this.about}: ${suppressed} more "${kind}" lines not logged`);
     }
-    this.kinds.clear();
+    this.kinds = undefined;
   }
 
   private emit(level: Level, line: string): void {

@@ -12,7 +12,8 @@ export interface Refusal {
  * timer, and its completion is reported once.
  */
 export class RequestExecutor {
-  private readonly inFlight = new Map<string, { timer: NodeJS.Timeout; left: (answered: boolean) => void }>();
+  /** Created with the first request: an idle connection does not pay for an empty Map. */
+  private inFlight: Map<string, { timer: NodeJS.Timeout; left: (answered: boolean) => void }> | undefined;
 
   constructor(
     private readonly maxWorkMs: number,
@@ -20,12 +21,13 @@ export class RequestExecutor {
   ) {}
 
   get size(): number {
-    return this.inFlight.size;
+    return this.inFlight?.size ?? 0;
   }
 
   /** Starts the work for request `id`; `done` runs when it finishes. Returns why not, if refused. */
   start(id: string, workMs: number, done: (workMs: number) => void): Refusal | undefined {
-    if (this.inFlight.has(id)) {
+    const inFlight = (this.inFlight ??= new Map());
+    if (inFlight.has(id)) {
       return { code: ErrorCode.DUPLICATE_ID, message: `request "${id}" is already in flight on this connection` };
     }
     if (workMs > this.maxWorkMs) {
@@ -33,20 +35,20 @@ export class RequestExecutor {
     }
     const left = this.metrics.requestStarted();
     const timer = setTimeout(() => {
-      this.inFlight.delete(id);
+      inFlight.delete(id);
       left(true);
       done(workMs);
     }, workMs);
-    this.inFlight.set(id, { timer, left });
+    inFlight.set(id, { timer, left });
     return undefined;
   }
 
   /** Abandons all work: the connection is gone and nobody is left to answer. */
   cancelAll(): void {
-    for (const { timer, left } of this.inFlight.values()) {
+    for (const { timer, left } of this.inFlight?.values() ?? []) {
       clearTimeout(timer);
       left(false);
     }
-    this.inFlight.clear();
+    this.inFlight = undefined;
   }
 }

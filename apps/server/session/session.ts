@@ -77,7 +77,13 @@ export class Session {
     this.outbound = parts.outbound;
     this.requests = parts.requests;
     this.streams = parts.openStreams(() => this.wakeDrain?.());
-    this.closed = new Promise((resolve) => this.socket.once('close', (code: number) => resolve(code)));
+    // `on`, not `once`: ws emits 'close' once, and `once` would add a wrapper per connection.
+    this.closed = new Promise((resolve) =>
+      this.socket.on('close', (code: number) => {
+        this.stop();
+        resolve(code);
+      }),
+    );
   }
 
   get dialect(): SessionCodec['dialect'] {
@@ -97,7 +103,6 @@ export class Session {
     // ws answers pings itself; a ping flood still costs, so pings count against the budget.
     socket.on('ping', (data) => this.parts.inbound.admit(data.length));
     socket.on('error', (err) => this.onSocketError(err));
-    void this.closed.then(() => this.stop());
     this.outbound.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,

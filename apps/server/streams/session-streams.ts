@@ -20,8 +20,10 @@ const UNAVAILABLE_MESSAGE = 'stream backend unavailable; send it again later';
  * (the drain's close marker, or the socket closing) nothing more is sent.
  */
 export class SessionStreams {
-  private readonly subscriptions = new Map<string, ChannelSubscription>();
-  private readonly publishing = new Set<string>();
+  // Created on first use: most connections never touch a channel, and an empty Map or Set
+  // costs about 180 bytes per connection.
+  private subscriptions: Map<string, ChannelSubscription> | undefined;
+  private publishing: Set<string> | undefined;
   private closed = false;
 
   constructor(
@@ -36,20 +38,21 @@ export class SessionStreams {
 
   /** Publishes still waiting for the backend. */
   get inFlight(): number {
-    return this.publishing.size;
+    return this.publishing?.size ?? 0;
   }
 
   subscribe({ channel, since }: SubscribeMessage): void {
-    const replacing = this.subscriptions.get(channel);
-    if (!replacing && this.subscriptions.size >= this.limits.maxSubscriptions) {
+    const subscriptions = (this.subscriptions ??= new Map());
+    const replacing = subscriptions.get(channel);
+    if (!replacing && subscriptions.size >= this.limits.maxSubscriptions) {
       this.outbound.reject(ErrorCode.BAD_MESSAGE, `at most ${this.limits.maxSubscriptions} channels per connection`, { channel });
       return;
     }
     replacing?.stop();
     // Only the current subscription of a channel answers; one replaced meanwhile fails silently.
     const failed = (err: unknown): void => {
-      if (this.subscriptions.get(channel) !== subscription) return;
-      this.subscriptions.delete(channel);
+      if (subscriptions.get(channel) !== subscription) return;
+      subscriptions.delete(channel);
       this.refuseUnavailable(err, { channel });
     };
     const subscription: ChannelSubscription = new ChannelSubscription(
@@ -63,26 +66,27 @@ export class SessionStreams {
       },
       this.limits.replayPageSize,
     );
-    this.subscriptions.set(channel, subscription);
+    subscriptions.set(channel, subscription);
     subscription.start(since).catch(failed);
   }
 
   unsubscribe({ channel }: UnsubscribeMessage): void {
-    const subscription = this.subscriptions.get(channel);
+    const subscription = this.subscriptions?.get(channel);
     if (!subscription) {
       this.outbound.reject(ErrorCode.BAD_MESSAGE, `not subscribed to "${channel}"`, { channel });
       return;
     }
     subscription.stop();
-    this.subscriptions.delete(channel);
+    this.subscriptions?.delete(channel);
   }
 
   publish({ id, channel, payload }: PublishMessage): void {
-    if (this.publishing.has(id)) {
+    const publishing = (this.publishing ??= new Set());
+    if (publishing.has(id)) {
       this.outbound.reject(ErrorCode.DUPLICATE_ID, `publish "${id}" is already in flight on this connection`, { id });
       return;
     }
-    this.publishing.add(id);
+    publishing.add(id);
     const takenAt = performance.now();
     this.backend
       .append(channel, id, payload)
@@ -97,7 +101,7 @@ export class SessionStreams {
         },
       )
       .finally(() => {
-        this.publishing.delete(id);
+        publishing.delete(id);
         this.onSettled();
       });
   }
@@ -105,8 +109,8 @@ export class SessionStreams {
   /** Stops every subscription; nothing more is sent from here on. */
   close(): void {
     this.closed = true;
-    for (const subscription of this.subscriptions.values()) subscription.stop();
-    this.subscriptions.clear();
+    for (const subscription of this.subscriptions?.values() ?? []) subscription.stop();
+    this.subscriptions?.clear();
   }
 
   private send(message: SequencedBody, written?: () => void): void {

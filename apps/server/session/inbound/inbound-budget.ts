@@ -18,6 +18,9 @@ export type Verdict =
   /** So far over budget that the peer is closed. */
   | { kind: 'abuse' };
 
+/** One clock for every budget (a bound `performance.now` per bucket would cost a function each). */
+const monotonicMs = (): number => performance.now();
+
 /** Frames per second and bytes per second, each its own bucket; the stricter one decides. */
 export class InboundBudget {
   private readonly frames: TokenBucket;
@@ -25,7 +28,7 @@ export class InboundBudget {
 
   constructor(
     private readonly limits: InboundLimits,
-    now: () => number = performance.now.bind(performance),
+    now: () => number = monotonicMs,
   ) {
     this.frames = new TokenBucket(limits.framesPerSec, limits.framesPerSec * limits.burstSeconds, now);
     this.bytes = new TokenBucket(limits.bytesPerSec, limits.bytesPerSec * limits.burstSeconds, now);
