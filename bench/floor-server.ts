@@ -10,12 +10,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { DEFAULT_RECONNECT_RATE_PER_SEC, reconnectJitterMs } from '../apps/server/drain/reconnect-jitter.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PORT = env('PORT', 0);
 const DATA_INTERVAL_MS = env('DATA_INTERVAL_MS', 2000);
 const FINAL_DATA_ITEMS = env('FINAL_DATA_ITEMS', 2);
 const DRAIN_TIMEOUT_MS = env('DRAIN_TIMEOUT_MS', 20_000);
+const RECONNECT_RATE_PER_SEC = env('RECONNECT_RATE_PER_SEC', DEFAULT_RECONNECT_RATE_PER_SEC);
 const HEARTBEAT_MS = 25_000;
 
 interface Connection {
@@ -63,8 +65,8 @@ setInterval(() => {
 }, HEARTBEAT_MS).unref();
 
 /** The drain of one connection: notice, in-flight results, final data, marker, its ack, 1001. */
-async function drain(c: Connection, deadlineAt: number): Promise<void> {
-  c.socket.send(JSON.stringify({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: deadlineAt - Date.now(), inFlight: c.inFlight, reconnectJitterMs: 0 }));
+async function drain(c: Connection, deadlineAt: number, jitterMs: number): Promise<void> {
+  c.socket.send(JSON.stringify({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: deadlineAt - Date.now(), inFlight: c.inFlight, reconnectJitterMs: jitterMs }));
   if (c.inFlight > 0) await new Promise<void>((resolve) => (c.whenIdle = resolve));
   c.closing = true;
   for (let index = 1; index <= FINAL_DATA_ITEMS; index++) sendSequenced(c, { type: 'data', payload: item(index), final: index === FINAL_DATA_ITEMS });
@@ -84,7 +86,9 @@ process.once('SIGTERM', () => {
     for (const c of connections) c.socket.terminate();
   }, DRAIN_TIMEOUT_MS);
   const closed = [...connections].map((c) => new Promise((resolve) => c.socket.once('close', resolve)));
-  for (const c of connections) void drain(c, deadlineAt);
+  // The same advice as the product's, so a client honouring it behaves alike against both.
+  const jitterMs = reconnectJitterMs(connections.size, DRAIN_TIMEOUT_MS, RECONNECT_RATE_PER_SEC);
+  for (const c of connections) void drain(c, deadlineAt, jitterMs);
   void Promise.all(closed).then(() => {
     clearTimeout(deadline);
     process.stdout.write(`Floor drained ${closed.length} clients\n`, () => process.exit(0));

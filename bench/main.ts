@@ -5,10 +5,11 @@
  * JSON and Markdown with a chart. Asserts no speed; it fails only when a correctness check does
  * (a drain that loses a frame or closes with anything but 1001).
  *
- *   npm run bench [-- --quick] [--repeats N] [--out DIR] [--only acceptCpu,holdAndDrain,move,clientMemory]
+ *   npm run bench [-- --quick] [--repeats N] [--out DIR] [--only acceptCpu,holdAndDrain,move,moveHonouringJitter,clientMemory]
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { NodeProcess } from '@app/standin';
 import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
@@ -103,18 +104,23 @@ async function holdAndDrain(kind: Kind): Promise<Record<string, number>> {
 }
 
 /**
- * `move` clients leave a drained replica for a fresh one at once (no jitter: the raw storm):
- * close → `hello` on the new replica per client, failed attempts, and listen-queue overflows.
+ * `move` clients leave a drained replica for a fresh one: close → `hello` on the new replica per
+ * client, failed attempts, and listen-queue overflows. `honourJitter`: each client reconnects at a
+ * random moment of the window the drain notice advised, counted from the notice, as the client
+ * app does; otherwise each comes back the moment it is closed.
  */
-async function move(kind: Kind): Promise<Record<string, number>> {
+async function moveClients(kind: Kind, honourJitter: boolean): Promise<{ p50: number; p99: number; max: number; failed: number; overflows: number; acceptCpuMs: number }> {
   const from = await startServer(kind);
   const to = await startServer(kind);
   try {
     const held = await openConnections(from.url, sizes.move, (open) => progress(`${kind} move: ${open}/${sizes.move} connected`));
     const overflowsBefore = listenOverflows();
+    const cpuBefore = cpuMs(to.pid);
     let failed = 0;
     const gaps = held.map(async (connection) => {
       const { at } = await connection.closed;
+      const { notice } = connection;
+      if (honourJitter && notice) await delay(Math.max(0, notice.at + Math.random() * notice.jitterMs - performance.now()));
       for (;;) {
         const next = new BenchConnection(to.url);
         try {
@@ -129,10 +135,23 @@ async function move(kind: Kind): Promise<Record<string, number>> {
     from.server.signal('SIGTERM');
     // The same nearest-rank figures the client's summary reports.
     const { p50, p99, max } = summarizeGaps(await Promise.all(gaps));
-    return { moveGapP50Ms: p50!, moveGapP99Ms: p99!, moveGapMaxMs: max!, moveFailedReconnects: failed, moveListenOverflows: listenOverflows() - overflowsBefore };
+    const acceptCpuMs = (cpuMs(to.pid) - cpuBefore) / sizes.move;
+    return { p50: p50!, p99: p99!, max: max!, failed, overflows: listenOverflows() - overflowsBefore, acceptCpuMs };
   } finally {
     await Promise.all([from.server.kill(), to.server.kill()]);
   }
+}
+
+/** All of a drained replica's clients come back at once, ignoring the advised jitter. */
+async function move(kind: Kind): Promise<Record<string, number>> {
+  const { p50, p99, max, failed, overflows, acceptCpuMs } = await moveClients(kind, false);
+  return { moveGapP50Ms: p50, moveGapP99Ms: p99, moveGapMaxMs: max, moveFailedReconnects: failed, moveListenOverflows: overflows, moveAcceptCpuMs: acceptCpuMs };
+}
+
+/** The same move with every client honouring the advised jitter window. */
+async function moveHonouringJitter(kind: Kind): Promise<Record<string, number>> {
+  const { p50, p99, max, failed, overflows } = await moveClients(kind, true);
+  return { jitteredMoveGapP50Ms: p50, jitteredMoveGapP99Ms: p99, jitteredMoveGapMaxMs: max, jitteredMoveFailedReconnects: failed, jitteredMoveListenOverflows: overflows };
 }
 
 /** The client app's JS heap and resident memory per virtual client (N clients minus 1), against a floor server. */
@@ -163,7 +182,7 @@ async function clientMemory(kind: Kind): Promise<Record<string, number>> {
   }
 }
 
-const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, clientMemory];
+const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, moveHonouringJitter, clientMemory];
 /** `--only` runs some of them: a quicker before/after of one change. */
 const SCENARIOS = args.only === undefined ? ALL_SCENARIOS : args.only.split(',').map((name) => {
   const scenario = ALL_SCENARIOS.find((candidate) => candidate.name === name.trim());
@@ -197,6 +216,12 @@ async function main(): Promise<void> {
     product: median(runs.product.map((run) => run[metric]!)),
     floor: median(runs.floor.map((run) => run[metric]!)),
   }));
+  // Whether honouring the advice pays: the same move's p99 with the jitter over without it, per server.
+  const ignored = rows.find((row) => row.metric === 'moveGapP99Ms');
+  const honoured = rows.find((row) => row.metric === 'jitteredMoveGapP99Ms');
+  if (ignored && honoured) {
+    rows.push({ metric: 'jitterHonouredOverIgnoredP99', product: honoured.product / ignored.product, floor: honoured.floor / ignored.floor });
+  }
   const out = args.out ?? join('reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(out, { recursive: true });
   const table = writeBenchReport(out, rows, { quick, repeats, sizes });

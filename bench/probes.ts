@@ -38,6 +38,8 @@ export class BenchConnection {
   readonly closed: Promise<{ code: number; at: number }>;
   private lastSeq = 0;
   seqGaps = 0;
+  /** The drain notice: when it came and the window it advised spreading the reconnect over. */
+  notice: { at: number; jitterMs: number } | undefined;
 
   constructor(url: string) {
     this.socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
@@ -48,11 +50,12 @@ export class BenchConnection {
     });
     this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve({ code, at: performance.now() })));
     this.socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; seq?: number; lastSeq?: number };
+      const frame = JSON.parse(data.toString()) as { type: string; seq?: number; lastSeq?: number; reconnectJitterMs?: number };
       if (frame.seq !== undefined) {
         if (frame.seq !== this.lastSeq + 1) this.seqGaps++;
         this.lastSeq = frame.seq;
       }
+      if (frame.type === 'shutdown') this.notice = { at: performance.now(), jitterMs: frame.reconnectJitterMs ?? 0 };
       if (frame.type === 'close') this.socket.send(JSON.stringify({ type: 'ack', seq: frame.lastSeq }));
     });
     // Failures are counted through `hello`; the socket's later errors need no handler of their own.

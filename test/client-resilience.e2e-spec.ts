@@ -75,6 +75,40 @@ describe('client resilience', () => {
     }
   });
 
+  it('counts the advised reconnect window from the drain notice: a drain that outlasts it reconnects at once', async () => {
+    // The notice advises 3 s; the marker comes 3.2 s later. Counted from the close instead, the
+    // wait would be random within 3 s (under 0.3 s only one time in ten).
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graceful.v1' });
+    const port = await listen(wss);
+    let markerSentAt = Number.NaN;
+    const second = new Promise<number>((resolve) => {
+      let connections = 0;
+      wss.on('connection', (socket) => {
+        socket.send(JSON.stringify({ type: 'hello', protocol: 1, serverId: 'scripted', sessionId: 's', heartbeatMs: 25_000, maxPayload: 65_536 }));
+        if (++connections === 2) return resolve(performance.now());
+        socket.send(JSON.stringify({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: 10_000, inFlight: 0, reconnectJitterMs: 3000 }));
+        const marker = setTimeout(() => {
+          markerSentAt = performance.now();
+          socket.send(JSON.stringify({ type: 'close', lastSeq: 0 }));
+        }, 3200);
+        socket.on('message', (data: Buffer) => {
+          if ((JSON.parse(data.toString()) as { type: string }).type === 'ack') socket.close(1001, 'server draining');
+        });
+        socket.once('close', () => clearTimeout(marker));
+      });
+    });
+    try {
+      client = ClientProcess.spawn({ SERVER_URL: `ws://127.0.0.1:${port}/ws`, REQUEST_INTERVAL_MS: '0' });
+      const reconnectedAt = await second;
+      // The drain ends at the marker (the client reconnects while the close handshake finishes).
+      // An upper bound only a regression breaks: once the window has passed, no wait is owed.
+      expect(reconnectedAt - markerSentAt).toBeLessThan(300);
+    } finally {
+      for (const socket of wss.clients) socket.terminate();
+      wss.close();
+    }
+  });
+
   it('logs and counts bad frames from the server without crashing or accepting them', async () => {
     const hostile = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graceful.v1' });
     const port = await listen(hostile);

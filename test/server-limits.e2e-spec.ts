@@ -1,4 +1,5 @@
 import { CloseCode, SUBPROTOCOL } from '@app/protocol';
+import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 import { clientPingFrame, clientTextFrame } from './support/raw-frames.js';
@@ -219,6 +220,16 @@ describe('server HTTP edge', () => {
     const server = await ServerProcess.start();
     try {
       expect(await httpExchange(server.port, upgradeRequest(server.port, { path: '/nope', subprotocol: SUBPROTOCOL }))).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('listens with a backlog of LISTEN_BACKLOG (ss shows it as the listening socket\'s Send-Q)', async () => {
+    const server = await ServerProcess.start({ LISTEN_BACKLOG: '1234' });
+    try {
+      const listening = execFileSync('ss', ['-ltnH', `sport = :${server.port}`], { encoding: 'utf8' });
+      expect(listening.trim().split(/\s+/).slice(0, 3)).toEqual(['LISTEN', '0', '1234']);
     } finally {
       await server.stop();
     }

@@ -13,7 +13,7 @@ import { AdmissionService } from './gateway/admission.service.js';
  */
 export async function createServerApp(options: NestApplicationOptions = {}): Promise<INestApplication> {
   const { maxPayloadBytes, limits } = readServerSettings();
-  const app = await NestFactory.create(AppModule, new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs }), {
+  const app = await NestFactory.create(AppModule, new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs, listenBacklog: limits.listenBacklog }), {
     ...options,
     abortOnError: false,
   });

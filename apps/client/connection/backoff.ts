@@ -9,8 +9,9 @@ export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, r
 }
 
 /**
- * Delay before reconnecting after a completed drain: random within the window the server
- * advised (`reconnectJitterMs`), capped by the client's own limit. 0 for a lone client.
+ * When to reconnect after a drain, from its notice: random within the window the server advised
+ * (`reconnectJitterMs`), capped by the client's own limit. 0 for a lone client. The client waits
+ * for what is left of it once the drain has closed the connection.
  */
 export function drainReconnectDelayMs(advisedMs: number, capMs: number, random: () => number = Math.random): number {
   return Math.floor(random() * Math.min(advisedMs, capMs));

@@ -51,7 +51,11 @@ export class VirtualClient {
   private unstableEnds = 0;
   /** The wait before the next connection; `attempt` is logged after failures. */
   private nextDelay: { ms: number; attempt?: number } = { ms: 0 };
-  private advisedJitterMs = 0;
+  /**
+   * When to reconnect after the current drain: a random moment within the window the server
+   * advised, counted from its notice, so the drain's own time is part of the spread.
+   */
+  private drainReconnectAt: number | undefined;
   private requestCounter = 0;
   private subscription: Subscription | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -192,7 +196,7 @@ export class VirtualClient {
         }
         return;
       case 'shutdown':
-        this.advisedJitterMs = message.reconnectJitterMs;
+        this.drainReconnectAt = performance.now() + drainReconnectDelayMs(message.reconnectJitterMs, this.settings.drainReconnectJitterMs);
         this.onShutdownNotice();
         return;
       case 'close':
@@ -247,7 +251,8 @@ export class VirtualClient {
       // times in seconds, at no cost. Only a drain marker within a second of hello, twice in a
       // row, is taken for a server that drains every connection it gets.
       this.unstableEnds = healthyForMs >= QUICK_DRAIN_MS ? 0 : this.unstableEnds + 1;
-      const jitterMs = drainReconnectDelayMs(this.advisedJitterMs, this.settings.drainReconnectJitterMs);
+      const jitterMs = Math.max(0, Math.round((this.drainReconnectAt ?? 0) - performance.now()));
+      this.drainReconnectAt = undefined;
       const backoffMs = this.unstableEnds < 2 ? 0 : backoffDelayMs(this.unstableEnds - 2, reconnectBaseMs, reconnectMaxMs);
       this.nextDelay = { ms: Math.max(jitterMs, backoffMs) };
     }

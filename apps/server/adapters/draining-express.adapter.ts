@@ -1,9 +1,11 @@
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 
 export interface DrainingExpressAdapterOptions {
   /** Time a client has to send its request headers (upgrades included) before it gets 408 and is closed. */
   headersTimeoutMs: number;
+  /** Connections the kernel may queue before they are accepted (capped by `net.core.somaxconn`). */
+  listenBacklog: number;
 }
 
 /**
@@ -18,7 +20,10 @@ export interface DrainingExpressAdapterOptions {
  * drain is over.
  *
  * The server is created with header timeouts checked every second, so a peer that opens
- * connections and sends headers slowly (slowloris) cannot hold them.
+ * connections and sends headers slowly (slowloris) cannot hold them, and it listens with a
+ * backlog sized for reconnect storms: Node's default of 511 overflows when a drained replica's
+ * clients arrive at once, and each connection dropped from a full queue costs its client a 1 s
+ * SYN retry.
  */
 export class DrainingExpressAdapter extends ExpressAdapter {
   constructor(private readonly drainingOptions: DrainingExpressAdapterOptions) {
@@ -31,6 +36,12 @@ export class DrainingExpressAdapter extends ExpressAdapter {
       { headersTimeout: headersTimeoutMs, requestTimeout: headersTimeoutMs * 3, connectionsCheckingInterval: 1000 },
       this.getInstance(),
     );
+  }
+
+  /** Node takes a backlog only in the options form of `listen`; Nest passes the port and a host at most. */
+  override listen(port: string | number, ...rest: [(() => void)?] | [string, (() => void)?]): Server {
+    const [host, callback] = typeof rest[0] === 'string' ? [rest[0], rest[1]] : [undefined, rest[0]];
+    return (this.httpServer as Server).listen({ port: Number(port), host, backlog: this.drainingOptions.listenBacklog }, callback);
   }
 
   override close(): Promise<void> {

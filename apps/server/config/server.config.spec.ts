@@ -19,6 +19,7 @@ describe('readServerSettings', () => {
       heartbeatMs: 25_000,
       shutdownDelayMs: 0,
       drainTimeoutMs: 20_000,
+      reconnectRatePerSec: 2000,
       maxPayloadBytes: 65_536,
       maxBufferedBytes: 1_048_576,
       streams: {
@@ -36,6 +37,7 @@ describe('readServerSettings', () => {
         maxInFlight: 100,
         inbound: { framesPerSec: 200, bytesPerSec: 1_048_576, burstSeconds: 2, closeAfterDebtSeconds: 10 },
         headersTimeoutMs: 10_000,
+        listenBacklog: 4096,
       },
       auth: { jwt: undefined, allowedOrigins: undefined },
       logLevel: 'log',

@@ -3,6 +3,7 @@ import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
 import { readAuthSettings } from '../gateway/auth/auth-settings.js';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
+import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../drain/reconnect-jitter.js';
 
 const HOUR_MS = 3_600_000;
 /** A peer may send this many seconds' worth of its inbound budget at once. */
@@ -20,6 +21,7 @@ const serverEnvSchema = z
     HEARTBEAT_MS: intVar('HEARTBEAT_MS', 25_000, 100, HOUR_MS),
     SHUTDOWN_DELAY_MS: intVar('SHUTDOWN_DELAY_MS', 0, 0, HOUR_MS),
     DRAIN_TIMEOUT_MS: intVar('DRAIN_TIMEOUT_MS', 20_000, 1, HOUR_MS),
+    RECONNECT_RATE_PER_SEC: intVar('RECONNECT_RATE_PER_SEC', DEFAULT_RECONNECT_RATE_PER_SEC, 1, 1_000_000),
     MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 64 * 1024, 256, 100 * 1024 * 1024),
     MAX_BUFFERED_BYTES: intVar('MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     STREAM_BACKEND: oneOfVar('STREAM_BACKEND', 'memory', ['memory', 'redis']),
@@ -35,6 +37,7 @@ const serverEnvSchema = z
     INBOUND_FRAMES_PER_SEC: intVar('INBOUND_FRAMES_PER_SEC', 200, 1, 1_000_000),
     INBOUND_BYTES_PER_SEC: intVar('INBOUND_BYTES_PER_SEC', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     HTTP_HEADERS_TIMEOUT_MS: intVar('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    LISTEN_BACKLOG: intVar('LISTEN_BACKLOG', 4096, 1, 65_535),
     AUTH_JWT_SECRET: z.string().optional(),
     AUTH_JWT_PUBLIC_KEY_FILE: z.string().optional(),
     AUTH_JWKS_FILE: z.string().optional(),
@@ -66,6 +69,7 @@ const serverEnvSchema = z
     heartbeatMs: env.HEARTBEAT_MS,
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     drainTimeoutMs: env.DRAIN_TIMEOUT_MS,
+    reconnectRatePerSec: env.RECONNECT_RATE_PER_SEC,
     maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     streams: {
@@ -89,6 +93,7 @@ const serverEnvSchema = z
         closeAfterDebtSeconds: INBOUND_CLOSE_AFTER_DEBT_SECONDS,
       },
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      listenBacklog: env.LISTEN_BACKLOG,
     },
     auth: readAuthSettings(env, ctx),
     logLevel: env.LOG_LEVEL,

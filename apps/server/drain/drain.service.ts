@@ -64,7 +64,7 @@ export class DrainService implements OnApplicationShutdown {
     const notice = {
       reason: this.shutdownState.shutdownReason,
       deadlineAt,
-      reconnectJitterMs: reconnectJitterMs(sessions.length, this.config.drainTimeoutMs),
+      reconnectJitterMs: reconnectJitterMs(sessions.length, this.config.drainTimeoutMs, this.config.reconnectRatePerSec),
     };
 
     let deadlineTimer: NodeJS.Timeout | undefined;
