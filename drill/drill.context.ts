@@ -44,7 +44,15 @@ export interface ScenarioResult {
   checks: Check[];
   targets: Target[];
   metrics: Record<string, MetricValue>;
+  /** Figures with more than one dimension (e.g. per rolling step), shown as tables under the metrics. */
+  tables?: ResultTable[];
   excerpts: LogExcerpt[];
+}
+
+export interface ResultTable {
+  title: string;
+  header: string[];
+  rows: MetricValue[][];
 }
 
 /** What the scenarios share: the cluster, the Service address and the seed client. */

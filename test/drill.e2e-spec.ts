@@ -51,6 +51,12 @@ describe('the drill (--quick)', () => {
     expect(metrics.reconnect?.reconnectGapMs).toBeLessThanOrEqual(Number(durations.graceful) + Number(durations.reconnect));
     expect(metrics.rolling?.requestsCreated).toBeGreaterThan(0);
     expect(metrics.rolling?.requestsCompleted).toBe(metrics.rolling?.requestsCreated);
+    // One row per replaced pod, each with the clients its drain moved: together, every reconnect.
+    const [perStep] = results.scenarios.find((s) => s.name === 'rolling')?.tables ?? [];
+    const moved = perStep?.rows.map((row) => Number(row[2])) ?? [];
+    expect(moved.length).toBeGreaterThanOrEqual(2);
+    expect(moved.every((count) => count > 0)).toBe(true);
+    expect(moved.reduce((sum, count) => sum + count, 0)).toBe(metrics.rolling?.reconnects);
     expect(Number.isInteger(metrics.crash?.requestsResent)).toBe(true);
     expect(metrics.stream?.entriesPublished).toBeGreaterThan(0);
     expect(metrics.stream?.entriesDelivered).toBe(Number(metrics.stream?.entriesPublished) * Number(metrics.stream?.subscribers));
@@ -64,6 +70,7 @@ describe('the drill (--quick)', () => {
     const report = await readFile(join(output, folder!, 'report.md'), 'utf8');
     expect(report).toContain('| Reconnect time after a drain | < 2 s | fixed 2 s sleep |');
     expect(report).toContain('✅ server exited 0');
+    expect(report).toContain('Reconnect gap per rolling step (clients the step moved):');
     expect(report).not.toMatch(/^- ❌/m);
     const svg = await readFile(join(output, folder!, 'timeline.svg'), 'utf8');
     expect(svg).toMatch(/^<svg /);

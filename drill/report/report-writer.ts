@@ -95,6 +95,10 @@ function markdown(
     for (const t of result.targets) lines.push(`- ${t.met ? '✅' : '⚠️'} target: ${t.name} — ${t.measured} (goal ${t.goal})`);
     lines.push('', '| Metric | Value |', '|---|---|');
     for (const [name, value] of Object.entries(result.metrics)) lines.push(`| ${name} | ${String(value)} |`);
+    for (const table of result.tables ?? []) {
+      lines.push('', `${table.title}:`, '', `| ${table.header.join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`);
+      for (const row of table.rows) lines.push(`| ${row.map((cell) => String(cell)).join(' | ')} |`);
+    }
     for (const ex of result.excerpts) {
       if (ex.lines.length === 0) continue;
       lines.push('', `Log excerpt, ${ex.source}:`, '', '```', ...ex.lines, '```');

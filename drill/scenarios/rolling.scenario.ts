@@ -22,6 +22,11 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
   const requests = summary.requests;
   const gap = summary.reconnectGapMs.afterDrain;
   const slowest = Math.max(...terminations.map((termination) => termination.totalMs));
+  // Each step drains one old pod; the gaps of the clients it moved show that step's storm.
+  const perStep = replaced.map((pod, index) => {
+    const { count, p50, p99, max } = summary.reconnectGapMs.afterDrainByServer[pod.name] ?? { count: 0, p50: null, p99: null, max: null };
+    return [index + 1, pod.name, count, p50, p99, max];
+  });
   return {
     name: 'rolling',
     title: `Rolling update of every replica under load (${clients} clients)`,
@@ -58,6 +63,7 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
       duplicatesSuppressed: requests?.duplicates ?? null,
       slowestPodShutdownMs: slowest,
     },
+    tables: [{ title: 'Reconnect gap per rolling step (clients the step moved)', header: ['step', 'drained pod', 'reconnects', 'p50 ms', 'p99 ms', 'max ms'], rows: perStep }],
     excerpts: [
       ...replaced.map((pod) => ({ source: `server ${pod.name}`, lines: excerpt(pod.process.log, [/Received shutdown signal/, /Sending \d+ additional/, DRAIN_SUMMARY]) })),
       { source: 'load client', lines: excerpt(client.log, [/Stats: connected/, /Client summary/], Math.max(0, client.log.lines.length - 10)) },

@@ -10,20 +10,21 @@ describe('ReconnectGapMeter', () => {
   it('measures last frame of the old healthy connection → next healthy one, under how the old one ended', () => {
     const stats = new ClientStats();
     const meter = new ReconnectGapMeter(stats);
-    meter.healthy();
+    meter.healthy('a');
     now = 100;
     meter.frame();
     meter.ended('drain', true);
     now = 130;
     meter.ended('failure', false);
     now = 140;
-    meter.healthy();
+    meter.healthy('b');
     now = 500;
     meter.frame();
     meter.ended('failure', true);
     now = 750;
     meter.healthy();
     // The failed attempt is counted, and its time stays inside the drain's gap.
-    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrainMs: [40], gapsAfterFailureMs: [250] });
+    // A drain gap is filed under the server that drained.
+    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrain: [{ ms: 40, server: 'a' }], gapsAfterFailureMs: [250] });
   });
 });

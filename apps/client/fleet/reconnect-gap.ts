@@ -1,5 +1,8 @@
 import type { ClientStats } from '../stats/client-stats.js';
 
+/** Longest server id kept per gap (ids are pod names; Kubernetes caps those at 253). */
+const MAX_SERVER_ID_LENGTH = 253;
+
 /** How a healthy connection ended. */
 export type EndKind = 'drain' | 'failure';
 
@@ -10,7 +13,9 @@ export type EndKind = 'drain' | 'failure';
  */
 export class ReconnectGapMeter {
   private lastFrameAt = 0;
-  private previousEnd: { kind: EndKind; lastFrameAt: number } | undefined;
+  /** The server of the current healthy connection ('' when it did not say). */
+  private server = '';
+  private previousEnd: { kind: EndKind; lastFrameAt: number; server: string } | undefined;
 
   constructor(private readonly stats: ClientStats) {}
 
@@ -20,16 +25,20 @@ export class ReconnectGapMeter {
 
   /** The current connection ended; `wasHealthy` when it had reached `hello` (else it was a failed attempt). */
   ended(kind: EndKind, wasHealthy: boolean): void {
-    if (wasHealthy) this.previousEnd = { kind, lastFrameAt: this.lastFrameAt };
+    if (wasHealthy) this.previousEnd = { kind, lastFrameAt: this.lastFrameAt, server: this.server };
     else this.stats.failedAttempts++;
   }
 
-  /** A connection turned healthy: counts it, and the gap if it is a reconnect. */
-  healthy(): void {
+  /** A connection to `server` turned healthy: counts it, and the gap if it is a reconnect. */
+  healthy(server = ''): void {
     this.stats.connections++;
-    if (!this.previousEnd) return;
+    const previous = this.previousEnd;
+    // The server's word, kept in the summary: bounded, so no server can make it grow.
+    this.server = server.slice(0, MAX_SERVER_ID_LENGTH);
+    if (!previous) return;
     this.stats.reconnects++;
-    const gapMs = Math.round(performance.now() - this.previousEnd.lastFrameAt);
-    (this.previousEnd.kind === 'drain' ? this.stats.gapsAfterDrainMs : this.stats.gapsAfterFailureMs).push(gapMs);
+    const gapMs = Math.round(performance.now() - previous.lastFrameAt);
+    if (previous.kind === 'drain') this.stats.gapsAfterDrain.push({ ms: gapMs, server: previous.server });
+    else this.stats.gapsAfterFailureMs.push(gapMs);
   }
 }

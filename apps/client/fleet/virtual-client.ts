@@ -175,7 +175,7 @@ export class VirtualClient {
     if (!link) return;
     switch (message.type) {
       case 'hello':
-        this.becameHealthy();
+        this.becameHealthy(message.serverId);
         return;
       case 'data':
         link.seq.accept(message.seq);
@@ -219,12 +219,13 @@ export class VirtualClient {
     if (code !== 'DUPLICATE_ID') this.logger.warn(`Server refused a frame: ${code} ${loggable(text)}`);
   }
 
-  private becameHealthy(): void {
+  /** `serverId`: the server's own name for itself, from `hello` (the text dialect has none). */
+  private becameHealthy(serverId?: string): void {
     const link = this.link;
     if (!link) return;
     link.ready = true;
     link.healthyAt = performance.now();
-    this.gaps.healthy();
+    this.gaps.healthy(serverId);
     if (this.settings.dialect === 'json') this.streams.resume(link);
     this.sendPending();
   }

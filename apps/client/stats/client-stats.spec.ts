@@ -18,7 +18,7 @@ describe('summarize', () => {
     const b = new ClientStats();
     Object.assign(a, { connections: 2, reconnects: 1, failedAttempts: 2, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
     Object.assign(b, { connections: 1, failedAttempts: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
-    a.gapsAfterDrainMs.push(4);
+    a.gapsAfterDrain.push({ ms: 4, server: 'pod-a' });
     b.gapsAfterFailureMs.push(180);
     a.stream.received = 3;
     a.stream.latency.record(12);
@@ -32,6 +32,7 @@ describe('summarize', () => {
       failedAttempts: 3,
       reconnectGapMs: {
         afterDrain: { count: 1, p50: 4, p99: 4, max: 4 },
+        afterDrainByServer: { 'pod-a': { count: 1, p50: 4, p99: 4, max: 4 } },
         afterFailure: { count: 1, p50: 180, p99: 180, max: 180 },
       },
       frames: { received: 14, seqGaps: 0 },

@@ -10,7 +10,7 @@ export class ClientStats {
   /** Connection attempts that never became healthy (refused upgrade, reset, no `hello`): inside a gap, not a gap of their own. */
   failedAttempts = 0;
   /** Last frame of the old connection → `hello` of the new, by how the old one ended. */
-  readonly gapsAfterDrainMs: number[] = [];
+  readonly gapsAfterDrain: DrainGap[] = [];
   readonly gapsAfterFailureMs: number[] = [];
   framesReceived = 0;
   /** Sequence numbers skipped: data lost. */
@@ -26,6 +26,12 @@ export class ClientStats {
   readonly stream = new StreamStats();
 }
 
+/** A reconnect gap after a drain, and which server drained (its `hello`'s `serverId`; '' when it sent none). */
+export interface DrainGap {
+  ms: number;
+  server: string;
+}
+
 export interface GapSummary {
   count: number;
   p50: number | null;
@@ -39,7 +45,12 @@ export interface ClientSummary {
   connections: number;
   reconnects: number;
   failedAttempts: number;
-  reconnectGapMs: { afterDrain: GapSummary; afterFailure: GapSummary };
+  reconnectGapMs: {
+    afterDrain: GapSummary;
+    /** The same gaps by the server that drained: one entry per replica a rolling update replaced. */
+    afterDrainByServer: Record<string, GapSummary>;
+    afterFailure: GapSummary;
+  };
   frames: { received: number; seqGaps: number | null };
   requests: {
     created: number;
@@ -73,6 +84,12 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
+function summarizeByServer(gaps: DrainGap[]): Record<string, GapSummary> {
+  const byServer = new Map<string, number[]>();
+  for (const { ms, server } of gaps) byServer.set(server, [...(byServer.get(server) ?? []), ms]);
+  return Object.fromEntries([...byServer].map(([server, ms]) => [server, summarizeGaps(ms)]));
+}
+
 export function summarizeGaps(gaps: number[]): GapSummary {
   const sorted = [...gaps].sort((a, b) => a - b);
   return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null };
@@ -92,7 +109,8 @@ export function summarize(all: ClientStats[], outstanding: Outstanding, lossMeas
     reconnects: sum((s) => s.reconnects),
     failedAttempts: sum((s) => s.failedAttempts),
     reconnectGapMs: {
-      afterDrain: summarizeGaps(all.flatMap((s) => s.gapsAfterDrainMs)),
+      afterDrain: summarizeGaps(all.flatMap((s) => s.gapsAfterDrain.map((gap) => gap.ms))),
+      afterDrainByServer: summarizeByServer(all.flatMap((s) => s.gapsAfterDrain)),
       afterFailure: summarizeGaps(all.flatMap((s) => s.gapsAfterFailureMs)),
     },
     frames: { received: sum((s) => s.framesReceived), seqGaps: lossMeasurable ? sum((s) => s.seqGaps) : null },
