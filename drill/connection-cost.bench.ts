@@ -1,16 +1,23 @@
 /**
- * Benchmark: what one connection costs the server in memory, the figure the manifests' memory
- * limits are derived from (README, "Limits and security"). Holds N connections that behave like
- * the client fleet (each acks what it gets), and one connection with many requests in flight,
- * and reads the server's resident set from /proc. Prints figures, asserts nothing.
+ * Benchmark: what connections cost the server in memory and in drain time, the figures the
+ * manifests' memory limits are derived from (README, "Limits and security"). For each count it
+ * holds that many connections that behave like the client fleet (each acks what it gets), reads
+ * the server's resident set from /proc, then sends SIGTERM and times the drain to exit (every
+ * connection must close with 1001). Then the largest count that fits the prod overlay's memory
+ * limit, by the largest count's cost, is held and drained too. Last, one connection with many
+ * requests in flight. Prints a table, asserts nothing but the drains' correctness.
  *
- *   npm run bench:connection-cost [-- CONNECTIONS]     (default 2000)
+ *   npm run bench:connection-cost [-- 1000,5000,10000]     (the default counts)
  */
+import { readFileSync } from 'node:fs';
 import { NodeProcess } from '@app/standin';
 import { SUBPROTOCOL, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
-import { rssBytes } from '../bench/probes.js';
+import { heapUsedAfterGc, rssBytes } from '../bench/probes.js';
 import { SERVER_ENTRY } from './cluster/server-pod.js';
+
+/** The prod overlay's server memory limit (kustomize/overlays/prod/server-deployment.patch.yaml). */
+const PROD_MEMORY_LIMIT_MIB = 384;
 
 const KIB = 1024;
 
@@ -30,31 +37,52 @@ function fleetLikeConnection(url: string, frames: number): { socket: WebSocket; 
   return { socket, seen };
 }
 
-async function startServer(env: Record<string, string>): Promise<{ server: NodeProcess; url: string; pid: number }> {
-  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env });
+async function startServer(env: Record<string, string>): Promise<{ server: NodeProcess; url: string; pid: number; inspectorUrl: string }> {
+  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env }, [], ['--inspect=127.0.0.1:0']);
+  const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
   const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
-  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number };
+  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 
-async function perConnection(connections: number): Promise<{ baseRss: number; perConnection: number }> {
-  const { server, url, pid } = await startServer({ DATA_INTERVAL_MS: '500', MAX_CONNECTIONS: String(connections + 10) });
+interface Held {
+  connections: number;
+  /** Resident set and JS heap after a full GC, with no connections and with them all. */
+  baseRss: number;
+  rss: number;
+  baseHeap: number;
+  heap: number;
+  drainMs: number;
+}
+
+/** Holds `connections` fleet-like connections, reads RSS, then drains them: SIGTERM → exit. */
+async function holdAndDrain(connections: number): Promise<Held> {
+  const { server, url, pid, inspectorUrl } = await startServer({ DATA_INTERVAL_MS: '5000', MAX_CONNECTIONS: String(connections + 10), LOG_FORMAT: 'json' });
   try {
-    const warm = fleetLikeConnection(url, 2);
+    const warm = fleetLikeConnection(url, 1);
     await warm.seen;
     warm.socket.close();
+    // RSS right after a full GC: without it, a collection during the run can make it shrink.
+    const baseHeap = await heapUsedAfterGc(inspectorUrl);
     const baseRss = rssBytes(pid);
     const held: WebSocket[] = [];
     // Opened in batches, so the kernel's accept queue is not what is measured.
-    for (let opened = 0; opened < connections; opened += 200) {
-      const batch = Array.from({ length: Math.min(200, connections - opened) }, () => fleetLikeConnection(url, 3));
+    for (let opened = 0; opened < connections; opened += 500) {
+      const batch = Array.from({ length: Math.min(500, connections - opened) }, () => fleetLikeConnection(url, 1));
       await Promise.all(batch.map((connection) => connection.seen));
       held.push(...batch.map((connection) => connection.socket));
       process.stderr.write(`\rconnections: ${held.length}/${connections}`);
     }
-    process.stderr.write('\n');
-    const perConnection = (rssBytes(pid) - baseRss) / connections;
-    for (const socket of held) socket.terminate();
-    return { baseRss, perConnection };
+    const heap = await heapUsedAfterGc(inspectorUrl);
+    const rss = rssBytes(pid);
+    process.stderr.write(` draining\n`);
+    const closes = held.map((socket) => new Promise<number>((resolve) => socket.once('close', resolve)));
+    const signalledAt = performance.now();
+    server.signal('SIGTERM');
+    const exit = await server.exited;
+    const drainMs = performance.now() - signalledAt;
+    const wrong = (await Promise.all(closes)).filter((code) => code !== 1001).length;
+    if (exit.code !== 0 || wrong > 0) throw new Error(`drain of ${connections} failed: exit ${JSON.stringify(exit)}, ${wrong} closes other than 1001`);
+    return { connections, baseRss, rss, baseHeap, heap, drainMs };
   } finally {
     await server.kill();
   }
@@ -83,18 +111,38 @@ async function perRequestInFlight(requests: number): Promise<number> {
   }
 }
 
+/** The soft limit on open files of this process (each held connection is one). */
+function openFilesLimit(): number {
+  const match = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return match ? Number(match[1]) : 1024;
+}
+
 async function main(): Promise<void> {
-  const connections = Number(process.argv[2] ?? 2000);
-  const { baseRss, perConnection: connectionCost } = await perConnection(connections);
+  const counts = (process.argv[2] ?? '1000,5000,10000').split(',').map(Number);
+  const measured: Held[] = [];
+  for (const connections of counts) measured.push(await holdAndDrain(connections));
+  // The largest count's cost per connection, as cost per connection shrinks with scale.
+  const largest = measured[measured.length - 1]!;
+  const perConnection = (largest.rss - largest.baseRss) / largest.connections;
+  const fits = Math.floor((PROD_MEMORY_LIMIT_MIB * KIB * KIB - largest.baseRss) / perConnection);
+  // This process holds every client socket: its file-descriptor limit may bind before memory does.
+  const heldHere = Math.min(fits, openFilesLimit() - 500);
+  measured.push(await holdAndDrain(heldHere));
   const requestCost = await perRequestInFlight(20_000);
-  const kib = (bytes: number): string => `${(bytes / KIB).toFixed(1)} KiB`;
-  const rows: [string, string][] = [
-    ['server RSS with no connections (base)', `${(baseRss / KIB / KIB).toFixed(1)} MiB`],
-    [`RSS per connection (${connections} fleet-like connections)`, kib(connectionCost)],
-    ['RSS per request in flight', kib(requestCost)],
+  const mib = (bytes: number): string => `${(bytes / KIB / KIB).toFixed(1)} MiB`;
+  const lines = [
+    '| connections | server RSS | RSS per connection | JS heap per connection | drain, SIGTERM → exit |',
+    '|---|---|---|---|---|',
+    ...measured.map(({ connections, baseRss, rss, baseHeap, heap, drainMs }, index) =>
+      `| ${connections}${index === measured.length - 1 ? (connections === fits ? ` (fits ${PROD_MEMORY_LIMIT_MIB}Mi)` : ' (open-files limit)') : ''} | ${mib(rss)} | ` +
+      `${((rss - baseRss) / connections / KIB).toFixed(1)} KiB | ${((heap - baseHeap) / connections / KIB).toFixed(1)} KiB | ${Math.round(drainMs)} ms |`,
+    ),
+    '',
+    `base RSS (no connections): ${mib(largest.baseRss)}; RSS per request in flight: ${(requestCost / KIB).toFixed(2)} KiB`,
+    `idle connections that fit the prod overlay's ${PROD_MEMORY_LIMIT_MIB}Mi at the ${largest.connections}-connection cost: ${fits}` +
+      (heldHere < fits ? ` (held ${heldHere} here: this machine's open-files limit)` : ''),
   ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  process.stdout.write(`${rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {
