@@ -4,7 +4,9 @@
  * derived from these (README, "Memory"). Re-measure and update when the server changes shape.
  *
  * Measured 2026-11-27: base RSS 117–121 MiB; 9.1–15.6 KiB per fleet-like connection (2 000 held);
- * 0.5 KiB per request in flight.
+ * 0.5 KiB per request in flight. Re-measured 2026-11-28 after GC, with the leaner sessions: base
+ * 83 MiB, 6.7–8.4 KiB per connection (1 000–10 000 held), 0.4 KiB per request in flight; the
+ * figures below are kept, the margin now covering connections busier than the benchmark's.
  */
 export const MEMORY_BUDGET = {
   baseMiB: 128,
