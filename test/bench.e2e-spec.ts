@@ -30,8 +30,15 @@ describe('npm run bench -- --quick', () => {
         'moveGapMaxMs',
         'moveFailedReconnects',
         'moveListenOverflows',
+        'moveAcceptCpuMs',
+        'jitteredMoveGapP50Ms',
+        'jitteredMoveGapP99Ms',
+        'jitteredMoveGapMaxMs',
+        'jitteredMoveFailedReconnects',
+        'jitteredMoveListenOverflows',
         'clientHeapPerVirtualClientKiB',
         'clientRssPerVirtualClientKiB',
+        'jitterHonouredOverIgnoredP99',
       ]);
       // Figures, not speeds: every one measured for both servers.
       for (const row of report.rows) {
@@ -42,6 +49,7 @@ describe('npm run bench -- --quick', () => {
       expect(markdown).toMatch(/\| server RSS per idle connection \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\|/);
       // Targets are printed as met or missed, never asserted.
       expect(markdown).toMatch(/\| server JS heap per idle connection \(after GC\) \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| ≤ 1\.5× (met|missed) \|/);
+      expect(markdown).toMatch(/\| move p99 honouring the jitter ÷ ignoring it \(same server\) \| [\d.]+ × \| [\d.]+ × \| [\d.]+× \| product ≤ 1 (met|missed) \|/);
       expect(readFileSync(join(out, 'bench.svg'), 'utf8')).toMatch(/^<svg/);
       expect(bench.log.lines.join('\n')).toMatch(/product ÷ floor/);
     } finally {
