@@ -1,9 +1,10 @@
 /**
  * The floor the benchmark measures the product against: the same `graceful.v1` frames on the
  * wire — hello, a data item at once and one per interval, results, cumulative acks, heartbeat
- * pings, and on SIGTERM the whole drain sequence — written on plain `ws` and `node:http`, with
- * none of the framework, validation, limits, metrics or logging. Not for production: it trusts
- * every frame it gets.
+ * pings, shared channels held in memory (subscribe, publish, live messages; no history, no
+ * de-duplication), and on SIGTERM the whole drain sequence — written on plain `ws` and
+ * `node:http`, with none of the framework, validation, limits, metrics or logging. Not for
+ * production: it trusts every frame it gets.
  *
  *   PORT=0 DATA_INTERVAL_MS=2000 FINAL_DATA_ITEMS=2 DRAIN_TIMEOUT_MS=20000 node dist/bench/floor-server.js
  */
@@ -31,6 +32,13 @@ interface Connection {
 }
 
 const connections = new Set<Connection>();
+/** Each channel's last offset and subscribers. */
+const channels = new Map<string, { top: number; subscribers: Set<Connection> }>();
+const channelNamed = (name: string): { top: number; subscribers: Set<Connection> } => {
+  let channel = channels.get(name);
+  if (!channel) channels.set(name, (channel = { top: 0, subscribers: new Set() }));
+  return channel;
+};
 const item = (index?: number) => ({ time: new Date().toTimeString().slice(0, 8), at: new Date().toISOString(), ...(index === undefined ? {} : { index }) });
 const sendSequenced = (c: Connection, body: Record<string, unknown>): void => c.socket.send(JSON.stringify({ ...body, seq: ++c.seq }));
 
@@ -44,8 +52,21 @@ wss.on('connection', (socket) => {
   sendSequenced(c, { type: 'data', payload: item(), final: false });
   const feed = setInterval(() => sendSequenced(c, { type: 'data', payload: item(), final: false }), DATA_INTERVAL_MS);
   socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as { type: string; id?: string; seq?: number; payload?: { workMs?: number } };
+    const frame = JSON.parse(data.toString()) as { type: string; id?: string; seq?: number; channel?: string; payload?: { workMs?: number } };
     if (frame.type === 'ack' && c.markerSeq !== undefined && (frame.seq ?? 0) >= c.markerSeq) c.whenAcked?.();
+    if (frame.type === 'subscribe') {
+      const channel = channelNamed(frame.channel!);
+      channel.subscribers.add(c);
+      sendSequenced(c, { type: 'subscribed', channel: frame.channel, epoch: 'floor', top: channel.top, recovered: true });
+    }
+    if (frame.type === 'publish' && !c.closing) {
+      const channel = channelNamed(frame.channel!);
+      const offset = ++channel.top;
+      sendSequenced(c, { type: 'published', id: frame.id, channel: frame.channel, offset, duplicate: false });
+      for (const subscriber of channel.subscribers) {
+        if (!subscriber.closing) sendSequenced(subscriber, { type: 'message', channel: frame.channel, offset, id: frame.id, payload: frame.payload });
+      }
+    }
     if (frame.type !== 'request' || c.closing) return;
     c.inFlight++;
     setTimeout(() => {
@@ -56,6 +77,7 @@ wss.on('connection', (socket) => {
   socket.on('close', () => {
     clearInterval(feed);
     connections.delete(c);
+    for (const channel of channels.values()) channel.subscribers.delete(c);
   });
 });
 

@@ -5,7 +5,7 @@
  * JSON and Markdown with a chart. Asserts no speed; it fails only when a correctness check does
  * (a drain that loses a frame or closes with anything but 1001).
  *
- *   npm run bench [-- --quick] [--repeats N] [--out DIR] [--only acceptCpu,holdAndDrain,move,moveHonouringJitter,clientMemory]
+ *   npm run bench [-- --quick] [--repeats N] [--out DIR] [--only acceptCpu,holdAndDrain,move,moveHonouringJitter,fanOut,clientMemory]
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,8 +27,8 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick === true;
 const sizes = quick
-  ? { accept: 200, idle: 500, move: 200, clients: 100, repeats: 1 }
-  : { accept: 1000, idle: 5000, move: 2000, clients: 1000, repeats: 3 };
+  ? { accept: 200, idle: 500, move: 200, clients: 100, subscribers: 100, publishes: 50, paced: 10, repeats: 1 }
+  : { accept: 1000, idle: 5000, move: 2000, clients: 1000, subscribers: 1000, publishes: 200, paced: 40, repeats: 3 };
 const repeats = args.repeats === undefined ? sizes.repeats : Number(args.repeats);
 
 const progress = (text: string): void => {
@@ -154,6 +154,68 @@ async function moveHonouringJitter(kind: Kind): Promise<Record<string, number>> 
   return { jitteredMoveGapP50Ms: p50, jitteredMoveGapP99Ms: p99, jitteredMoveGapMaxMs: max, jitteredMoveFailedReconnects: failed, jitteredMoveListenOverflows: overflows };
 }
 
+const MILESTONES = ['subscribed', 'burst', 'all'] as const;
+type Milestone = (typeof MILESTONES)[number];
+
+/** Publishes a stream-bench entry every `PACED_PUBLISH_INTERVAL_MS` in the latency phase: well under what either server delivers. */
+const PACED_PUBLISH_INTERVAL_MS = 50;
+
+/**
+ * Stream fan-out: `subscribers` connections on one channel and one publisher. First `publishes`
+ * entries sent at once: messages delivered per second (first publish sent → last message
+ * received by every subscriber). Then `paced` entries, one per 50 ms: publish → receipt per
+ * message, without a queue of its own making. The product runs its memory backend with its
+ * inbound limits out of the way: this measures the fan-out, not the budget.
+ */
+async function fanOut(kind: Kind): Promise<Record<string, number>> {
+  const { server, url } = await startServer(kind, { MAX_IN_FLIGHT: '100000', INBOUND_FRAMES_PER_SEC: '1000000', INBOUND_BYTES_PER_SEC: '1000000000' });
+  try {
+    const subscribers = await openConnections(url, sizes.subscribers, (open) => progress(`${kind} fan-out: ${open}/${sizes.subscribers} connected`));
+    const total = sizes.publishes + sizes.paced;
+    const latencies: number[] = [];
+    let outOfOrder = 0;
+    // Per subscriber: confirmed, reached the end of the burst, reached the last offset.
+    const milestones = subscribers.map((connection) => {
+      let lastOffset = 0;
+      const reach: Partial<Record<Milestone, () => void>> = {};
+      const marks = Object.fromEntries(MILESTONES.map((name) => [name, new Promise<void>((resolve) => (reach[name] = resolve))])) as Record<Milestone, Promise<void>>;
+      connection.socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as { type: string; offset?: number; payload?: { sentAt: number } };
+        if (frame.type === 'subscribed') reach.subscribed!();
+        if (frame.type !== 'message') return;
+        if (frame.offset !== lastOffset + 1) outOfOrder++;
+        lastOffset = frame.offset!;
+        if (lastOffset > sizes.publishes) latencies.push(performance.now() - frame.payload!.sentAt);
+        if (lastOffset === sizes.publishes) reach.burst!();
+        if (lastOffset === total) reach.all!();
+      });
+      return marks;
+    });
+    const reached = (milestone: Milestone): Promise<void[]> => Promise.all(milestones.map((marks) => marks[milestone]));
+    for (const connection of subscribers) connection.socket.send(JSON.stringify({ type: 'subscribe', channel: 'bench' }));
+    await reached('subscribed');
+    const publisher = new BenchConnection(url);
+    await publisher.hello;
+    const publish = (id: string): void => publisher.socket.send(JSON.stringify({ type: 'publish', id, channel: 'bench', payload: { sentAt: performance.now() } }));
+    progress(`${kind} fan-out: ${sizes.publishes} publishes at once to ${sizes.subscribers}`);
+    const startedAt = performance.now();
+    for (let index = 0; index < sizes.publishes; index++) publish(`burst-${index}`);
+    await reached('burst');
+    const burstMs = performance.now() - startedAt;
+    progress(`${kind} fan-out: ${sizes.paced} publishes, one per ${PACED_PUBLISH_INTERVAL_MS} ms`);
+    for (let index = 0; index < sizes.paced; index++) {
+      publish(`paced-${index}`);
+      await delay(PACED_PUBLISH_INTERVAL_MS);
+    }
+    await reached('all');
+    if (outOfOrder > 0) throw new Error(`${kind} fan-out: ${outOfOrder} messages out of offset order`);
+    const { p50, p99 } = summarizeGaps(latencies.map(Math.round));
+    return { fanOutMessagesPerSec: (sizes.publishes * sizes.subscribers) / (burstMs / 1000), fanOutLatencyP50Ms: p50!, fanOutLatencyP99Ms: p99! };
+  } finally {
+    await server.kill();
+  }
+}
+
 /** The client app's JS heap and resident memory per virtual client (N clients minus 1), against a floor server. */
 async function clientMemory(kind: Kind): Promise<Record<string, number>> {
   const { server, url } = await startServer('floor');
@@ -182,7 +244,7 @@ async function clientMemory(kind: Kind): Promise<Record<string, number>> {
   }
 }
 
-const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, moveHonouringJitter, clientMemory];
+const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, moveHonouringJitter, fanOut, clientMemory];
 /** `--only` runs some of them: a quicker before/after of one change. */
 const SCENARIOS = args.only === undefined ? ALL_SCENARIOS : args.only.split(',').map((name) => {
   const scenario = ALL_SCENARIOS.find((candidate) => candidate.name === name.trim());

@@ -32,6 +32,9 @@ const LABELS: Record<string, { label: string; unit: string; target?: number; pro
   jitteredMoveFailedReconnects: { label: 'move honouring the jitter: failed reconnect attempts', unit: '' },
   jitteredMoveListenOverflows: { label: 'move honouring the jitter: listen-queue overflows', unit: '', productAtMost: 0 },
   jitterHonouredOverIgnoredP99: { label: 'move p99 honouring the jitter ÷ ignoring it (same server)', unit: '×', productAtMost: 1 },
+  fanOutMessagesPerSec: { label: 'stream fan-out: messages delivered per second (1 channel, all subscribers)', unit: '/s' },
+  fanOutLatencyP50Ms: { label: 'stream fan-out: publish → receipt p50 (one publish per 50 ms)', unit: 'ms' },
+  fanOutLatencyP99Ms: { label: 'stream fan-out: publish → receipt p99 (one publish per 50 ms)', unit: 'ms' },
   clientHeapPerVirtualClientKiB: { label: 'client app JS heap per virtual client (after GC)', unit: 'KiB', target: 1.3 },
   clientRssPerVirtualClientKiB: { label: 'client app RSS per virtual client', unit: 'KiB', target: 1.3 },
 };
