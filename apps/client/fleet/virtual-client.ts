@@ -58,7 +58,6 @@ export class VirtualClient {
   private drainReconnectAt: number | undefined;
   private requestCounter = 0;
   private subscription: Subscription | undefined;
-  private ackTimer: NodeJS.Timeout | undefined;
   private onOutboxEmpty: (() => void) | undefined;
 
   constructor(
@@ -105,7 +104,6 @@ export class VirtualClient {
 
     this.scheduler.start(() => this.createRequest());
     this.streams.start();
-    this.ackTimer = setInterval(() => this.flushAck(), this.settings.ackIntervalMs);
   }
 
   /**
@@ -125,7 +123,6 @@ export class VirtualClient {
       });
     }
     this.flushAck();
-    clearInterval(this.ackTimer);
     this.subscription?.unsubscribe();
     return this.outstanding;
   }
@@ -313,7 +310,8 @@ export class VirtualClient {
     this.streams.sendPending(link);
   }
 
-  private flushAck(): void {
+  /** Acks what arrived since the last ack; the fleet calls it every `ACK_INTERVAL_MS`. */
+  flushAck(): void {
     const seq = this.link?.seq.nextAck();
     if (this.link && seq !== undefined) this.sendAck(this.link, seq);
   }

@@ -17,9 +17,10 @@ export type Completion = 'completed' | 'duplicate' | 'unknown';
  * across reconnects. Answers are deduplicated by id.
  */
 export class Outbox<Body> {
-  private readonly pending = new Map<string, PendingWork<Body>>();
+  // Both created on first use: a virtual client that never publishes keeps an empty outbox.
+  private pending: Map<string, PendingWork<Body>> | undefined;
   /** Ids answered recently, to recognise a second result; bounded so memory stays flat. */
-  private readonly answered = new Set<string>();
+  private answered: Set<string> | undefined;
 
   constructor(
     private readonly limit: number,
@@ -27,23 +28,23 @@ export class Outbox<Body> {
   ) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.pending?.size ?? 0;
   }
 
   get full(): boolean {
-    return this.pending.size >= this.limit;
+    return this.size >= this.limit;
   }
 
   /** Adds work; false when the outbox is full (the caller counts the refusal). */
   add(id: string, body: Body): boolean {
     if (this.full) return false;
-    this.pending.set(id, { id, body, sentOn: undefined, everSent: false });
+    (this.pending ??= new Map()).set(id, { id, body, sentOn: undefined, everSent: false });
     return true;
   }
 
   /** Work not yet sent on `connection`, oldest first. */
   unsentOn(connection: number): PendingWork<Body>[] {
-    return [...this.pending.values()].filter((request) => request.sentOn !== connection);
+    return [...(this.pending?.values() ?? [])].filter((request) => request.sentOn !== connection);
   }
 
   markSent(request: PendingWork<Body>, connection: number): void {
@@ -53,19 +54,18 @@ export class Outbox<Body> {
 
   /** The server did not take it (`DRAINING`, `UNAVAILABLE`): send it again. False for an id not here. */
   requeue(id: string): boolean {
-    const request = this.pending.get(id);
+    const request = this.pending?.get(id);
     if (request) request.sentOn = undefined;
     return request !== undefined;
   }
 
   complete(id: string): Completion {
-    if (this.pending.delete(id)) {
-      this.answered.add(id);
-      if (this.answered.size > this.answeredMemory) {
-        this.answered.delete(this.answered.values().next().value as string);
-      }
+    if (this.pending?.delete(id)) {
+      const answered = (this.answered ??= new Set());
+      answered.add(id);
+      if (answered.size > this.answeredMemory) answered.delete(answered.values().next().value as string);
       return 'completed';
     }
-    return this.answered.has(id) ? 'duplicate' : 'unknown';
+    return this.answered?.has(id) ? 'duplicate' : 'unknown';
   }
 }

@@ -22,8 +22,8 @@ describe('summarize', () => {
     b.gapsAfterFailureMs.push(180);
     a.stream.received = 3;
     a.stream.latency.record(12);
-    a.stream.lastOffsets.set('prices', 9);
-    b.stream.lastOffsets.set('prices', 7);
+    a.stream.reached('prices', 9);
+    b.stream.reached('prices', 7);
     Object.assign(b.stream, { publishCreated: 4, publishAcked: 3, publishDuplicates: 1, gaps: 2, unrecoverable: 1, duplicates: 5 });
     expect(summarize([a, b], { requests: 1, publishes: 1 }, true)).toEqual({
       clients: 2,

@@ -6,13 +6,15 @@ const MAX_TRACKED_MS = 60_000;
  * subscribers records millions), exact to 1 ms, mergeable across virtual clients.
  */
 export class LatencyHistogram {
-  private readonly counts = new Map<number, number>();
+  /** Created with the first latency: most virtual clients follow no channel and record none. */
+  private counts: Map<number, number> | undefined;
   count = 0;
   max: number | null = null;
 
   record(ms: number): void {
     const bucket = Math.min(MAX_TRACKED_MS, Math.max(0, Math.round(ms)));
-    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + 1);
+    const counts = (this.counts ??= new Map());
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     this.count++;
     this.max = Math.max(this.max ?? 0, Math.round(ms));
   }
@@ -21,7 +23,8 @@ export class LatencyHistogram {
   static merge(histograms: LatencyHistogram[]): LatencyHistogram {
     const merged = new LatencyHistogram();
     for (const histogram of histograms) {
-      for (const [bucket, count] of histogram.counts) merged.counts.set(bucket, (merged.counts.get(bucket) ?? 0) + count);
+      const counts = (merged.counts ??= new Map());
+      for (const [bucket, count] of histogram.counts ?? []) counts.set(bucket, (counts.get(bucket) ?? 0) + count);
       merged.count += histogram.count;
       if (histogram.max !== null) merged.max = Math.max(merged.max ?? 0, histogram.max);
     }
@@ -33,8 +36,9 @@ export class LatencyHistogram {
     if (this.count === 0) return null;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
     let seen = 0;
-    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
-      seen += this.counts.get(bucket)!;
+    const counts = this.counts!; // count > 0: something was recorded
+    for (const bucket of [...counts.keys()].sort((a, b) => a - b)) {
+      seen += counts.get(bucket)!;
       if (seen >= rank) return bucket;
     }
     return this.max;

@@ -19,10 +19,29 @@ export class StreamStats {
   unrecoverable = 0;
   /** Publisher's send time (in the payload) → receipt. */
   readonly latency = new LatencyHistogram();
-  /** Last offset received per channel, for the "everyone reached the end" check. */
-  readonly lastOffsets = new Map<string, number>();
   /** Longest time between two entries received on one channel: the worst delivery stall. */
   maxStallMs = 0;
-  /** When the last entry arrived, per channel. */
-  readonly lastReceivedAt = new Map<string, number>();
+  // Per channel, created with the first channel followed (most virtual clients follow none).
+  private offsets: Map<string, number> | undefined;
+  private receivedAt: Map<string, number> | undefined;
+
+  /** Last offset received per channel, for the "everyone reached the end" check. */
+  get lastOffsets(): ReadonlyMap<string, number> {
+    return this.offsets ?? NO_CHANNELS;
+  }
+
+  /** `channel` stands at `offset` (0: followed, nothing received yet). */
+  reached(channel: string, offset: number): void {
+    (this.offsets ??= new Map()).set(channel, offset);
+  }
+
+  /** An entry of `channel` arrived at `now` (ms): the stall since the previous one counts. */
+  arrived(channel: string, now: number): void {
+    const receivedAt = (this.receivedAt ??= new Map());
+    const previous = receivedAt.get(channel);
+    if (previous !== undefined) this.maxStallMs = Math.max(this.maxStallMs, Math.round(now - previous));
+    receivedAt.set(channel, now);
+  }
 }
+
+const NO_CHANNELS: ReadonlyMap<string, number> = new Map();

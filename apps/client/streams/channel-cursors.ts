@@ -25,7 +25,7 @@ export class ChannelCursors {
     for (const channel of channels) {
       this.cursors.set(channel, undefined);
       // A follower that received nothing yet stands at 0, so the fleet's slowest is never overstated.
-      stats.lastOffsets.set(channel, 0);
+      stats.reached(channel, 0);
     }
   }
 
@@ -64,12 +64,9 @@ export class ChannelCursors {
       this.logger.warn(`Channel ${channel}: lost entries ${cursor.offset + 1} to ${offset - 1}`);
     }
     cursor.offset = offset;
-    const now = performance.now();
-    const previous = this.stats.lastReceivedAt.get(channel);
-    if (previous !== undefined) this.stats.maxStallMs = Math.max(this.stats.maxStallMs, Math.round(now - previous));
-    this.stats.lastReceivedAt.set(channel, now);
+    this.stats.arrived(channel, performance.now());
     this.stats.received++;
-    this.stats.lastOffsets.set(channel, offset);
+    this.stats.reached(channel, offset);
     if (typeof payload.sentAt === 'number') this.stats.latency.record(Date.now() - payload.sentAt);
     return true;
   }

@@ -25,11 +25,11 @@ export class ClientStreams {
   private readonly publishes: Outbox<PublishBody>;
   private readonly publisher: WorkScheduler;
   private readonly cursors: ChannelCursors;
-  /** Channels and publishes refused with UNAVAILABLE wait for this timer to be tried again. */
-  private readonly retry: { timer: NodeJS.Timeout | undefined; attempt: number; channels: Set<string> } = {
+  /** Channels and publishes refused with UNAVAILABLE wait for this timer to be tried again (the set is made with the first). */
+  private readonly retry: { timer: NodeJS.Timeout | undefined; attempt: number; channels: Set<string> | undefined } = {
     timer: undefined,
     attempt: 0,
-    channels: new Set(),
+    channels: undefined,
   };
   private published = 0;
 
@@ -66,7 +66,7 @@ export class ClientStreams {
   /** A connection turned healthy: every channel resumes from where this client stands. */
   resume(link: StreamLink): void {
     for (const channel of this.cursors.channels) link.send(this.cursors.subscribeFrame(channel));
-    this.retry.channels.clear();
+    this.retry.channels?.clear();
     this.sendPending(link);
   }
 
@@ -110,15 +110,15 @@ export class ClientStreams {
 
   private retryLater(channel: string | undefined): void {
     const retry = this.retry;
-    if (channel !== undefined) retry.channels.add(channel);
+    if (channel !== undefined) (retry.channels ??= new Set()).add(channel);
     if (retry.timer !== undefined) return;
     const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs);
     retry.timer = setTimeout(() => {
       retry.timer = undefined;
       const link = this.usableLink();
       if (!link) return;
-      for (const name of retry.channels) link.send(this.cursors.subscribeFrame(name));
-      retry.channels.clear();
+      for (const name of retry.channels ?? []) link.send(this.cursors.subscribeFrame(name));
+      retry.channels?.clear();
       this.sendPending(link);
     }, delayMs);
   }
