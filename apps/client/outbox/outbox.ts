@@ -38,7 +38,7 @@ export class Outbox<Body> {
   /** Adds work; false when the outbox is full (the caller counts the refusal). */
   add(id: string, body: Body): boolean {
     if (this.full) return false;
-    (this.pending ??= new Map()).set(id, { id, body, sentOn: undefined, everSent: false });
+    (this.pending ??= new Map<string, PendingWork<Body>>()).set(id, { id, body, sentOn: undefined, everSent: false });
     return true;
   }
 
@@ -61,7 +61,7 @@ export class Outbox<Body> {
 
   complete(id: string): Completion {
     if (this.pending?.delete(id)) {
-      const answered = (this.answered ??= new Set());
+      const answered = (this.answered ??= new Set<string>());
       answered.add(id);
       if (answered.size > this.answeredMemory) answered.delete(answered.values().next().value as string);
       return 'completed';

@@ -13,7 +13,7 @@ export class LatencyHistogram {
 
   record(ms: number): void {
     const bucket = Math.min(MAX_TRACKED_MS, Math.max(0, Math.round(ms)));
-    const counts = (this.counts ??= new Map());
+    const counts = (this.counts ??= new Map<number, number>());
     counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     this.count++;
     this.max = Math.max(this.max ?? 0, Math.round(ms));
@@ -23,7 +23,7 @@ export class LatencyHistogram {
   static merge(histograms: LatencyHistogram[]): LatencyHistogram {
     const merged = new LatencyHistogram();
     for (const histogram of histograms) {
-      const counts = (merged.counts ??= new Map());
+      const counts = (merged.counts ??= new Map<number, number>());
       for (const [bucket, count] of histogram.counts ?? []) counts.set(bucket, (counts.get(bucket) ?? 0) + count);
       merged.count += histogram.count;
       if (histogram.max !== null) merged.max = Math.max(merged.max ?? 0, histogram.max);

@@ -32,12 +32,12 @@ export class StreamStats {
 
   /** `channel` stands at `offset` (0: followed, nothing received yet). */
   reached(channel: string, offset: number): void {
-    (this.offsets ??= new Map()).set(channel, offset);
+    (this.offsets ??= new Map<string, number>()).set(channel, offset);
   }
 
   /** An entry of `channel` arrived at `now` (ms): the stall since the previous one counts. */
   arrived(channel: string, now: number): void {
-    const receivedAt = (this.receivedAt ??= new Map());
+    const receivedAt = (this.receivedAt ??= new Map<string, number>());
     const previous = receivedAt.get(channel);
     if (previous !== undefined) this.maxStallMs = Math.max(this.maxStallMs, Math.round(now - previous));
     receivedAt.set(channel, now);

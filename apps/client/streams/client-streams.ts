@@ -110,7 +110,7 @@ export class ClientStreams {
 
   private retryLater(channel: string | undefined): void {
     const retry = this.retry;
-    if (channel !== undefined) (retry.channels ??= new Set()).add(channel);
+    if (channel !== undefined) (retry.channels ??= new Set<string>()).add(channel);
     if (retry.timer !== undefined) return;
     const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs);
     retry.timer = setTimeout(() => {

@@ -22,7 +22,7 @@ export class PeerLog {
 
   write(level: Level, kind: string, line: string): void {
     const now = this.now();
-    const kinds = (this.kinds ??= new Map());
+    const kinds = (this.kinds ??= new Map<string, { level: Level; writtenAt: number; suppressed: number }>());
     const previous = kinds.get(kind);
     if (previous && now - previous.writtenAt < this.windowMs) {
       previous.suppressed++;

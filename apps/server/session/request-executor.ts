@@ -26,7 +26,7 @@ export class RequestExecutor {
 
   /** Starts the work for request `id`; `done` runs when it finishes. Returns why not, if refused. */
   start(id: string, workMs: number, done: (workMs: number) => void): Refusal | undefined {
-    const inFlight = (this.inFlight ??= new Map());
+    const inFlight = (this.inFlight ??= new Map<string, { timer: NodeJS.Timeout; left: (answered: boolean) => void }>());
     if (inFlight.has(id)) {
       return { code: ErrorCode.DUPLICATE_ID, message: `request "${id}" is already in flight on this connection` };
     }

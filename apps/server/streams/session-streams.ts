@@ -42,7 +42,7 @@ export class SessionStreams {
   }
 
   subscribe({ channel, since }: SubscribeMessage): void {
-    const subscriptions = (this.subscriptions ??= new Map());
+    const subscriptions = (this.subscriptions ??= new Map<string, ChannelSubscription>());
     const replacing = subscriptions.get(channel);
     if (!replacing && subscriptions.size >= this.limits.maxSubscriptions) {
       this.outbound.reject(ErrorCode.BAD_MESSAGE, `at most ${this.limits.maxSubscriptions} channels per connection`, { channel });
@@ -81,7 +81,7 @@ export class SessionStreams {
   }
 
   publish({ id, channel, payload }: PublishMessage): void {
-    const publishing = (this.publishing ??= new Set());
+    const publishing = (this.publishing ??= new Set<string>());
     if (publishing.has(id)) {
       this.outbound.reject(ErrorCode.DUPLICATE_ID, `publish "${id}" is already in flight on this connection`, { id });
       return;
