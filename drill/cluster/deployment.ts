@@ -20,13 +20,17 @@ export interface DeploymentSpec {
 export class Deployment {
   readonly pods: ServerPod[] = [];
   private templateHash = podSuffix(10);
+  /** Desired replicas: the spec's, until `kubectl scale`. */
+  replicas: number;
 
   constructor(
     private readonly spec: DeploymentSpec,
     private readonly service: TcpForwarder,
     private readonly endpoints: EndpointsController,
     private readonly timeline: Timeline,
-  ) {}
+  ) {
+    this.replicas = spec.replicas;
+  }
 
   /** Pods not being deleted and still running. */
   live(): ServerPod[] {
@@ -35,7 +39,7 @@ export class Deployment {
 
   /** Creates the replicas; resolves once all are ready and listed in the Service. */
   async scaleUp(): Promise<void> {
-    const created = await Promise.all(Array.from({ length: this.spec.replicas }, () => this.createPod()));
+    const created = await Promise.all(Array.from({ length: this.replicas }, () => this.createPod()));
     await Promise.all(created.map((pod) => pod.whenReady()));
     await this.endpoints.whenListed(created);
   }
@@ -67,12 +71,36 @@ export class Deployment {
     this.templateHash = podSuffix(10);
     const terminations: Promise<Termination>[] = [];
     for (const [index, pod] of old.entries()) {
-      const surge = await this.createPod();
-      await surge.whenReady();
-      terminations.push(this.terminate(pod));
+      terminations.push((await this.rollStep(pod)).termination);
       onStep(index + 1, old.length);
     }
     return Promise.all(terminations);
+  }
+
+  /**
+   * One step of a rolling update: a new pod surges, and once it is ready `pod` is deleted.
+   * Resolves when the deletion has started, with its termination (wrapped, or awaiting the step
+   * would wait for the whole drain).
+   */
+  async rollStep(pod: ServerPod): Promise<{ termination: Promise<Termination> }> {
+    const surge = await this.createPod();
+    await surge.whenReady();
+    return { termination: this.terminate(pod) };
+  }
+
+  /** `kubectl scale --replicas=+1`: resolves once the new pod is ready and listed. */
+  async scaleOut(): Promise<ServerPod> {
+    this.replicas++;
+    const pod = await this.createPod();
+    await pod.whenReady();
+    await this.endpoints.whenListed([pod]);
+    return pod;
+  }
+
+  /** `kubectl scale --replicas=-1`, the controller choosing `pod`: deleted, not replaced. */
+  scaleIn(pod: ServerPod): Promise<Termination> {
+    this.replicas--;
+    return this.terminate(pod);
   }
 
   /** Stops every pod (end of the drill). */

@@ -11,6 +11,9 @@ import type { ServerPod } from './server-pod.js';
  */
 export class EndpointsController extends EventEmitter<{ changed: [] }> {
   private readonly pending = new Set<NodeJS.Timeout>();
+  /** Extra propagation delay while a spike lasts (a slow kube-proxy, an API server under load). */
+  private spikeMs = 0;
+  private spikeEnd: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly service: TcpForwarder,
@@ -18,6 +21,13 @@ export class EndpointsController extends EventEmitter<{ changed: [] }> {
     private readonly timeline: Timeline,
   ) {
     super();
+  }
+
+  /** For the next `forMs`, every change takes `extraMs` longer to reach the Service. */
+  spike(extraMs: number, forMs: number): void {
+    clearTimeout(this.spikeEnd);
+    this.spikeMs = extraMs;
+    this.spikeEnd = setTimeout(() => (this.spikeMs = 0), forMs);
   }
 
   /** Resolves once every one of `pods` is listed in the Service. */
@@ -40,11 +50,12 @@ export class EndpointsController extends EventEmitter<{ changed: [] }> {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       this.reconcile(pod);
-    }, this.propagationMs);
+    }, this.propagationMs + this.spikeMs);
     this.pending.add(timer);
   }
 
   stop(): void {
+    clearTimeout(this.spikeEnd);
     for (const timer of this.pending) clearTimeout(timer);
     this.pending.clear();
   }

@@ -1,7 +1,7 @@
 import { REDIS_INSTALL_HINT } from '@app/standin';
 import { check, type Check, type DrillContext, type ScenarioResult, type Target } from '../drill.context.js';
 import { excerpt } from '../log-lines.js';
-import { allReached, startStreamClients } from './stream-clients.js';
+import { settleStream, startStreamClients } from './stream-clients.js';
 
 const TITLE = 'Shared channel on Redis across a rolling update, a SIGKILL and a graceful delete';
 /** Publish → receipt goal, shown against the connection floor, never failing the run. */
@@ -38,32 +38,10 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
   await subscribers.allConnected(clients, subscribers.log.lines.length);
 
   ctx.progress.phase('scenario 6: stopping the publisher, waiting for every subscriber to reach the last entry');
-  const published = (await publisher.finish()).stream;
-  const key = `gs:{${channel}}:s`;
-  const top = Number(await redis.admin.get(`gs:{${channel}}:top`));
-  // Generous: the slowest subscriber may still be replaying after the last move.
-  await allReached(subscribers, top, from, 30_000);
-  const received = (await subscribers.finish()).stream;
-  const ids = (await redis.admin.xrange(key, '-', '+')).map(([, fields]) => fields[fields.indexOf('id') + 1] ?? '');
-  const distinct = new Set(ids);
-  const numbers = ids.map((id) => Number(/-p(\d+)$/.exec(id)?.[1])).sort((a, b) => a - b);
-  const contiguous = numbers.every((n, index) => n === index + 1);
+  const { published, received, top, checks: ledger } = await settleStream(redis.admin, channel, { subscribers, publisher }, from);
 
   const checks = [
-    check(
-      'every confirmed publish is in the stream exactly once',
-      published !== null && published.published.outstanding === 0 && published.published.acked === published.published.created &&
-        ids.length === top && distinct.size === top && top === published.published.created && contiguous,
-      `publisher created ${published?.published.created}, confirmed ${published?.published.acked}, outstanding ${published?.published.outstanding}; ` +
-        `stream holds ${ids.length} entries, ${distinct.size} distinct ids, top offset ${top}`,
-    ),
-    check('no publish lost or doubled (ids 1…N once each, in order)', contiguous && numbers.length === top, `ids ${numbers[0]}…${numbers.at(-1)} over ${numbers.length} entries`),
-    check(
-      'every subscriber received every offset, in order, to the last (gaps 0, unrecoverable 0)',
-      received !== null && received.gaps === 0 && received.unrecoverable === 0 && received.lastOffset[channel]?.min === top,
-      `gaps ${received?.gaps}, unrecoverable ${received?.unrecoverable}, slowest subscriber at ${received?.lastOffset[channel]?.min} of ${top}; ` +
-        `${received?.received} entries delivered, ${received?.duplicates} duplicates dropped`,
-    ),
+    ...ledger,
     check('the gracefully deleted pod exited 0 within its grace period', termination.exit.code === 0 && !termination.killed, JSON.stringify(termination.exit)),
   ];
   const floor = ctx.connectFloor?.p99;

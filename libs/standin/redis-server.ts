@@ -17,12 +17,18 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A throw-away `redis-server` on loopback without persistence, so a restart loses every key —
- * what a Redis without AOF does, and what the epoch is there to make visible.
+ * A throw-away `redis-server` on loopback. By default without persistence, so a restart loses
+ * every key — what a Redis without AOF does, and what the epoch is there to make visible. With
+ * `appendOnlyDir`, every write is in an append-only file (fsync always) in that folder, and a
+ * restart keeps everything acknowledged.
  */
 export class RedisServer extends ChildProgram {
-  private constructor(readonly port: number) {
-    super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  private constructor(
+    readonly port: number,
+    private readonly appendOnlyDir: string | undefined,
+  ) {
+    const persistence = appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', appendOnlyDir];
+    super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
   }
 
   get url(): string {
@@ -33,8 +39,8 @@ export class RedisServer extends ChildProgram {
    * Starts redis-server (on `port`, or a free one) and resolves once it accepts connections;
    * rejects with its output, and an install hint where it is missing, if it ends first.
    */
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
+  static async start(port?: number, appendOnlyDir?: string): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), appendOnlyDir);
     try {
       await server.expectLine(/Ready to accept connections/);
     } catch (err) {
@@ -44,9 +50,9 @@ export class RedisServer extends ChildProgram {
     return server;
   }
 
-  /** A new redis-server on the same port (empty: nothing persisted). */
+  /** A new redis-server on the same port: empty, or with what its append-only file holds. */
   restart(): Promise<RedisServer> {
-    return RedisServer.start(this.port);
+    return RedisServer.start(this.port, this.appendOnlyDir);
   }
 
   /** Stops it (SIGTERM) and waits for the exit. */

@@ -24,7 +24,7 @@ describe('ReconnectGapMeter', () => {
     now = 750;
     meter.healthy();
     // The failed attempt is counted, and its time stays inside the drain's gap.
-    // A drain gap is filed under the server that drained.
-    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrain: [{ ms: 40, server: 'a' }], gapsAfterFailureMs: [250] });
+    // Each gap is filed under the server whose connection ended.
+    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrain: [{ ms: 40, server: 'a' }], gapsAfterFailure: [{ ms: 250, server: 'b' }] });
   });
 });

@@ -38,7 +38,6 @@ export class ReconnectGapMeter {
     if (!previous) return;
     this.stats.reconnects++;
     const gapMs = Math.round(performance.now() - previous.lastFrameAt);
-    if (previous.kind === 'drain') this.stats.gapsAfterDrain.push({ ms: gapMs, server: previous.server });
-    else this.stats.gapsAfterFailureMs.push(gapMs);
+    (previous.kind === 'drain' ? this.stats.gapsAfterDrain : this.stats.gapsAfterFailure).push({ ms: gapMs, server: previous.server });
   }
 }

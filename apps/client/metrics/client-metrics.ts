@@ -103,7 +103,7 @@ function defineMetrics(registry: Registry, fleet: FleetView, current: () => Clie
       this.zero({ after: 'failure' });
       for (const stats of fleet.stats) {
         for (const gap of stats.gapsAfterDrain) this.observe({ after: 'drain' }, gap.ms / 1000);
-        for (const gap of stats.gapsAfterFailureMs) this.observe({ after: 'failure' }, gap / 1000);
+        for (const gap of stats.gapsAfterFailure) this.observe({ after: 'failure' }, gap.ms / 1000);
       }
     },
   });

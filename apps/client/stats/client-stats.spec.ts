@@ -19,7 +19,7 @@ describe('summarize', () => {
     Object.assign(a, { connections: 2, reconnects: 1, failedAttempts: 2, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
     Object.assign(b, { connections: 1, failedAttempts: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
     a.gapsAfterDrain.push({ ms: 4, server: 'pod-a' });
-    b.gapsAfterFailureMs.push(180);
+    b.gapsAfterFailure.push({ ms: 180, server: 'pod-b' });
     a.stream.received = 3;
     a.stream.latency.record(12);
     a.stream.reached('prices', 9);
@@ -34,6 +34,7 @@ describe('summarize', () => {
         afterDrain: { count: 1, p50: 4, p99: 4, max: 4 },
         afterDrainByServer: { 'pod-a': { count: 1, p50: 4, p99: 4, max: 4 } },
         afterFailure: { count: 1, p50: 180, p99: 180, max: 180 },
+        afterFailureByServer: { 'pod-b': { count: 1, p50: 180, p99: 180, max: 180 } },
       },
       frames: { received: 14, seqGaps: 0 },
       requests: { created: 7, sent: 8, resent: 1, completed: 6, duplicates: 0, outstanding: 1, refused: 3 },

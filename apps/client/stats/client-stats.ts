@@ -10,8 +10,8 @@ export class ClientStats {
   /** Connection attempts that never became healthy (refused upgrade, reset, no `hello`): inside a gap, not a gap of their own. */
   failedAttempts = 0;
   /** Last frame of the old connection → `hello` of the new, by how the old one ended. */
-  readonly gapsAfterDrain: DrainGap[] = [];
-  readonly gapsAfterFailureMs: number[] = [];
+  readonly gapsAfterDrain: ServerGap[] = [];
+  readonly gapsAfterFailure: ServerGap[] = [];
   framesReceived = 0;
   /** Sequence numbers skipped: data lost. */
   seqGaps = 0;
@@ -26,8 +26,8 @@ export class ClientStats {
   readonly stream = new StreamStats();
 }
 
-/** A reconnect gap after a drain, and which server drained (its `hello`'s `serverId`; '' when it sent none). */
-export interface DrainGap {
+/** A reconnect gap, and the server whose connection ended (its `hello`'s `serverId`; '' when it sent none). */
+export interface ServerGap {
   ms: number;
   server: string;
 }
@@ -50,6 +50,8 @@ export interface ClientSummary {
     /** The same gaps by the server that drained: one entry per replica a rolling update replaced. */
     afterDrainByServer: Record<string, GapSummary>;
     afterFailure: GapSummary;
+    /** By the server whose connection failed (a SIGKILLed replica, say). */
+    afterFailureByServer: Record<string, GapSummary>;
   };
   frames: { received: number; seqGaps: number | null };
   requests: {
@@ -84,7 +86,7 @@ function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
-function summarizeByServer(gaps: DrainGap[]): Record<string, GapSummary> {
+function summarizeByServer(gaps: ServerGap[]): Record<string, GapSummary> {
   const byServer = new Map<string, number[]>();
   for (const { ms, server } of gaps) byServer.set(server, [...(byServer.get(server) ?? []), ms]);
   return Object.fromEntries([...byServer].map(([server, ms]) => [server, summarizeGaps(ms)]));
@@ -111,7 +113,8 @@ export function summarize(all: ClientStats[], outstanding: Outstanding, lossMeas
     reconnectGapMs: {
       afterDrain: summarizeGaps(all.flatMap((s) => s.gapsAfterDrain.map((gap) => gap.ms))),
       afterDrainByServer: summarizeByServer(all.flatMap((s) => s.gapsAfterDrain)),
-      afterFailure: summarizeGaps(all.flatMap((s) => s.gapsAfterFailureMs)),
+      afterFailure: summarizeGaps(all.flatMap((s) => s.gapsAfterFailure.map((gap) => gap.ms))),
+      afterFailureByServer: summarizeByServer(all.flatMap((s) => s.gapsAfterFailure)),
     },
     frames: { received: sum((s) => s.framesReceived), seqGaps: lossMeasurable ? sum((s) => s.seqGaps) : null },
     requests: lossMeasurable
