@@ -1,5 +1,7 @@
 import type { TcpForwarder } from '@app/standin';
+import type { RedisServer } from '@app/standin';
 import type { Redis } from 'ioredis';
+import type { EndpointsController } from './cluster/endpoints-controller.js';
 import type { GapSummary } from '../apps/client/stats/client-stats.js';
 import type { ClientProcess } from './cluster/client-process.js';
 import type { Deployment } from './cluster/deployment.js';
@@ -65,7 +67,13 @@ export interface DrillContext {
   /** The environment of every server pod of the drill's Deployment. */
   serverEnv: Record<string, string>;
   /** The Redis the stream backend uses: a client for reading streams back, or why there is none. */
-  redis: { admin: Redis; missing?: undefined } | { admin?: undefined; missing: string };
+  /**
+   * `server`: the redis-server the drill started itself (none with `--redis-url`); a soak that
+   * restarts it puts the new one here.
+   */
+  redis: { admin: Redis; server?: RedisServer; missing?: undefined } | { admin?: undefined; server?: undefined; missing: string };
+  /** The Service's endpoint propagation, which a soak can slow down for a while. */
+  endpoints: EndpointsController;
   progress: Progress;
   /** The single client of the seed report (scenarios 1–3). */
   seedClient?: ClientProcess;

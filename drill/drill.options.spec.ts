@@ -28,6 +28,12 @@ describe('parseDrillOptions', () => {
     expect(parseDrillOptions(['--scenarios', 'crash,reconnect'])?.scenarios).toEqual(['graceful', 'reconnect', 'crash']);
   });
 
+  it('--soak runs the soak alone, with the events and seed given (or a random seed)', () => {
+    expect(parseDrillOptions(['--soak', '--events', '300', '--seed', '42'])).toMatchObject({ scenarios: ['soak'], soak: { events: 300, seed: 42 } });
+    expect(parseDrillOptions(['--quick', '--soak'])?.soak.events).toBe(12);
+    expect(Number.isSafeInteger(parseDrillOptions(['--soak'])?.soak.seed)).toBe(true);
+  });
+
   it.each([
     [['--clients', 'many'], '--clients must be an integer >= 1 (got "many")'],
     [['--replicas', '1'], '--replicas must be an integer >= 2 (got "1")'],
@@ -35,6 +41,8 @@ describe('parseDrillOptions', () => {
     [['--prestop-ms', '5000', '--drain-timeout-ms', '20000', '--grace-ms', '25000'], '--grace-ms (25000) must exceed --prestop-ms + --drain-timeout-ms (25000), or the kubelet\'s SIGKILL cuts the drain'],
     [['--bogus'], "Unknown option '--bogus'"],
     [['--redis-url', 'localhost:6379'], '--redis-url must be a redis:// or rediss:// URL'],
+    [['--soak', '--scenarios', 'crash'], '--soak runs on its own: leave out --scenarios'],
+    [['--soak', '--events', '0'], '--events must be an integer >= 1 (got "0")'],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseDrillOptions(argv)).toThrow(UsageError);
     expect(() => parseDrillOptions(argv)).toThrow(message);

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { FaultPlan } from './soak/fault-plan.js';
 
+/** The drill's scenarios, in order; all of them run by default. */
 export const SCENARIOS = ['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/** `soak` runs on its own, with `--soak`. */
+export type ScenarioName = (typeof SCENARIOS)[number] | 'soak';
 
 export interface DrillOptions {
   replicas: number;
@@ -25,9 +28,11 @@ export interface DrillOptions {
   requireRedis: boolean;
   output: string;
   quick: boolean;
+  /** `--soak`: how many random faults, and the seed they are drawn from. */
+  soak: { events: number; seed: number };
 }
 
-const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick' | 'redisUrl' | 'requireRedis'> = {
+const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick' | 'redisUrl' | 'requireRedis' | 'soak'> & { soakEvents: number } = {
   replicas: 2,
   clients: 100,
   normalMs: 5000,
@@ -40,6 +45,7 @@ const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick' | 'redisUrl' | '
   drainTimeoutMs: 20_000,
   probePeriodMs: 1000,
   publishRate: 50,
+  soakEvents: 100,
 };
 
 /** `--quick`: the same scenarios with short intervals and fewer clients, well under a minute. */
@@ -55,6 +61,7 @@ const QUICK: typeof FULL = {
   gracePeriodMs: 10_000,
   drainTimeoutMs: 5000,
   probePeriodMs: 100,
+  soakEvents: 12,
 };
 
 export const HELP = `Usage: npm run drill -- [options]
@@ -81,6 +88,10 @@ Options (defaults in brackets; --quick changes the timing defaults, explicit opt
   --publish-rate N        entries/s the stream scenarios publish [${FULL.publishRate}]
   --redis-url URL         use this Redis for the stream scenario [start a redis-server on a free port]
   --require-redis         fail, rather than mark "not run", when no Redis can be had
+  --soak                  instead of the scenarios: random faults under load, then a ledger
+                          (README, "Soak"); the faults are spaced 1–10 probe periods apart
+  --events N              faults in a soak [${FULL.soakEvents}; quick ${QUICK.soakEvents}]
+  --seed N                the soak's seed, to replay a run exactly [random, printed]
   --output DIR            parent folder of the report folder [reports]
   --quick                 short timings for CI, finishes in well under a minute
   --help                  this text
@@ -112,6 +123,8 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     'drain-timeout-ms',
     'probe-period-ms',
     'publish-rate',
+    'events',
+    'seed',
   ] as const;
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -124,6 +137,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
         output: { type: 'string' },
         'redis-url': { type: 'string' },
         'require-redis': { type: 'boolean' },
+        soak: { type: 'boolean' },
         quick: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -136,9 +150,10 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
   const base = quick ? QUICK : FULL;
   const get = (name: (typeof numeric)[number]): string | undefined => values[name] as string | undefined;
 
+  if (values.soak === true && values.scenarios !== undefined) throw new UsageError('--soak runs on its own: leave out --scenarios');
   const scenarios = (values.scenarios as string | undefined)?.split(',').map((name) => name.trim()) ?? [...SCENARIOS];
   for (const name of scenarios) {
-    if (!SCENARIOS.includes(name as ScenarioName)) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
       throw new UsageError(`--scenarios: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
     }
   }
@@ -146,7 +161,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
   const options: DrillOptions = {
     replicas: positiveInt('replicas', get('replicas'), base.replicas, 2),
     clients: positiveInt('clients', get('clients'), base.clients, 1),
-    scenarios: SCENARIOS.filter((name) => scenarios.includes(name)),
+    scenarios: values.soak === true ? ['soak'] : SCENARIOS.filter((name) => scenarios.includes(name)),
     normalMs: positiveInt('normal-ms', get('normal-ms'), base.normalMs),
     dataIntervalMs: positiveInt('data-interval-ms', get('data-interval-ms'), base.dataIntervalMs, 10),
     requestIntervalMs: positiveInt('request-interval-ms', get('request-interval-ms'), base.requestIntervalMs, 1),
@@ -161,6 +176,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     requireRedis: values['require-redis'] === true,
     output: (values.output as string | undefined) ?? 'reports',
     quick,
+    soak: { events: positiveInt('events', get('events'), base.soakEvents, 1), seed: positiveInt('seed', get('seed'), FaultPlan.randomSeed()) },
   };
   if (options.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) {
     throw new UsageError('--redis-url must be a redis:// or rediss:// URL');

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RedisServer, TcpForwarder } from '@app/standin';
 import { Redis } from 'ioredis';
 import { Deployment } from './cluster/deployment.js';
@@ -14,6 +17,7 @@ import { reconnectScenario } from './scenarios/reconnect.scenario.js';
 import { rollingScenario } from './scenarios/rolling.scenario.js';
 import { streamControlScenario } from './scenarios/stream-control.scenario.js';
 import { streamScenario } from './scenarios/stream.scenario.js';
+import { soakScenario } from './soak/soak.scenario.js';
 import { Timeline } from './timeline.js';
 
 type Scenario = (ctx: DrillContext) => Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>>;
@@ -26,14 +30,19 @@ const SCENARIO_RUNNERS: Record<ScenarioName, { label: string; run: Scenario }> =
   crash: { label: 'scenario 5: crash (SIGKILL)', run: crashScenario },
   stream: { label: 'scenario 6: shared channel on Redis', run: streamScenario },
   'stream-control': { label: 'scenario 7: control run on the memory backend', run: streamControlScenario },
+  soak: { label: 'soak: random faults under load', run: soakScenario },
 };
 
-/** The Redis for the stream backend: `--redis-url`, or a redis-server of our own; or why there is none. */
-async function provisionRedis(options: DrillOptions): Promise<{ url?: string; server?: RedisServer; missing?: string }> {
+/**
+ * The Redis for the stream backend: `--redis-url`, or a redis-server of our own — with an
+ * append-only file for a soak, which restarts it and must lose nothing; or why there is none.
+ */
+async function provisionRedis(options: DrillOptions): Promise<{ url?: string; server?: RedisServer; appendOnlyDir?: string; missing?: string }> {
   if (options.redisUrl) return { url: options.redisUrl };
   try {
-    const server = await RedisServer.start();
-    return { url: server.url, server };
+    const appendOnlyDir = options.scenarios.includes('soak') ? await mkdtemp(join(tmpdir(), 'drill-redis-')) : undefined;
+    const server = await RedisServer.start(undefined, appendOnlyDir);
+    return { url: server.url, server, appendOnlyDir };
   } catch (err) {
     return { missing: (err as Error).message.split('\n')[0] };
   }
@@ -49,7 +58,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
   }
   const serviceUrl = `ws://127.0.0.1:${await service.listen()}/ws`;
   const endpoints = new EndpointsController(service, options.propagationMs, timeline);
-  const wantsRedis = options.scenarios.includes('stream');
+  const wantsRedis = options.scenarios.includes('stream') || options.scenarios.includes('soak');
   const redis = wantsRedis ? await provisionRedis(options) : { missing: 'not needed' };
   const admin = redis.url ? new Redis(redis.url) : undefined;
   const serverEnv: Record<string, string> = {
@@ -84,7 +93,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     serviceUrl,
     deployment,
     serverEnv,
-    redis: admin ? { admin } : { missing: redis.missing ?? 'no Redis' },
+    redis: admin ? { admin, server: redis.server } : { missing: redis.missing ?? 'no Redis' },
+    endpoints,
     progress,
   };
   const results: ScenarioResult[] = [];
@@ -113,7 +123,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     await deployment.teardown();
     await service.close();
     admin?.disconnect();
-    await redis.server?.stop();
+    await ctx.redis.server?.stop();
+    if (redis.appendOnlyDir) await rm(redis.appendOnlyDir, { recursive: true, force: true });
   }
   progress.phase('writing the report');
   const report = await writeReport(options, timeline, results, ctx.connectFloor);

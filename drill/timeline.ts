@@ -10,6 +10,8 @@ export type TimelineKind =
   | 'connections'
   /** `value`: stream entries delivered so far to the subscriber fleet of channel `detail`. */
   | 'stream-delivered'
+  /** A soak's fault: `detail` is its kind, `pod` the pod it hit (none for a client restart). */
+  | 'fault'
   | 'phase';
 
 export interface TimelineEvent {

@@ -97,7 +97,7 @@ function markdown(
     for (const [name, value] of Object.entries(result.metrics)) lines.push(`| ${name} | ${String(value)} |`);
     for (const table of result.tables ?? []) {
       lines.push('', `${table.title}:`, '', `| ${table.header.join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`);
-      for (const row of table.rows) lines.push(`| ${row.map((cell) => String(cell)).join(' | ')} |`);
+      for (const row of table.rows) lines.push(`| ${row.map((cell) => (cell === null ? 'n/a' : String(cell))).join(' | ')} |`);
     }
     for (const ex of result.excerpts) {
       if (ex.lines.length === 0) continue;

@@ -57,6 +57,21 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
       lineStyle: { type: 'dotted', width: 1 },
     });
   }
+  // A soak's faults, each marked where it started, on a series of their own.
+  const faults = timeline.events.filter((event) => event.kind === 'fault');
+  if (faults.length > 0) {
+    series.push({
+      name: 'faults',
+      type: 'line',
+      data: [],
+      markLine: {
+        symbol: 'none',
+        silent: true,
+        lineStyle: { type: 'solid', width: 1, color: '#c23531', opacity: 0.5 },
+        data: faults.map((event) => ({ xAxis: event.t / 1000, label: { formatter: event.detail ?? '', fontSize: 8, rotate: 90 } })),
+      },
+    });
+  }
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1100, height: 480 });
   chart.setOption({
     animation: false,

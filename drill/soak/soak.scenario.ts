@@ -1,0 +1,222 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClientSummary, GapSummary } from '../../apps/client/stats/client-stats.js';
+import type { ClientProcess } from '../cluster/client-process.js';
+import type { ServerPod, Termination } from '../cluster/server-pod.js';
+import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
+import { startLoadClient } from '../scenarios/load-client.js';
+import { settleStream, startStreamClients, type StreamClients } from '../scenarios/stream-clients.js';
+import { FAULT_KINDS, FaultPlan, type FaultKind } from './fault-plan.js';
+
+/** One fault as it happened. */
+interface FaultRecord {
+  index: number;
+  kind: FaultKind;
+  /** ms since the drill started. */
+  at: number;
+  pod?: string;
+  /** A deleted pod's termination (graceful delete, rolling step), awaited at the end. */
+  termination?: Promise<Termination>;
+}
+
+/** The soak's moving parts: the request fleet (replaced on a client restart) and the channel's clients. */
+interface SoakClients {
+  load: ClientProcess;
+  /** Summaries of the load clients stopped so far (one per restart). */
+  finished: ClientSummary[];
+  stream?: StreamClients & { channel: string; from: number };
+}
+
+/**
+ * Scenario "soak": `--events` random faults — graceful deletes, SIGKILLs, rolling-update steps
+ * and client restarts — at random spacing, all drawn from `--seed`, while the request fleet and
+ * (with Redis) a publisher and its subscribers run. Then a quiet period and a ledger checked
+ * exactly: every request created was completed once, every confirmed publish is in the stream
+ * once, every subscriber has every offset, every deleted pod exited 0 within its grace period,
+ * and no process was left behind.
+ */
+export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
+  const { soak, clients, probePeriodMs, publishRate } = ctx.options;
+  const plan = new FaultPlan(soak.seed, { min: probePeriodMs, max: probePeriodMs * 10 });
+  ctx.progress.note(`soak: seed ${soak.seed} (replay with --soak --seed ${soak.seed} --events ${soak.events})`);
+  const title = `Soak: ${soak.events} random faults under load (seed ${soak.seed})`;
+
+  ctx.progress.phase(`soak: connecting ${clients} clients`);
+  const parts: SoakClients = { load: await startLoadClient(ctx), finished: [] };
+  if (ctx.redis.admin) {
+    const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
+    const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
+    parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length };
+  }
+
+  const faults: FaultRecord[] = [];
+  for (let index = 1; index <= soak.events; index++) {
+    const { kind, afterMs } = plan.next(applicable(ctx));
+    await delay(afterMs);
+    ctx.progress.phase(`soak: fault ${index}/${soak.events}: ${kind}`);
+    faults.push(await inflict(ctx, plan, parts, { index, kind }));
+  }
+
+  ctx.progress.phase('soak: quiet period, every client back');
+  const terminations = await Promise.all(faults.map(async (fault) => ({ fault, termination: await fault.termination })));
+  await parts.load.allConnected(clients, parts.load.log.lines.length);
+  const streamLedger = parts.stream && ctx.redis.admin ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from) : undefined;
+  const summaries = [...parts.finished, await parts.load.finish()];
+
+  const deleted = terminations.filter((entry): entry is { fault: FaultRecord; termination: Termination } => entry.termination !== undefined);
+  const requests = summaries.map((summary) => summary.requests);
+  const total = (pick: (r: NonNullable<ClientSummary['requests']>) => number): number => requests.reduce((sum, r) => sum + (r ? pick(r) : 0), 0);
+  const live = ctx.deployment.live();
+  const checks: Check[] = [
+    check(
+      'every request created was completed, none outstanding after the quiet period, none answered twice',
+      requests.every(Boolean) && total((r) => r.completed) === total((r) => r.created) && total((r) => r.outstanding) === 0 && total((r) => r.duplicates) === 0,
+      `${summaries.length} client incarnations: created ${total((r) => r.created)}, completed ${total((r) => r.completed)}, ` +
+        `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}`,
+    ),
+    check('no sequence gap (no data lost)', summaries.every((s) => s.frames.seqGaps === 0), `seqGaps ${summaries.map((s) => s.frames.seqGaps).join(', ')}`),
+    check(
+      'every deleted pod exited 0 within its grace period',
+      deleted.every(({ termination: t }) => t.exit.code === 0 && !t.killed && t.totalMs < ctx.options.gracePeriodMs),
+      `${deleted.length} deleted; slowest ${Math.max(0, ...deleted.map(({ termination: t }) => t.totalMs))} ms; ` +
+        `not clean: ${deleted.filter(({ termination: t }) => t.exit.code !== 0 || t.killed).map(({ termination: t }) => `${t.pod} ${JSON.stringify(t.exit)}`).join('; ') || 'none'}`,
+    ),
+    check(
+      'the Deployment has its replicas, and no deleted or killed pod process is left running',
+      live.length === ctx.deployment.replicas && ctx.deployment.pods.filter((pod) => !live.includes(pod)).every((pod) => !pod.process.running),
+      `${live.length} live of ${ctx.deployment.replicas} desired; ${ctx.deployment.pods.length} pods created in all`,
+    ),
+    ...(streamLedger?.checks ?? []),
+  ];
+  if (!streamLedger && ctx.options.requireRedis) checks.push(check('Redis available for the stream ledger (--require-redis)', false, ctx.redis.missing ?? ''));
+
+  return {
+    name: 'soak',
+    title,
+    checks,
+    targets: [],
+    metrics: {
+      seed: soak.seed,
+      events: soak.events,
+      ...Object.fromEntries(FAULT_KINDS.map((kind) => [`faults.${kind}`, faults.filter((fault) => fault.kind === kind).length])),
+      clientIncarnations: summaries.length,
+      requestsCreated: total((r) => r.created),
+      requestsResent: total((r) => r.resent),
+      entriesPublished: streamLedger?.top ?? null,
+      entriesDelivered: streamLedger?.received?.received ?? null,
+      maxStallMs: streamLedger?.received?.maxStallMs ?? null,
+    },
+    tables: [
+      {
+        title: 'Faults by kind, with the worst reconnect gap of the clients each one moved',
+        header: ['fault', 'count', 'pods hit', 'worst gap p99 ms', 'worst gap max ms'],
+        rows: FAULT_KINDS.map((kind) => {
+          const ofKind = faults.filter((fault) => fault.kind === kind);
+          const gaps = ofKind.flatMap((fault) => gapsOf(fault, summaries));
+          return [kind, ofKind.length, ofKind.filter((fault) => fault.pod).length, worst(gaps, 'p99'), worst(gaps, 'max')];
+        }),
+      },
+    ],
+    excerpts: [
+      {
+        source: 'soak faults',
+        lines: faults.map((fault) => `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}`),
+      },
+    ],
+  };
+}
+
+/** The faults that make sense now: replicas between 1 and two more than asked, Redis ours to restart. */
+function applicable(ctx: DrillContext): FaultKind[] {
+  const { replicas } = ctx.deployment;
+  const serving = servingPods(ctx).length;
+  return FAULT_KINDS.filter((kind) => {
+    if (kind === 'scale-out') return replicas < ctx.options.replicas + 2;
+    if (kind === 'scale-in') return replicas > 1 && serving > 0;
+    if (kind === 'redis-restart') return ctx.redis.server !== undefined;
+    if (kind === 'graceful-delete' || kind === 'sigkill' || kind === 'rolling-step') return serving > 0;
+    return true;
+  });
+}
+
+/**
+ * The pods a fault may hit: live and ready. (A pod still starting is left alone: the stand-in's
+ * pod start is not built to be killed halfway, though a real one may be.)
+ */
+function servingPods(ctx: DrillContext): ServerPod[] {
+  return ctx.deployment.live().filter((pod) => pod.ready);
+}
+
+/** Carries out one planned fault. */
+async function inflict(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, fault: Pick<FaultRecord, 'index' | 'kind'>): Promise<FaultRecord> {
+  const { deployment, timeline } = ctx;
+  const target = (): ServerPod => plan.pick(servingPods(ctx));
+  const mark = (pod?: ServerPod): FaultRecord => ({ ...fault, at: timeline.record('fault', { detail: fault.kind, pod: pod?.name }).t, pod: pod?.name });
+  switch (fault.kind) {
+    case 'graceful-delete': {
+      const pod = target();
+      const record = mark(pod);
+      const termination = deployment.deletePod(pod).then((deleted) => deleted.termination);
+      // Awaited after the last fault; until then a failure must not count as unhandled.
+      termination.catch(() => undefined);
+      return { ...record, termination };
+    }
+    case 'sigkill': {
+      const pod = target();
+      const record = mark(pod);
+      await deployment.crashPod(pod);
+      return record;
+    }
+    case 'rolling-step': {
+      const pod = target();
+      const record = mark(pod);
+      const { termination } = await deployment.rollStep(pod);
+      termination.catch(() => undefined);
+      return { ...record, termination };
+    }
+    case 'scale-out': {
+      const record = mark();
+      const pod = await deployment.scaleOut();
+      return { ...record, pod: pod.name };
+    }
+    case 'scale-in': {
+      const pod = target();
+      const termination = deployment.scaleIn(pod);
+      termination.catch(() => undefined);
+      return { ...mark(pod), termination };
+    }
+    case 'propagation-spike': {
+      // Endpoint changes lag by up to ten extra probe periods, for as long again: new
+      // connections keep reaching pods that are already draining (and get 503).
+      const extraMs = plan.pick([2, 5, 10]) * ctx.options.probePeriodMs;
+      ctx.endpoints.spike(extraMs, extraMs);
+      return mark();
+    }
+    case 'redis-restart': {
+      // Append-only with fsync always: everything confirmed survives; while it is down,
+      // publishes and subscribes are answered UNAVAILABLE and the clients try again.
+      const record = mark();
+      const server = ctx.redis.server!;
+      await server.stop();
+      ctx.redis.server = await server.restart();
+      return record;
+    }
+    case 'client-restart': {
+      const record = mark();
+      parts.finished.push(await parts.load.finish());
+      parts.load = await startLoadClient(ctx);
+      return record;
+    }
+  }
+}
+
+/** The reconnect gaps of the clients a fault moved, as each client incarnation summarised them. */
+function gapsOf(fault: FaultRecord, summaries: ClientSummary[]): GapSummary[] {
+  if (!fault.pod) return [];
+  const byServer = fault.kind === 'sigkill' ? (s: ClientSummary) => s.reconnectGapMs.afterFailureByServer : (s: ClientSummary) => s.reconnectGapMs.afterDrainByServer;
+  return summaries.map((summary) => byServer(summary)[fault.pod!]).filter((gap): gap is GapSummary => gap !== undefined);
+}
+
+function worst(gaps: GapSummary[], figure: 'p99' | 'max'): number | null {
+  const values = gaps.map((gap) => gap[figure]).filter((value): value is number => value !== null);
+  return values.length === 0 ? null : Math.max(...values);
+}
