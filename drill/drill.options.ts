@@ -91,7 +91,7 @@ Options (defaults in brackets; --quick changes the timing defaults, explicit opt
   --soak                  instead of the scenarios: random faults under load, then a ledger
                           (README, "Soak"); the faults are spaced 1–10 probe periods apart
   --events N              faults in a soak [${FULL.soakEvents}; quick ${QUICK.soakEvents}]
-  --seed N                the soak's seed, to replay a run exactly [random, printed]
+  --seed N                the soak's seed, to replay its plan of faults [random, printed]
   --output DIR            parent folder of the report folder [reports]
   --quick                 short timings for CI, finishes in well under a minute
   --help                  this text

@@ -18,12 +18,15 @@ export interface PlannedFault {
   kind: FaultKind;
   /** Wait before it, after the previous fault was started. */
   afterMs: number;
+  /** Its own random number, for its choices (which pod, how long a spike). */
+  roll: number;
 }
 
 /**
- * The soak's randomness, all from one seed: which fault comes next, the spacing before it, and
- * which pod it hits. The same seed replays the same plan (pod choices are by position among the
- * live pods, so a replay hits the same positions, whatever the pods are named).
+ * The soak's randomness, all from one seed: which fault comes next, the spacing before it, and a
+ * number for its own choices. Every fault draws the same amount, so the same seed plans the same
+ * sequence whatever happened in the run (the soak skips, and reports, a fault that cannot apply
+ * at its moment, rather than drawing another).
  */
 export class FaultPlan {
   private readonly rng: ReturnType<typeof xoroshiro128plus>;
@@ -40,15 +43,15 @@ export class FaultPlan {
     return Math.floor(Math.random() * 2 ** 31);
   }
 
-  /** The next fault, among those `applicable` now (the caller knows the cluster's state). */
-  next(applicable: readonly FaultKind[] = FAULT_KINDS): PlannedFault {
+  next(): PlannedFault {
     const afterMs = uniformInt(this.rng, this.spacingMs.min, this.spacingMs.max);
-    return { kind: this.pick(applicable), afterMs };
+    const kind = FAULT_KINDS[uniformInt(this.rng, 0, FAULT_KINDS.length - 1)]!;
+    return { kind, afterMs, roll: uniformInt(this.rng, 0, 2 ** 31 - 1) };
   }
+}
 
-  /** One of `items`, uniformly. */
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('nothing to pick from');
-    return items[uniformInt(this.rng, 0, items.length - 1)]!;
-  }
+/** One of `items`, chosen by a fault's `roll`. */
+export function choose<T>(items: readonly T[], roll: number): T {
+  if (items.length === 0) throw new Error('nothing to choose from');
+  return items[roll % items.length]!;
 }

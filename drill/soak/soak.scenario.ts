@@ -5,7 +5,7 @@ import type { ServerPod, Termination } from '../cluster/server-pod.js';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { startLoadClient } from '../scenarios/load-client.js';
 import { settleStream, startStreamClients, type StreamClients } from '../scenarios/stream-clients.js';
-import { FAULT_KINDS, FaultPlan, type FaultKind } from './fault-plan.js';
+import { FAULT_KINDS, FaultPlan, choose, type FaultKind, type PlannedFault } from './fault-plan.js';
 
 /** One fault as it happened. */
 interface FaultRecord {
@@ -49,11 +49,16 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   }
 
   const faults: FaultRecord[] = [];
+  const skipped: FaultKind[] = [];
   for (let index = 1; index <= soak.events; index++) {
-    const { kind, afterMs } = plan.next(applicable(ctx));
-    await delay(afterMs);
-    ctx.progress.phase(`soak: fault ${index}/${soak.events}: ${kind}`);
-    faults.push(await inflict(ctx, plan, parts, { index, kind }));
+    const planned = plan.next();
+    await delay(planned.afterMs);
+    if (!applicable(ctx, planned.kind)) {
+      skipped.push(planned.kind);
+      continue;
+    }
+    ctx.progress.phase(`soak: fault ${index}/${soak.events}: ${planned.kind}`);
+    faults.push(await inflict(ctx, parts, { ...planned, index }));
   }
 
   ctx.progress.phase('soak: quiet period, every client back');
@@ -97,6 +102,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
     metrics: {
       seed: soak.seed,
       events: soak.events,
+      faultsInflicted: faults.length,
       ...Object.fromEntries(FAULT_KINDS.map((kind) => [`faults.${kind}`, faults.filter((fault) => fault.kind === kind).length])),
       clientIncarnations: summaries.length,
       requestsCreated: total((r) => r.created),
@@ -108,11 +114,12 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
     tables: [
       {
         title: 'Faults by kind, with the worst reconnect gap of the clients each one moved',
-        header: ['fault', 'count', 'pods hit', 'worst gap p99 ms', 'worst gap max ms'],
+        header: ['fault', 'inflicted', 'skipped (did not apply then)', 'pods hit', 'worst gap p99 ms', 'worst gap max ms'],
         rows: FAULT_KINDS.map((kind) => {
           const ofKind = faults.filter((fault) => fault.kind === kind);
           const gaps = ofKind.flatMap((fault) => gapsOf(fault, summaries));
-          return [kind, ofKind.length, ofKind.filter((fault) => fault.pod).length, worst(gaps, 'p99'), worst(gaps, 'max')];
+          const notApplied = skipped.filter((skippedKind) => skippedKind === kind).length;
+          return [kind, ofKind.length, notApplied, ofKind.filter((fault) => fault.pod).length, worst(gaps, 'p99'), worst(gaps, 'max')];
         }),
       },
     ],
@@ -125,17 +132,15 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   };
 }
 
-/** The faults that make sense now: replicas between 1 and two more than asked, Redis ours to restart. */
-function applicable(ctx: DrillContext): FaultKind[] {
+/** Whether `kind` makes sense now: replicas between 1 and two more than asked, a ready pod to hit, Redis ours to restart. */
+function applicable(ctx: DrillContext, kind: FaultKind): boolean {
   const { replicas } = ctx.deployment;
   const serving = servingPods(ctx).length;
-  return FAULT_KINDS.filter((kind) => {
-    if (kind === 'scale-out') return replicas < ctx.options.replicas + 2;
-    if (kind === 'scale-in') return replicas > 1 && serving > 0;
-    if (kind === 'redis-restart') return ctx.redis.server !== undefined;
-    if (kind === 'graceful-delete' || kind === 'sigkill' || kind === 'rolling-step') return serving > 0;
-    return true;
-  });
+  if (kind === 'scale-out') return replicas < ctx.options.replicas + 2;
+  if (kind === 'scale-in') return replicas > 1 && serving > 0;
+  if (kind === 'redis-restart') return ctx.redis.server !== undefined;
+  if (kind === 'graceful-delete' || kind === 'sigkill' || kind === 'rolling-step') return serving > 0;
+  return true;
 }
 
 /**
@@ -147,10 +152,15 @@ function servingPods(ctx: DrillContext): ServerPod[] {
 }
 
 /** Carries out one planned fault. */
-async function inflict(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, fault: Pick<FaultRecord, 'index' | 'kind'>): Promise<FaultRecord> {
+async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFault & { index: number }): Promise<FaultRecord> {
   const { deployment, timeline } = ctx;
-  const target = (): ServerPod => plan.pick(servingPods(ctx));
-  const mark = (pod?: ServerPod): FaultRecord => ({ ...fault, at: timeline.record('fault', { detail: fault.kind, pod: pod?.name }).t, pod: pod?.name });
+  const target = (): ServerPod => choose(servingPods(ctx), fault.roll);
+  const mark = (pod?: ServerPod): FaultRecord => ({
+    index: fault.index,
+    kind: fault.kind,
+    at: timeline.record('fault', { detail: fault.kind, pod: pod?.name }).t,
+    pod: pod?.name,
+  });
   switch (fault.kind) {
     case 'graceful-delete': {
       const pod = target();
@@ -187,7 +197,7 @@ async function inflict(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, f
     case 'propagation-spike': {
       // Endpoint changes lag by up to ten extra probe periods, for as long again: new
       // connections keep reaching pods that are already draining (and get 503).
-      const extraMs = plan.pick([2, 5, 10]) * ctx.options.probePeriodMs;
+      const extraMs = choose([2, 5, 10], fault.roll) * ctx.options.probePeriodMs;
       ctx.endpoints.spike(extraMs, extraMs);
       return mark();
     }
@@ -209,9 +219,12 @@ async function inflict(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, f
   }
 }
 
+/** Faults that end the connections of the pod they hit (a scale-out's pod is new: it moves nobody). */
+const MOVES_CLIENTS: readonly FaultKind[] = ['graceful-delete', 'sigkill', 'rolling-step', 'scale-in'];
+
 /** The reconnect gaps of the clients a fault moved, as each client incarnation summarised them. */
 function gapsOf(fault: FaultRecord, summaries: ClientSummary[]): GapSummary[] {
-  if (!fault.pod) return [];
+  if (!fault.pod || !MOVES_CLIENTS.includes(fault.kind)) return [];
   const byServer = fault.kind === 'sigkill' ? (s: ClientSummary) => s.reconnectGapMs.afterFailureByServer : (s: ClientSummary) => s.reconnectGapMs.afterDrainByServer;
   return summaries.map((summary) => byServer(summary)[fault.pod!]).filter((gap): gap is GapSummary => gap !== undefined);
 }
