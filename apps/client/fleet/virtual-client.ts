@@ -112,7 +112,7 @@ export class VirtualClient {
    */
   async stop(timeoutMs: number): Promise<Outstanding> {
     this.scheduler.stop();
-    this.streams.stop();
+    this.streams.stopPublishing();
     if (this.outbox.size + this.streams.outstanding > 0 && this.settings.dialect === 'json') {
       await new Promise<void>((resolve) => {
         const timeout = setTimeout(resolve, timeoutMs);
@@ -122,6 +122,7 @@ export class VirtualClient {
         };
       });
     }
+    this.streams.close();
     this.flushAck();
     this.subscription?.unsubscribe();
     return this.outstanding;

@@ -37,20 +37,25 @@ describe('ClientStreams', () => {
     expect(sent.filter((text) => text.includes('"t-p1"'))).toHaveLength(2);
     expect(streams.onPublished({ type: 'published', seq: 1, id: 't-p1', channel: 'orders', offset: 1, duplicate: true })).toBe('ok');
     expect({ outstanding: streams.outstanding, acked: stats.publishAcked, duplicates: stats.publishDuplicates }).toEqual({ outstanding: 0, acked: 1, duplicates: 1 });
-    streams.stop();
+    streams.stopPublishing();
+    streams.close();
   });
 
-  it('tries an UNAVAILABLE publish and channel again after a backoff', () => {
+  it('tries an UNAVAILABLE publish and channel again after a backoff, also once publishing has stopped (a client on its way out)', () => {
     const { streams, sent } = setup();
     streams.start();
     jest.advanceTimersByTime(100);
     sent.length = 0;
     expect(streams.onRefused('UNAVAILABLE', { id: 't-p1' })).toBe(true);
     expect(streams.onRefused('UNAVAILABLE', { channel: 'prices' })).toBe(true);
-    // Backoff: 0.99 × RECONNECT_BASE_MS = 49 ms, before the next publish (at 199 ms).
+    streams.stopPublishing();
+    // Backoff: 0.99 × RECONNECT_BASE_MS = 49 ms.
     jest.advanceTimersByTime(49);
     expect(sent).toEqual(['{"type":"subscribe","channel":"prices"}', expect.stringContaining('"id":"t-p1"')]);
-    streams.stop();
+    // Stopped: the retry went out, but no new publish is created.
+    jest.advanceTimersByTime(1000);
+    expect(sent).toHaveLength(2);
+    streams.close();
   });
 
   it('leaves refusals that are not about its channels or publishes to the caller', () => {

@@ -57,9 +57,13 @@ export class ClientStreams {
     this.publisher.start(() => this.createPublish());
   }
 
-  /** Stops publishing; what is outstanding stays counted. */
-  stop(): void {
+  /** Stops creating publishes; those outstanding are still sent again until confirmed. */
+  stopPublishing(): void {
     this.publisher.stop();
+  }
+
+  /** The end: no more retries (what is still outstanding stays counted). */
+  close(): void {
     clearTimeout(this.retry.timer);
   }
 
