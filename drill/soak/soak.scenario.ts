@@ -48,6 +48,19 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
     parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length };
   }
 
+  try {
+    return await soakAndSettle(ctx, plan, parts, title);
+  } catch (err) {
+    // A soak that breaks leaves no client behind (the drill tears the pods and Redis down).
+    const running = [parts.load, parts.stream?.subscribers, parts.stream?.publisher].filter((process) => process !== undefined);
+    await Promise.all(running.map((process) => process.kill()));
+    throw err;
+  }
+}
+
+/** The faults, the quiet period, and the ledger over everything that ran. */
+async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, title: string): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
+  const { soak, clients } = ctx.options;
   const faults: FaultRecord[] = [];
   const skipped: FaultKind[] = [];
   for (let index = 1; index <= soak.events; index++) {
