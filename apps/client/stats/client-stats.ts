@@ -88,7 +88,11 @@ function percentile(sorted: number[], p: number): number | null {
 
 function summarizeByServer(gaps: ServerGap[]): Record<string, GapSummary> {
   const byServer = new Map<string, number[]>();
-  for (const { ms, server } of gaps) byServer.set(server, [...(byServer.get(server) ?? []), ms]);
+  for (const { ms, server } of gaps) {
+    const ofServer = byServer.get(server);
+    if (ofServer) ofServer.push(ms);
+    else byServer.set(server, [ms]);
+  }
   return Object.fromEntries([...byServer].map(([server, ms]) => [server, summarizeGaps(ms)]));
 }
 
