@@ -129,14 +129,17 @@ export class ClientStreams {
 
   private createPublish(): void {
     const channel = this.settings.publishChannel!;
-    const id = `${this.tag}-p${++this.published}`;
-    if (!this.publishes.add(id, { channel, payload: { sentAt: Date.now(), n: this.published } })) {
+    // Numbered only once taken: the ids of what was published run 1…N with no hole for a refusal.
+    const n = this.published + 1;
+    const id = `${this.tag}-p${n}`;
+    if (!this.publishes.add(id, { channel, payload: { sentAt: Date.now(), n } })) {
       this.stats.publishRefused++;
       if (this.stats.publishRefused === 1 || this.stats.publishRefused % 100 === 0) {
         this.logger.warn(`Outbox full (${this.settings.outboxLimit} unconfirmed publishes): refused ${this.stats.publishRefused} so far`);
       }
       return;
     }
+    this.published = n;
     this.stats.publishCreated++;
     const link = this.usableLink();
     if (link) this.sendPending(link);
