@@ -52,13 +52,14 @@ export class ChannelSubscription implements LiveListener {
       top = position.top;
       this.epoch = position.epoch;
       recovered = since === undefined || (await this.recoverable(since, top));
+      this.lastSent = !since ? top : recovered ? since.offset : await this.oldestHeldAfter(top);
     } catch (err) {
       this.stop();
       throw err;
     }
     if (this.stopped) return;
-    this.lastSent = recovered && since ? since.offset : top;
-    this.sink.subscribed(this.epoch, top, recovered);
+    // After a loss, `top` says where delivery resumes: everything history still holds follows.
+    this.sink.subscribed(this.epoch, recovered ? top : this.lastSent, recovered);
     this.live = true;
     void this.pump(top);
   }
@@ -81,6 +82,23 @@ export class ChannelSubscription implements LiveListener {
     if (this.stopped) return;
     this.pending.push(item);
     if (this.live) void this.pump();
+  }
+
+  /**
+   * The channel's history was lost under us (expired, or Redis lost its data): a loss the client
+   * is told about. Every entry of the new epoch was published since, so all it holds follows.
+   */
+  private async switchEpoch(epoch: string, upTo: number): Promise<void> {
+    this.epoch = epoch;
+    this.lastSent = await this.oldestHeldAfter(upTo);
+    if (!this.stopped) this.sink.subscribed(epoch, this.lastSent, false);
+  }
+
+  /** The offset before the oldest entry history holds (`top` when it holds none). */
+  private async oldestHeldAfter(top: number): Promise<number> {
+    const page = await this.backend.read(this.channel, 0, 1);
+    const first = page.epoch === this.epoch ? page.entries[0] : undefined;
+    return first && first.offset <= top ? first.offset - 1 : top;
   }
 
   /** History still holds everything after `since`, in the same epoch. */
@@ -112,12 +130,8 @@ export class ChannelSubscription implements LiveListener {
   }
 
   private async deliver(epoch: string, entry: StreamEntry, receivedAt: number): Promise<void> {
-    if (epoch !== this.epoch) {
-      // The channel's history was lost under us (expired, or Redis lost its data): a known loss.
-      this.epoch = epoch;
-      this.lastSent = entry.offset - 1;
-      this.sink.subscribed(epoch, this.lastSent, false);
-    }
+    if (epoch !== this.epoch) await this.switchEpoch(epoch, entry.offset - 1);
+    if (this.stopped) return;
     if (entry.offset <= this.lastSent) return;
     if (entry.offset > this.lastSent + 1) await this.catchUp(entry.offset - 1);
     if (this.stopped) return;
@@ -135,11 +149,18 @@ export class ChannelSubscription implements LiveListener {
       const page = await this.backend.read(this.channel, this.lastSent, Math.min(this.pageSize, upTo - this.lastSent));
       if (this.stopped) return;
       const first = page.entries[0];
-      if (page.epoch !== this.epoch || first?.offset !== this.lastSent + 1) {
-        // Trimmed or expired before it could be sent: tell the client instead of skipping silently.
-        this.lastSent = upTo;
-        if (page.epoch === this.epoch) this.sink.subscribed(this.epoch, upTo, false);
-        return;
+      if (page.epoch !== this.epoch) {
+        // No epoch: the channel holds nothing now, and its next entry comes with a new one.
+        if (page.epoch === '') return;
+        await this.switchEpoch(page.epoch, upTo);
+        continue;
+      }
+      if (first?.offset !== this.lastSent + 1) {
+        // Trimmed before it could be sent: tell the client instead of skipping silently, and
+        // go on from the oldest entry history still holds.
+        this.lastSent = first && first.offset <= upTo ? first.offset - 1 : upTo;
+        this.sink.subscribed(this.epoch, this.lastSent, false);
+        continue;
       }
       const entries = page.entries.filter((entry) => entry.offset <= upTo);
       this.lastSent = entries.at(-1)!.offset;

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { ChannelSubscription, type Since } from './channel-subscription.js';
 import { MemoryStreamBackend, type HistoryLimits } from './memory.backend.js';
 import { RedisStreamBackend } from './redis.backend.js';
-import { BackendUnavailableError, type StreamBackend, type StreamEntry } from './stream-backend.js';
+import { BackendUnavailableError, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
 const LIMITS: HistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000 };
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
@@ -158,7 +158,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       ['another epoch', () => ({ epoch: 'not-this-one', offset: 3 })],
       ['an offset beyond the top', (epoch) => ({ epoch, offset: 99 })],
       ['entries already trimmed', (epoch) => ({ epoch, offset: 2 })],
-    ])('from %s: recovered false, live from the top', async (_case, since) => {
+    ])('from %s: recovered false, then everything history still holds (the newest 50), then live', async (_case, since) => {
       await appendMany(backend, channel, 55);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
@@ -167,8 +167,8 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       await backend.append(channel, 'next', {});
       await recorder.reached(56);
       subscription.stop();
-      expect(recorder.subscribed).toEqual([{ epoch, top: 55, recovered: false }]);
-      expect(recorder.offsets).toEqual([56]);
+      expect(recorder.subscribed).toEqual([{ epoch, top: 5, recovered: false }]);
+      expect(recorder.offsets).toEqual(range(6, 56));
     });
 
     it('at exactly the top: recovered, nothing to replay', async () => {
@@ -297,6 +297,49 @@ describe('redis backend', () => {
     expect(recorder.subscribed.map((s) => s.recovered)).toEqual([true, false]);
     expect(recorder.subscribed[1]).toMatchObject({ top: 0 });
     expect(recorder.offsets).toEqual([1]);
+  });
+
+  it.each<[string, number]>([
+    ['more', 5],
+    ['fewer', 2],
+  ])('after Redis lost its data, a live subscription that missed the first entries of the new epoch (%s before the loss) gets them all', async (_case, before) => {
+    const channel = `lost-quiet-${before}`;
+    await appendMany(backend, channel, before);
+    // The live feed misses entries while `deaf`, as while its pub/sub connection reconnects.
+    let deaf = false;
+    const leaky = Object.assign(Object.create(backend) as StreamBackend, {
+      listen: (name: string, listener: LiveListener) =>
+        backend.listen(name, { entry: (epoch, entry) => (deaf ? undefined : listener.entry(epoch, entry)), resync: () => listener.resync() }),
+    });
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2);
+    await subscription.start(undefined);
+    await admin.flushall();
+    deaf = true;
+    await appendMany(backend, channel, 3, 'missed');
+    deaf = false;
+    subscription.resync();
+    await backend.append(channel, 'live', {});
+    await recorder.reached(4);
+    subscription.stop();
+    const { epoch } = await backend.position(channel);
+    expect(recorder.subscribed.slice(1)).toEqual([{ epoch, top: 0, recovered: false }]);
+    expect(recorder.offsets).toEqual(range(1, 4));
+  });
+
+  it('after Redis lost its data, a client resuming with the old epoch gets the new epoch from its first entry', async () => {
+    await appendMany(backend, 'lost-moved', 7);
+    const before = await backend.position('lost-moved');
+    await admin.flushall();
+    await appendMany(backend, 'lost-moved', 3, 'after');
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('lost-moved', backend, recorder.sink, 10);
+    await subscription.start({ epoch: before.epoch, offset: 7 });
+    await backend.append('lost-moved', 'live', {});
+    await recorder.reached(4);
+    subscription.stop();
+    expect(recorder.subscribed).toEqual([{ epoch: (await backend.position('lost-moved')).epoch, top: 0, recovered: false }]);
+    expect(recorder.offsets).toEqual([1, 2, 3, 4]);
   });
 
   it('answers BackendUnavailableError at once while Redis is down, and works again once it is back; reports errors and up/down', async () => {
