@@ -21,12 +21,15 @@ describe('summarize', () => {
     a.gapsAfterDrain.push({ ms: 4, server: 'pod-a' });
     b.gapsAfterFailure.push({ ms: 180, server: 'pod-b' });
     a.stream.received = 3;
+    a.stream.unrecoverable = 2;
     a.stream.latency.record(12);
     a.stream.reached('prices', 9);
     b.stream.reached('prices', 7);
     Object.assign(b.stream, { publishCreated: 4, publishAcked: 3, publishDuplicates: 1, gaps: 2, unrecoverable: 1, duplicates: 5 });
-    expect(summarize([a, b], { requests: 1, publishes: 1 }, true)).toEqual({
-      clients: 2,
+    // Follows no channel (a publisher): not counted per subscriber.
+    const c = new ClientStats();
+    expect(summarize([a, b, c], { requests: 1, publishes: 1 }, true)).toEqual({
+      clients: 3,
       connections: 3,
       reconnects: 1,
       failedAttempts: 3,
@@ -43,7 +46,8 @@ describe('summarize', () => {
         received: 3,
         duplicates: 5,
         gaps: 2,
-        unrecoverable: 1,
+        unrecoverable: 3,
+        unrecoverablePerSubscriber: { min: 1, max: 2 },
         latencyMs: { p50: 12, p99: 12, max: 12 },
         maxStallMs: 0,
         lastOffset: { prices: { min: 7, max: 9 } },

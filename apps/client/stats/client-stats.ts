@@ -73,6 +73,8 @@ export interface StreamSummary {
   duplicates: number;
   gaps: number;
   unrecoverable: number;
+  /** Over the virtual clients that follow a channel: the fewest and most losses each was told of (null: none follows one). */
+  unrecoverablePerSubscriber: { min: number; max: number } | null;
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** Longest time any virtual client waited between two entries of a channel. */
   maxStallMs: number;
@@ -146,6 +148,7 @@ function summarizeStreams(all: StreamStats[], outstanding: number): StreamSummar
       lastOffset[channel] = seen ? { min: Math.min(seen.min, offset), max: Math.max(seen.max, offset) } : { min: offset, max: offset };
     }
   }
+  const told = all.filter((stats) => stats.lastOffsets.size > 0).map((stats) => stats.unrecoverable);
   return {
     published: {
       created: sum((s) => s.publishCreated),
@@ -158,6 +161,7 @@ function summarizeStreams(all: StreamStats[], outstanding: number): StreamSummar
     duplicates: sum((s) => s.duplicates),
     gaps: sum((s) => s.gaps),
     unrecoverable: sum((s) => s.unrecoverable),
+    unrecoverablePerSubscriber: told.length === 0 ? null : { min: Math.min(...told), max: Math.max(...told) },
     latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max },
     maxStallMs: all.reduce((max, s) => Math.max(max, s.maxStallMs), 0),
     lastOffset,
