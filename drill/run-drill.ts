@@ -61,6 +61,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
   const wantsRedis = options.scenarios.includes('stream') || options.scenarios.includes('soak');
   const redis = wantsRedis ? await provisionRedis(options) : { missing: 'not needed' };
   const admin = redis.url ? new Redis(redis.url) : undefined;
+  // Down while a soak restarts Redis: ioredis reconnects by itself, and a command meanwhile fails on its own.
+  admin?.on('error', () => undefined);
   const serverEnv: Record<string, string> = {
     DATA_INTERVAL_MS: String(options.dataIntervalMs),
     DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),

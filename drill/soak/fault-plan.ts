@@ -10,7 +10,9 @@ export const FAULT_KINDS = [
   'scale-in',
   'propagation-spike',
   'redis-restart',
+  'redis-data-loss',
   'client-restart',
+  'client-kill',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

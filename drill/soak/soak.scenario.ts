@@ -4,7 +4,8 @@ import type { ClientProcess } from '../cluster/client-process.js';
 import type { ServerPod, Termination } from '../cluster/server-pod.js';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { startLoadClient } from '../scenarios/load-client.js';
-import { settleStream, startStreamClients, type StreamClients } from '../scenarios/stream-clients.js';
+import { readHistory, settleStream, startStreamClients, type History, type StreamClients } from '../scenarios/stream-clients.js';
+import { runningChildren } from './child-processes.js';
 import { FAULT_KINDS, FaultPlan, choose, type FaultKind, type PlannedFault } from './fault-plan.js';
 
 /** One fault as it happened. */
@@ -23,16 +24,29 @@ interface SoakClients {
   load: ClientProcess;
   /** Summaries of the load clients stopped so far (one per restart). */
   finished: ClientSummary[];
-  stream?: StreamClients & { channel: string; from: number };
+  /** Load clients SIGKILLed: their unanswered work died with them, so no ledger covers it. */
+  killed: ClientProcess[];
+  stream?: StreamClients & { channel: string; from: number; lost: History[] };
 }
 
 /**
- * Scenario "soak": `--events` random faults — graceful deletes, SIGKILLs, rolling-update steps
- * and client restarts — at random spacing, all drawn from `--seed`, while the request fleet and
+ * A stopping load client waits this long for its outstanding results. Faults stack (every pod
+ * down at once, then clients in a long backoff): the 10 s default would give up on work the
+ * system still answers, and a soak would read that as a loss.
+ */
+const CLIENT_EXIT_TIMEOUT_MS = 60_000;
+
+/** How long Redis pauses writes for the read of what it is about to lose (the crash follows at once). */
+const WRITE_PAUSE_MS = 30_000;
+
+/**
+ * Scenario "soak": `--events` random faults (`FAULT_KINDS`: pod deletes, SIGKILLs, rolling
+ * steps, scaling, endpoint-propagation spikes, Redis restarts with and without its data, client
+ * restarts and SIGKILLs) at random spacing, all drawn from `--seed`, while the request fleet and
  * (with Redis) a publisher and its subscribers run. Then a quiet period and a ledger checked
  * exactly: every request created was completed once, every confirmed publish is in the stream
- * once, every subscriber has every offset, every deleted pod exited 0 within its grace period,
- * and no process was left behind.
+ * once (or in what Redis lost), every subscriber has every offset Redis kept and was told of
+ * each loss, every deleted pod exited 0 within its grace period, and no process was left behind.
  */
 export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
   const { soak, clients, probePeriodMs, publishRate } = ctx.options;
@@ -41,11 +55,11 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   const title = `Soak: ${soak.events} random faults under load (seed ${soak.seed})`;
 
   ctx.progress.phase(`soak: connecting ${clients} clients`);
-  const parts: SoakClients = { load: await startLoadClient(ctx), finished: [] };
+  const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], killed: [] };
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
     const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
-    parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length };
+    parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length, lost: [] };
   }
 
   try {
@@ -57,6 +71,8 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
     throw err;
   }
 }
+
+const LOAD_ENV = { EXIT_TIMEOUT_MS: String(CLIENT_EXIT_TIMEOUT_MS) };
 
 /** The faults, the quiet period, and the ledger over everything that ran. */
 async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, title: string): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
@@ -77,8 +93,10 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
   ctx.progress.phase('soak: quiet period, every client back');
   const terminations = await Promise.all(faults.map(async (fault) => ({ fault, termination: await fault.termination })));
   await parts.load.allConnected(clients, parts.load.log.lines.length);
-  const streamLedger = parts.stream && ctx.redis.admin ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from) : undefined;
+  const streamLedger =
+    parts.stream && ctx.redis.admin ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from, parts.stream.lost) : undefined;
   const summaries = [...parts.finished, await parts.load.finish()];
+  const stalls = deliveryStalls(ctx, faults);
 
   const deleted = terminations.filter((entry): entry is { fault: FaultRecord; termination: Termination } => entry.termination !== undefined);
   const requests = summaries.map((summary) => summary.requests);
@@ -89,7 +107,8 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       'every request created was completed, none outstanding after the quiet period, none answered twice',
       requests.every(Boolean) && total((r) => r.completed) === total((r) => r.created) && total((r) => r.outstanding) === 0 && total((r) => r.duplicates) === 0,
       `${summaries.length} client incarnations: created ${total((r) => r.created)}, completed ${total((r) => r.completed)}, ` +
-        `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}`,
+        `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}` +
+        (parts.killed.length > 0 ? `; ${parts.killed.length} more SIGKILLed (their unanswered work died with them, outside this ledger)` : ''),
     ),
     check('no sequence gap (no data lost)', summaries.every((s) => s.frames.seqGaps === 0), `seqGaps ${summaries.map((s) => s.frames.seqGaps).join(', ')}`),
     check(
@@ -103,6 +122,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       live.length === ctx.deployment.replicas && ctx.deployment.pods.filter((pod) => !live.includes(pod)).every((pod) => !pod.process.running),
       `${live.length} live of ${ctx.deployment.replicas} desired; ${ctx.deployment.pods.length} pods created in all`,
     ),
+    leftBehindCheck(ctx),
     ...(streamLedger?.checks ?? []),
   ];
   if (!streamLedger && ctx.options.requireRedis) checks.push(check('Redis available for the stream ledger (--require-redis)', false, ctx.redis.missing ?? ''));
@@ -118,6 +138,9 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       faultsInflicted: faults.length,
       ...Object.fromEntries(FAULT_KINDS.map((kind) => [`faults.${kind}`, faults.filter((fault) => fault.kind === kind).length])),
       clientIncarnations: summaries.length,
+      clientsKilled: parts.killed.length,
+      redisDataLosses: parts.stream?.lost.length ?? null,
+      entriesLostWithRedis: parts.stream?.lost.reduce((sum, { ids }) => sum + ids.length, 0) ?? null,
       requestsCreated: total((r) => r.created),
       requestsResent: total((r) => r.resent),
       entriesPublished: streamLedger?.top ?? null,
@@ -126,13 +149,24 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
     },
     tables: [
       {
-        title: 'Faults by kind, with the worst reconnect gap of the clients each one moved',
-        header: ['fault', 'inflicted', 'skipped (did not apply then)', 'pods hit', 'worst gap p99 ms', 'worst gap max ms'],
+        title:
+          'Faults by kind, with the worst reconnect gap of the clients each one moved, and the longest delivery stall that began ' +
+          'between one of them and the next fault (the subscribers received nothing new; resolution: their stats interval)',
+        header: ['fault', 'inflicted', 'skipped (did not apply then)', 'pods hit', 'worst gap p99 ms', 'worst gap max ms', 'worst delivery stall ms'],
         rows: FAULT_KINDS.map((kind) => {
           const ofKind = faults.filter((fault) => fault.kind === kind);
           const gaps = ofKind.flatMap((fault) => gapsOf(fault, summaries));
           const notApplied = skipped.filter((skippedKind) => skippedKind === kind).length;
-          return [kind, ofKind.length, notApplied, ofKind.filter((fault) => fault.pod).length, worst(gaps, 'p99'), worst(gaps, 'max')];
+          const stall = ofKind.map((fault) => stalls.get(fault) ?? null).filter((ms): ms is number => ms !== null);
+          return [
+            kind,
+            ofKind.length,
+            notApplied,
+            ofKind.filter((fault) => fault.pod).length,
+            worst(gaps, 'p99'),
+            worst(gaps, 'max'),
+            stall.length === 0 ? null : Math.max(...stall),
+          ];
         }),
       },
     ],
@@ -151,7 +185,7 @@ function applicable(ctx: DrillContext, kind: FaultKind): boolean {
   const serving = servingPods(ctx).length;
   if (kind === 'scale-out') return replicas < ctx.options.replicas + 2;
   if (kind === 'scale-in') return replicas > 1 && serving > 0;
-  if (kind === 'redis-restart') return ctx.redis.server !== undefined;
+  if (kind === 'redis-restart' || kind === 'redis-data-loss') return ctx.redis.server !== undefined;
   if (kind === 'graceful-delete' || kind === 'sigkill' || kind === 'rolling-step') return serving > 0;
   return true;
 }
@@ -223,10 +257,30 @@ async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFaul
       ctx.redis.server = await server.restart();
       return record;
     }
+    case 'redis-data-loss': {
+      // A Redis without persistence crashing: every key gone. What it held for the channel is
+      // read first, with writes paused so that nothing lands between that read and the crash.
+      const record = mark();
+      const server = ctx.redis.server!;
+      if (parts.stream && ctx.redis.admin) {
+        await ctx.redis.admin.call('CLIENT', 'PAUSE', String(WRITE_PAUSE_MS), 'WRITE');
+        parts.stream.lost.push(await readHistory(ctx.redis.admin, parts.stream.channel));
+      }
+      await server.kill();
+      ctx.redis.server = await server.restartEmpty();
+      return record;
+    }
     case 'client-restart': {
       const record = mark();
       parts.finished.push(await parts.load.finish());
-      parts.load = await startLoadClient(ctx);
+      parts.load = await startLoadClient(ctx, LOAD_ENV);
+      return record;
+    }
+    case 'client-kill': {
+      const record = mark();
+      await parts.load.kill();
+      parts.killed.push(parts.load);
+      parts.load = await startLoadClient(ctx, LOAD_ENV);
       return record;
     }
   }
@@ -245,4 +299,40 @@ function gapsOf(fault: FaultRecord, summaries: ClientSummary[]): GapSummary[] {
 function worst(gaps: GapSummary[], figure: 'p99' | 'max'): number | null {
   const values = gaps.map((gap) => gap[figure]).filter((value): value is number => value !== null);
   return values.length === 0 ? null : Math.max(...values);
+}
+
+/**
+ * Per fault, the longest time the subscribers as a fleet received nothing new, among the stalls
+ * that began between that fault and the next one (from their stats lines on the timeline).
+ */
+function deliveryStalls(ctx: DrillContext, faults: FaultRecord[]): Map<FaultRecord, number> {
+  const delivered = ctx.timeline.events.filter((event) => event.kind === 'stream-delivered');
+  const stalls = new Map<FaultRecord, number>();
+  let since = delivered[0];
+  for (const event of delivered.slice(1)) {
+    if (since === undefined || (event.value ?? 0) <= (since.value ?? 0)) continue;
+    const stallMs = event.t - since.t;
+    const began = since.t;
+    const fault = faults.findLast((candidate) => candidate.at <= began);
+    if (fault && stallMs > (stalls.get(fault) ?? 0)) stalls.set(fault, stallMs);
+    since = event;
+  }
+  return stalls;
+}
+
+/**
+ * No process of the drill's is left behind: among the drill's own child processes only the live
+ * pods, the current redis-server and nothing else may still run (read from /proc; Linux only).
+ */
+function leftBehindCheck(ctx: DrillContext): Check {
+  const name = 'no process left behind (every child of the drill but the live pods and Redis has exited)';
+  const children = runningChildren(process.pid);
+  if (children === undefined) return check(name, true, 'not checked: no /proc on this system');
+  const expected = new Set([...ctx.deployment.live().map((pod) => pod.process.pid), ctx.redis.server?.pid]);
+  const stray = children.filter((child) => !expected.has(child.pid));
+  return check(
+    name,
+    stray.length === 0,
+    `${children.length} children running; left behind: ${stray.map((child) => `${child.pid} ${child.command}`).join('; ') || 'none'}`,
+  );
 }

@@ -1,3 +1,4 @@
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { ChildProgram } from './node-process.js';
 
@@ -52,6 +53,18 @@ export class RedisServer extends ChildProgram {
 
   /** A new redis-server on the same port: empty, or with what its append-only file holds. */
   restart(): Promise<RedisServer> {
+    return RedisServer.start(this.port, this.appendOnlyDir);
+  }
+
+  /**
+   * A new redis-server on the same port that lost everything: what a Redis without persistence
+   * comes back as after a crash (its append-only file, if any, is deleted first).
+   */
+  async restartEmpty(): Promise<RedisServer> {
+    if (this.appendOnlyDir !== undefined) {
+      await rm(this.appendOnlyDir, { recursive: true, force: true });
+      await mkdir(this.appendOnlyDir);
+    }
     return RedisServer.start(this.port, this.appendOnlyDir);
   }
 
