@@ -24,6 +24,8 @@ interface SoakClients {
   load: ClientProcess;
   /** Summaries of the load clients stopped so far (one per restart). */
   finished: ClientSummary[];
+  /** The end of the log of each load client that stopped with work unanswered, for the report. */
+  unfinished: { source: string; lines: string[] }[];
   /** Load clients SIGKILLed: their unanswered work died with them, so no ledger covers it. */
   killed: ClientProcess[];
   stream?: StreamClients & { channel: string; from: number; lost: History[] };
@@ -55,7 +57,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   const title = `Soak: ${soak.events} random faults under load (seed ${soak.seed})`;
 
   ctx.progress.phase(`soak: connecting ${clients} clients`);
-  const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], killed: [] };
+  const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: [] };
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
     const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
@@ -95,7 +97,8 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
   await parts.load.allConnected(clients, parts.load.log.lines.length);
   const streamLedger =
     parts.stream && ctx.redis.admin ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from, parts.stream.lost) : undefined;
-  const summaries = [...parts.finished, await parts.load.finish()];
+  await finishLoad(parts, 'the last load client, after the quiet period');
+  const summaries = parts.finished;
   const stalls = deliveryStalls(ctx, faults);
 
   const deleted = terminations.filter((entry): entry is { fault: FaultRecord; termination: Termination } => entry.termination !== undefined);
@@ -175,6 +178,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
         source: 'soak faults',
         lines: faults.map((fault) => `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}`),
       },
+      ...parts.unfinished,
     ],
   };
 }
@@ -272,7 +276,7 @@ async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFaul
     }
     case 'client-restart': {
       const record = mark();
-      parts.finished.push(await parts.load.finish());
+      await finishLoad(parts, `the load client stopped by fault #${fault.index}`);
       parts.load = await startLoadClient(ctx, LOAD_ENV);
       return record;
     }
@@ -284,6 +288,17 @@ async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFaul
       return record;
     }
   }
+}
+
+/** Lines of a load client's log kept when it stops with work unanswered: enough to see why. */
+const UNFINISHED_LOG_LINES = 300;
+
+/** Stops the current load client; keeps its summary, and the end of its log if work was left. */
+async function finishLoad(parts: SoakClients, which: string): Promise<void> {
+  const summary = await parts.load.finish();
+  parts.finished.push(summary);
+  const left = summary.requests?.outstanding ?? 0;
+  if (left > 0) parts.unfinished.push({ source: `${which}: ${left} requests unanswered at its exit`, lines: parts.load.log.lines.slice(-UNFINISHED_LOG_LINES) });
 }
 
 /** Faults that end the connections of the pod they hit (a scale-out's pod is new: it moves nobody). */
