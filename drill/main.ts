@@ -1,3 +1,4 @@
+import { ChildProgram } from '@app/standin';
 import { parseDrillOptions, HELP, UsageError } from './drill.options.js';
 import { runDrill } from './run-drill.js';
 
@@ -24,6 +25,19 @@ async function main(): Promise<number> {
       `${report.notRun.length > 0 ? ` (${report.notRun.length} scenarios not run)` : ''}; report in ${report.folder}/report.md\n`,
   );
   return report.passed ? 0 : 1;
+}
+
+// Stopped mid-run (Ctrl-C, a CI timeout): every pod, client and redis-server the drill started
+// goes with it — they would outlive it (a redis-server does, for good).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    ChildProgram.killAll();
+    process.stderr.write(`drill stopped by ${signal}: every process it started was killed\n`);
+    process.exit(code);
+  });
 }
 
 main().then(

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NodeProcess } from '@app/standin';
+import { setTimeout as delay } from 'node:timers/promises';
+import { NodeProcess, runningChildren } from '@app/standin';
 import type { ScenarioResult } from '../drill/drill.context.js';
 import type { HeadlineMetric } from '../drill/report/headline.js';
 
@@ -133,4 +134,43 @@ describe('the soak (--quick --soak)', () => {
     const svg = await readFile(join(output, folder!, 'timeline.svg'), 'utf8');
     expect(svg).toContain('faults');
   }, 120_000);
+});
+
+/** Whether process `pid` still runs (a zombie has exited), from /proc. */
+async function stillRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('a drill stopped mid-run', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('by %s takes every pod, client and redis-server it started with it', async (signal, code) => {
+    const output = await mkdtemp(join(tmpdir(), 'stopped-'));
+    try {
+      const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--soak', '--events', '50', '--seed', '7', '--require-redis', '--output', output]);
+      await drill.expectLine(/soak: fault 1\/50/);
+      const children = runningChildren(drill.pid!) ?? [];
+      const commands = children.map((child) => child.command).join('\n');
+      for (const part of ['redis-server', 'apps/server/main.js', 'apps/client/main.js']) expect(commands).toContain(part);
+      drill.signal(signal);
+      expect(await drill.exited).toEqual({ code, signal: null });
+      // SIGKILLed as the drill exits; the kernel may take a moment to finish each one off.
+      const deadline = Date.now() + 5000;
+      let left = children;
+      while (left.length > 0 && Date.now() < deadline) {
+        const running = await Promise.all(left.map((child) => stillRunning(child.pid)));
+        left = left.filter((_, index) => running[index]);
+        if (left.length > 0) await delay(20);
+      }
+      expect(left).toEqual([]);
+    } finally {
+      await rm(output, { recursive: true, force: true });
+    }
+  });
 });

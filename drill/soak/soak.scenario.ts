@@ -1,11 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { runningChildren } from '@app/standin';
 import type { ClientSummary, GapSummary } from '../../apps/client/stats/client-stats.js';
 import type { ClientProcess } from '../cluster/client-process.js';
 import type { ServerPod, Termination } from '../cluster/server-pod.js';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { startLoadClient } from '../scenarios/load-client.js';
 import { readHistory, settleStream, startStreamClients, type History, type StreamClients } from '../scenarios/stream-clients.js';
-import { runningChildren } from './child-processes.js';
 import { FAULT_KINDS, FaultPlan, choose, type FaultKind, type PlannedFault } from './fault-plan.js';
 
 /** One fault as it happened. */

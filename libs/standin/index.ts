@@ -2,3 +2,4 @@ export * from './line-log.js';
 export * from './node-process.js';
 export * from './tcp-forwarder.js';
 export * from './redis-server.js';
+export * from './running-children.js';

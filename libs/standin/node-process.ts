@@ -10,6 +10,8 @@ export interface Exit {
 
 /** A program run as a child process, with its output lines and exit observable as events. */
 export class ChildProgram {
+  /** Every program started here that has not yet exited. */
+  private static readonly started = new Set<ChildProgram>();
   readonly log = new LineLog();
   /**
    * Resolves once the process has exited *and* all its output has been read, so whoever reads
@@ -26,6 +28,8 @@ export class ChildProgram {
     this.child.once('error', (err) => this.log.push(`cannot start ${command}: ${err.message}`));
     this.child.once('exit', () => (this.exitedAt = Date.now()));
     this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
+    ChildProgram.started.add(this);
+    void this.exited.then(() => ChildProgram.started.delete(this));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) createInterface({ input: stream }).on('line', (line) => this.log.push(line));
     }
@@ -66,6 +70,14 @@ export class ChildProgram {
 
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child.kill(signal);
+  }
+
+  /**
+   * SIGKILLs every program started here that still runs: for a parent that is being stopped
+   * itself, whose children (a redis-server above all) would otherwise outlive it.
+   */
+  static killAll(): void {
+    for (const program of ChildProgram.started) program.signal('SIGKILL');
   }
 
   /** SIGKILLs the process if it is still running, and waits for it. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { runningChildren } from './child-processes.js';
+import { runningChildren } from './running-children.js';
 
 describe('runningChildren', () => {
   it('lists a child while it runs, with its command line, and not once it has exited', async () => {
