@@ -34,6 +34,12 @@ describe('parseDrillOptions', () => {
     expect(Number.isSafeInteger(parseDrillOptions(['--soak'])?.soak.seed)).toBe(true);
   });
 
+  it('--minutes bounds a soak by time: no event limit unless --events is given too', () => {
+    expect(parseDrillOptions(['--soak', '--minutes', '30'])?.soak).toMatchObject({ events: Number.POSITIVE_INFINITY, minutes: 30 });
+    expect(parseDrillOptions(['--soak', '--minutes', '30', '--events', '500'])?.soak).toMatchObject({ events: 500, minutes: 30 });
+    expect(parseDrillOptions(['--soak'])?.soak.minutes).toBeUndefined();
+  });
+
   it.each([
     [['--clients', 'many'], '--clients must be an integer >= 1 (got "many")'],
     [['--replicas', '1'], '--replicas must be an integer >= 2 (got "1")'],
@@ -43,6 +49,7 @@ describe('parseDrillOptions', () => {
     [['--redis-url', 'localhost:6379'], '--redis-url must be a redis:// or rediss:// URL'],
     [['--soak', '--scenarios', 'crash'], '--soak runs on its own: leave out --scenarios'],
     [['--soak', '--events', '0'], '--events must be an integer >= 1 (got "0")'],
+    [['--soak', '--minutes', '0'], '--minutes must be an integer >= 1 (got "0")'],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseDrillOptions(argv)).toThrow(UsageError);
     expect(() => parseDrillOptions(argv)).toThrow(message);

@@ -28,8 +28,11 @@ export interface DrillOptions {
   requireRedis: boolean;
   output: string;
   quick: boolean;
-  /** `--soak`: how many random faults, and the seed they are drawn from. */
-  soak: { events: number; seed: number };
+  /**
+   * `--soak`: how many random faults (no limit with only `--minutes`), for how many minutes at
+   * most, and the seed they are drawn from.
+   */
+  soak: { events: number; minutes: number | undefined; seed: number };
 }
 
 const FULL: Omit<DrillOptions, 'scenarios' | 'output' | 'quick' | 'redisUrl' | 'requireRedis' | 'soak'> & { soakEvents: number } = {
@@ -90,7 +93,8 @@ Options (defaults in brackets; --quick changes the timing defaults, explicit opt
   --require-redis         fail, rather than mark "not run", when no Redis can be had
   --soak                  instead of the scenarios: random faults under load, then a ledger
                           (README, "Soak"); the faults are spaced 1–10 probe periods apart
-  --events N              faults in a soak [${FULL.soakEvents}; quick ${QUICK.soakEvents}]
+  --events N              faults in a soak [${FULL.soakEvents}; quick ${QUICK.soakEvents}; no limit with --minutes]
+  --minutes N             end a soak's faults after N minutes (and after --events, if given too)
   --seed N                the soak's seed, to replay its plan of faults [random, printed]
   --output DIR            parent folder of the report folder [reports]
   --quick                 short timings for CI, finishes in well under a minute
@@ -124,6 +128,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     'probe-period-ms',
     'publish-rate',
     'events',
+    'minutes',
     'seed',
   ] as const;
   let values: Record<string, string | boolean | undefined>;
@@ -176,7 +181,11 @@ export function parseDrillOptions(argv: string[]): DrillOptions | undefined {
     requireRedis: values['require-redis'] === true,
     output: (values.output as string | undefined) ?? 'reports',
     quick,
-    soak: { events: positiveInt('events', get('events'), base.soakEvents, 1), seed: positiveInt('seed', get('seed'), FaultPlan.randomSeed()) },
+    soak: {
+      events: positiveInt('events', get('events'), get('minutes') === undefined ? base.soakEvents : Number.POSITIVE_INFINITY, 1),
+      minutes: get('minutes') === undefined ? undefined : positiveInt('minutes', get('minutes'), 0, 1),
+      seed: positiveInt('seed', get('seed'), FaultPlan.randomSeed()),
+    },
   };
   if (options.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) {
     throw new UsageError('--redis-url must be a redis:// or rediss:// URL');

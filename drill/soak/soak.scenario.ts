@@ -53,8 +53,11 @@ const WRITE_PAUSE_MS = 30_000;
 export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
   const { soak, clients, probePeriodMs, publishRate } = ctx.options;
   const plan = new FaultPlan(soak.seed, { min: probePeriodMs, max: probePeriodMs * 10 });
-  ctx.progress.note(`soak: seed ${soak.seed} (replay with --soak --seed ${soak.seed} --events ${soak.events})`);
-  const title = `Soak: ${soak.events} random faults under load (seed ${soak.seed})`;
+  ctx.progress.note(
+    soak.minutes === undefined
+      ? `soak: seed ${soak.seed} (replay with --soak --seed ${soak.seed} --events ${soak.events})`
+      : `soak: seed ${soak.seed}, faults for ${soak.minutes} minutes (the replay's --events is printed at the end)`,
+  );
 
   ctx.progress.phase(`soak: connecting ${clients} clients`);
   const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: [] };
@@ -65,7 +68,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   }
 
   try {
-    return await soakAndSettle(ctx, plan, parts, title);
+    return await soakAndSettle(ctx, plan, parts);
   } catch (err) {
     // A soak that breaks leaves no client behind (the drill tears the pods and Redis down).
     const running = [parts.load, parts.stream?.subscribers, parts.stream?.publisher].filter((process) => process !== undefined);
@@ -77,20 +80,25 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
 const LOAD_ENV = { EXIT_TIMEOUT_MS: String(CLIENT_EXIT_TIMEOUT_MS) };
 
 /** The faults, the quiet period, and the ledger over everything that ran. */
-async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClients, title: string): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
+async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClients): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
   const { soak, clients } = ctx.options;
   const faults: FaultRecord[] = [];
   const skipped: FaultKind[] = [];
-  for (let index = 1; index <= soak.events; index++) {
+  const endAt = soak.minutes === undefined ? Number.POSITIVE_INFINITY : Date.now() + soak.minutes * 60_000;
+  const of = Number.isFinite(soak.events) ? `/${soak.events}` : '';
+  let events = 0;
+  while (events < soak.events && Date.now() < endAt) {
+    const index = ++events;
     const planned = plan.next();
     await delay(planned.afterMs);
     if (!applicable(ctx, planned.kind)) {
       skipped.push(planned.kind);
       continue;
     }
-    ctx.progress.phase(`soak: fault ${index}/${soak.events}: ${planned.kind}`);
+    ctx.progress.phase(`soak: fault ${index}${of}: ${planned.kind}`);
     faults.push(await inflict(ctx, parts, { ...planned, index }));
   }
+  if (soak.minutes !== undefined) ctx.progress.note(`soak: ${events} faults planned (replay with --soak --seed ${soak.seed} --events ${events})`);
 
   ctx.progress.phase('soak: quiet period, every client back');
   const terminations = await Promise.all(faults.map(async (fault) => ({ fault, termination: await fault.termination })));
@@ -132,12 +140,12 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
 
   return {
     name: 'soak',
-    title,
+    title: `Soak: ${events} random faults under load (seed ${soak.seed})`,
     checks,
     targets: [],
     metrics: {
       seed: soak.seed,
-      events: soak.events,
+      events,
       faultsInflicted: faults.length,
       ...Object.fromEntries(FAULT_KINDS.map((kind) => [`faults.${kind}`, faults.filter((fault) => fault.kind === kind).length])),
       clientIncarnations: summaries.length,
