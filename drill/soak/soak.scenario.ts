@@ -121,7 +121,12 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
         `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}` +
         (parts.killed.length > 0 ? `; ${parts.killed.length} more SIGKILLed (their unanswered work died with them, outside this ledger)` : ''),
     ),
-    check('no sequence gap (no data lost)', summaries.every((s) => s.frames.seqGaps === 0), `seqGaps ${summaries.map((s) => s.frames.seqGaps).join(', ')}`),
+    check(
+      'no sequence gap (no data lost)',
+      summaries.every((s) => s.frames.seqGaps === 0),
+      `seqGaps ${summaries.reduce((sum, s) => sum + (s.frames.seqGaps ?? 0), 0)} over ${summaries.length} client incarnations` +
+        `${summaries.some((s) => s.frames.seqGaps !== 0) ? ` (each: ${summaries.map((s) => s.frames.seqGaps).join(', ')})` : ''}`,
+    ),
     check(
       'every deleted pod exited 0 within its grace period',
       deleted.every(({ termination: t }) => t.exit.code === 0 && !t.killed && t.totalMs < ctx.options.gracePeriodMs),
