@@ -159,7 +159,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       entriesLostWithRedis: parts.stream?.lost.reduce((sum, { ids }) => sum + ids.length, 0) ?? null,
       requestsCreated: total((r) => r.created),
       requestsResent: total((r) => r.resent),
-      entriesPublished: streamLedger?.top ?? null,
+      entriesPublished: streamLedger?.published?.published.acked ?? null,
       entriesDelivered: streamLedger?.received?.received ?? null,
       maxStallMs: streamLedger?.received?.maxStallMs ?? null,
     },
