@@ -10,6 +10,8 @@ export interface StreamClients {
 }
 
 const DELIVERED = /Stats: .* stream received=(\d+) gaps=\d+ slowestOffset=(\d+)/;
+/** A subscriber told `recovered: false` (logged by each virtual client). */
+const TOLD_OF_LOSS = /\[(Client \d+)\] Channel (\S+): entries after (\S+)\/(\d+) are gone \(recovered: false\); resuming at (\S+)\/(\d+)/;
 
 /**
  * A fleet of `clients` subscribers to `channel` and one publisher appending `rate` entries/s,
@@ -97,7 +99,8 @@ export async function settleStream(
   const top = Number(await admin.get(`gs:{${channel}}:top`));
   // Generous: the slowest subscriber may still be replaying after the last move.
   await allReached(subscribers, top, from, 30_000);
-  const received = (await subscribers.finish()).stream;
+  const fleet = await subscribers.finish();
+  const received = fleet.stream;
   const now = await readHistory(admin, channel);
   const epochs = [...lost, now];
   const numbersOf = (ids: string[]): number[] => ids.map((id) => Number(/-p(\d+)$/.exec(id)?.[1]));
@@ -112,6 +115,9 @@ export async function settleStream(
   const accountedFor = missing.length === 0 && unknown === 0 && doubledInEpoch === 0 && now.ids.length === top;
   const lossNote =
     lost.length === 0 ? '' : `; Redis lost its data ${lost.length} times, with ${lostEntries} entries (read just before), ${reappended} publishes appended again in a later epoch`;
+  const missed = missedWithRedis(subscribers.log.lines.slice(from), channel, lost);
+  // The subscribers followed the channel before its first publish: each is owed every entry.
+  const owed = fleet.clients * (lostEntries + now.ids.length);
   const perSubscriber = received?.unrecoverablePerSubscriber;
   const toldOfLosses =
     lost.length === 0 ? received?.unrecoverable === 0 : perSubscriber !== null && perSubscriber !== undefined && perSubscriber.min >= 1 && perSubscriber.max <= lost.length;
@@ -130,11 +136,55 @@ export async function settleStream(
     ),
     check(
       'every subscriber received every offset, in order, to the last (gaps 0; recovered: false only where Redis lost data)',
-      received !== null && received.gaps === 0 && toldOfLosses && received.lastOffset[channel]?.min === top,
+      received !== null &&
+        received.gaps === 0 &&
+        toldOfLosses &&
+        missed.unexplained.length === 0 &&
+        received.received + missed.total === owed &&
+        received.lastOffset[channel]?.min === top,
       `gaps ${received?.gaps}, unrecoverable ${received?.unrecoverable}` +
         `${perSubscriber ? ` (per subscriber ${perSubscriber.min}…${perSubscriber.max} for ${lost.length} losses)` : ''}, ` +
-        `slowest subscriber at ${received?.lastOffset[channel]?.min} of ${top}; ${received?.received} entries delivered, ${received?.duplicates} duplicates dropped`,
+        (lost.length === 0 ? '' : `entries each subscriber missed because Redis lost them ${missed.min}…${missed.max} (of ${lostEntries}), `) +
+        (missed.unexplained.length === 0 ? '' : `told of a loss Redis did not have: ${missed.unexplained.slice(0, 3).join(' | ')}, `) +
+        `slowest subscriber at ${received?.lastOffset[channel]?.min} of ${top}; ${received?.received} entries delivered` +
+        `${lost.length === 0 ? '' : ` + ${missed.total} lost with Redis`} of ${owed} owed (${fleet.clients} subscribers × ${lostEntries + now.ids.length}), ` +
+        `${received?.duplicates} duplicates dropped`,
     ),
   ];
   return { published, received, top, checks };
+}
+
+/**
+ * From the subscribers' `recovered: false` lines: how many entries each one missed because Redis
+ * lost them — the rest of the epoch it was in (as read just before the loss) and every lost epoch
+ * it never saw — and the lines the ledger rejects: one leaving an epoch Redis did not lose, or
+ * resuming past the start of the new one (skipping entries Redis kept; the drill's history is
+ * never trimmed).
+ */
+function missedWithRedis(lines: string[], channel: string, lost: History[]): { min: number; max: number; total: number; unexplained: string[] } {
+  const position = new Map(lost.map((history, index) => [history.epoch, index]));
+  const missed = new Map<string, number>();
+  const unexplained: string[] = [];
+  for (const line of lines) {
+    const told = TOLD_OF_LOSS.exec(line);
+    if (!told || told[2] !== channel) continue;
+    const [, subscriber, , from, offset, to, resumedAfter] = told as unknown as [string, string, string, string, string, string, string];
+    const first = position.get(from);
+    if (first === undefined) {
+      unexplained.push(`${subscriber} left ${from}/${offset}`);
+      continue;
+    }
+    if (Number(resumedAfter) > 0) unexplained.push(`${subscriber} resumed after ${to}/${resumedAfter}, skipping entries Redis kept`);
+    const last = position.get(to) ?? lost.length;
+    let count = lost[first]!.ids.length - Number(offset);
+    for (let index = first + 1; index < last; index++) count += lost[index]!.ids.length;
+    missed.set(subscriber, (missed.get(subscriber) ?? 0) + count);
+  }
+  const counts = [...missed.values()];
+  return {
+    min: counts.length === 0 ? 0 : Math.min(...counts),
+    max: counts.length === 0 ? 0 : Math.max(...counts),
+    total: counts.reduce((sum, count) => sum + count, 0),
+    unexplained,
+  };
 }
