@@ -27,7 +27,7 @@ interface SoakClients {
   /** The end of the log of each load client that stopped with work unanswered, for the report. */
   unfinished: { source: string; lines: string[] }[];
   /** Load clients SIGKILLed: their unanswered work died with them, so no ledger covers it. */
-  killed: ClientProcess[];
+  killed: number;
   stream?: StreamClients & { channel: string; from: number; lost: History[] };
 }
 
@@ -60,7 +60,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   );
 
   ctx.progress.phase(`soak: connecting ${clients} clients`);
-  const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: [] };
+  const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: 0 };
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
     const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
@@ -119,7 +119,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       requests.every(Boolean) && total((r) => r.completed) === total((r) => r.created) && total((r) => r.outstanding) === 0 && total((r) => r.duplicates) === 0,
       `${summaries.length} client incarnations: created ${total((r) => r.created)}, completed ${total((r) => r.completed)}, ` +
         `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}` +
-        (parts.killed.length > 0 ? `; ${parts.killed.length} more SIGKILLed (their unanswered work died with them, outside this ledger)` : ''),
+        (parts.killed > 0 ? `; ${parts.killed} more SIGKILLed (their unanswered work died with them, outside this ledger)` : ''),
     ),
     check(
       'no sequence gap (no data lost)',
@@ -154,7 +154,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       faultsInflicted: faults.length,
       ...Object.fromEntries(FAULT_KINDS.map((kind) => [`faults.${kind}`, faults.filter((fault) => fault.kind === kind).length])),
       clientIncarnations: summaries.length,
-      clientsKilled: parts.killed.length,
+      clientsKilled: parts.killed,
       redisDataLosses: parts.stream?.lost.length ?? null,
       entriesLostWithRedis: parts.stream?.lost.reduce((sum, { ids }) => sum + ids.length, 0) ?? null,
       requestsCreated: total((r) => r.created),
@@ -296,7 +296,7 @@ async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFaul
     case 'client-kill': {
       const record = mark();
       await parts.load.kill();
-      parts.killed.push(parts.load);
+      parts.killed++;
       parts.load = await startLoadClient(ctx, LOAD_ENV);
       return record;
     }
