@@ -56,7 +56,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   ctx.progress.note(
     soak.minutes === undefined
       ? `soak: seed ${soak.seed} (replay with --soak --seed ${soak.seed} --events ${soak.events})`
-      : `soak: seed ${soak.seed}, faults for ${soak.minutes} minutes (the replay's --events is printed at the end)`,
+      : `soak: seed ${soak.seed}, faults for ${soak.minutes} min (the replay's --events is printed at the end)`,
   );
 
   ctx.progress.phase(`soak: connecting ${clients} clients`);
