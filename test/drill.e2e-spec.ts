@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { NodeProcess, runningChildren } from '@app/standin';
+import { NodeProcess, runningChildren, stillRunning } from '@app/standin';
 import type { ScenarioResult } from '../drill/drill.context.js';
 import type { HeadlineMetric } from '../drill/report/headline.js';
 
@@ -136,16 +136,6 @@ describe('the soak (--quick --soak)', () => {
   }, 120_000);
 });
 
-/** Whether process `pid` still runs (a zombie has exited), from /proc. */
-async function stillRunning(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 describe('a drill stopped mid-run', () => {
   it.each([
     ['SIGTERM', 143],
@@ -164,8 +154,7 @@ describe('a drill stopped mid-run', () => {
       const deadline = Date.now() + 5000;
       let left = children;
       while (left.length > 0 && Date.now() < deadline) {
-        const running = await Promise.all(left.map((child) => stillRunning(child.pid)));
-        left = left.filter((_, index) => running[index]);
+        left = left.filter((child) => stillRunning(child.pid));
         if (left.length > 0) await delay(20);
       }
       expect(left).toEqual([]);

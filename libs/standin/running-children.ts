@@ -6,9 +6,29 @@ export interface RunningChild {
 }
 
 /**
- * The processes whose parent is `parentPid` and that still run (a zombie has exited), read from
- * /proc; undefined where there is none. A dozen lines of /proc parsing rather than a package
- * that shells out to `ps`, which a slim CI image may not have.
+ * A process's state letter and parent from /proc/<pid>/stat; undefined once it is gone. After
+ * "pid (command)" — the command may hold spaces and parentheses — come state and ppid.
+ */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state = '', ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` still runs (a zombie has exited), from /proc. */
+export function stillRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * The processes whose parent is `parentPid` and that still run, read from /proc; undefined where
+ * there is none. A few lines of /proc parsing rather than a package that shells out to `ps`,
+ * which a slim CI image may not have.
  */
 export function runningChildren(parentPid: number): RunningChild[] | undefined {
   let entries: string[];
@@ -18,14 +38,12 @@ export function runningChildren(parentPid: number): RunningChild[] | undefined {
     return undefined;
   }
   const children: RunningChild[] = [];
-  for (const entry of entries.filter((name) => /^\d+$/.test(name))) {
+  for (const pid of entries.filter((name) => /^\d+$/.test(name)).map(Number)) {
+    const stat = procStat(pid);
+    if (stat?.ppid !== parentPid || stat.state === 'Z') continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After "pid (command)" — the command may hold spaces and parentheses — come state and ppid.
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) !== parentPid || state === 'Z') continue;
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      children.push({ pid: Number(entry), command: command.slice(0, 200) });
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      children.push({ pid, command: command.slice(0, 200) });
     } catch {
       // Ended while we looked: not running.
     }
