@@ -173,7 +173,6 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
           const ofKind = faults.filter((fault) => fault.kind === kind);
           const gaps = ofKind.flatMap((fault) => gapsOf(fault, summaries));
           const notApplied = skipped.filter((skippedKind) => skippedKind === kind).length;
-          const stall = ofKind.map((fault) => stalls.get(fault) ?? null).filter((ms): ms is number => ms !== null);
           return [
             kind,
             ofKind.length,
@@ -181,7 +180,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
             ofKind.filter((fault) => fault.pod).length,
             worst(gaps, 'p99'),
             worst(gaps, 'max'),
-            stall.length === 0 ? null : Math.max(...stall),
+            largest(ofKind.map((fault) => stalls.get(fault))),
           ];
         }),
       },
@@ -325,8 +324,13 @@ function gapsOf(fault: FaultRecord, summaries: ClientSummary[]): GapSummary[] {
 }
 
 function worst(gaps: GapSummary[], figure: 'p99' | 'max'): number | null {
-  const values = gaps.map((gap) => gap[figure]).filter((value): value is number => value !== null);
-  return values.length === 0 ? null : Math.max(...values);
+  return largest(gaps.map((gap) => gap[figure]));
+}
+
+/** The largest of the figures measured; null when none was. */
+function largest(values: (number | null | undefined)[]): number | null {
+  const measured = values.filter((value): value is number => value !== null && value !== undefined);
+  return measured.length === 0 ? null : Math.max(...measured);
 }
 
 /**
