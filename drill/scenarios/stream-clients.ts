@@ -94,7 +94,7 @@ export async function settleStream(
   { subscribers, publisher }: StreamClients,
   from: number,
   lost: History[] = [],
-): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; checks: Check[] }> {
+): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; lostEntries: number; checks: Check[] }> {
   const published = (await publisher.finish()).stream;
   const top = Number(await admin.get(`gs:{${channel}}:top`));
   // Generous: the slowest subscriber may still be replaying after the last move.
@@ -151,7 +151,7 @@ export async function settleStream(
         `${received?.duplicates} duplicates dropped`,
     ),
   ];
-  return { published, received, top, checks };
+  return { published, received, top, lostEntries, checks };
 }
 
 /**

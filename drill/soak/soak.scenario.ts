@@ -156,7 +156,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       clientIncarnations: summaries.length,
       clientsKilled: parts.killed,
       redisDataLosses: parts.stream?.lost.length ?? null,
-      entriesLostWithRedis: parts.stream?.lost.reduce((sum, { ids }) => sum + ids.length, 0) ?? null,
+      entriesLostWithRedis: streamLedger?.lostEntries ?? null,
       requestsCreated: total((r) => r.created),
       requestsResent: total((r) => r.resent),
       entriesPublished: streamLedger?.published?.published.acked ?? null,
