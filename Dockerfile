@@ -22,6 +22,7 @@ COPY apps ./apps
 COPY libs ./libs
 COPY drill ./drill
 COPY bench ./bench
+COPY types ./types
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-dependencies
@@ -39,6 +40,7 @@ COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/apps ./dist/apps
 COPY --from=build /app/dist/libs/protocol ./dist/libs/protocol
 COPY --from=build /app/dist/libs/env ./dist/libs/env
+COPY --from=build /app/dist/libs/contract ./dist/libs/contract
 USER node
 EXPOSE 8080
 # Exec form: node is PID 1 and gets SIGTERM directly; `npm start` here would swallow it.

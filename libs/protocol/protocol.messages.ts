@@ -123,6 +123,18 @@ export const publishedMessageSchema = z.strictObject({
   duplicate: z.boolean(),
 });
 
+/**
+ * The channel's live feed stopped (`live: false`: the stream backend is unreachable, entries may
+ * be appended meanwhile and will follow once it is back) or is back (`live: true`: whatever was
+ * appended meanwhile follows, in order, before newer entries).
+ */
+export const feedMessageSchema = z.strictObject({
+  type: z.literal('feed'),
+  seq,
+  channel,
+  live: z.boolean(),
+});
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   helloMessageSchema,
   dataMessageSchema,
@@ -133,6 +145,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   subscribedMessageSchema,
   streamMessageSchema,
   publishedMessageSchema,
+  feedMessageSchema,
 ]);
 
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
@@ -150,4 +163,5 @@ export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
 export type StreamMessage = z.infer<typeof streamMessageSchema>;
 export type PublishedMessage = z.infer<typeof publishedMessageSchema>;
+export type FeedMessage = z.infer<typeof feedMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -27,9 +27,10 @@ export class RedisServer extends ChildProgram {
   private constructor(
     readonly port: number,
     private readonly appendOnlyDir: string | undefined,
+    private readonly extraArgs: string[],
   ) {
     const persistence = appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', appendOnlyDir];
-    super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence]);
+    super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...extraArgs]);
   }
 
   get url(): string {
@@ -40,8 +41,13 @@ export class RedisServer extends ChildProgram {
    * Starts redis-server (on `port`, or a free one) and resolves once it accepts connections;
    * rejects with its output, and an install hint where it is missing, if it ends first.
    */
-  static async start(port?: number, appendOnlyDir?: string): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()), appendOnlyDir);
+  static start(port?: number, appendOnlyDir?: string): Promise<RedisServer> {
+    return RedisServer.launch({ port, appendOnlyDir });
+  }
+
+  /** `start` with more redis-server arguments: `--replicaof`, `--cluster-enabled`, … */
+  static async launch({ port, appendOnlyDir, args = [] }: { port?: number | undefined; appendOnlyDir?: string | undefined; args?: string[] }): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), appendOnlyDir, args);
     try {
       await server.expectLine(/Ready to accept connections/);
     } catch (err) {
@@ -53,7 +59,7 @@ export class RedisServer extends ChildProgram {
 
   /** A new redis-server on the same port: empty, or with what its append-only file holds. */
   restart(): Promise<RedisServer> {
-    return RedisServer.start(this.port, this.appendOnlyDir);
+    return RedisServer.launch({ port: this.port, appendOnlyDir: this.appendOnlyDir, args: this.extraArgs });
   }
 
   /**
@@ -65,7 +71,7 @@ export class RedisServer extends ChildProgram {
       await rm(this.appendOnlyDir, { recursive: true, force: true });
       await mkdir(this.appendOnlyDir);
     }
-    return RedisServer.start(this.port, this.appendOnlyDir);
+    return RedisServer.launch({ port: this.port, appendOnlyDir: this.appendOnlyDir, args: this.extraArgs });
   }
 
   /** Stops it (SIGTERM) and waits for the exit. */

@@ -187,6 +187,9 @@ export class VirtualClient {
       case 'message':
         if (link.seq.accept(message.seq)) this.streams.onMessage(message);
         return;
+      case 'feed':
+        if (link.seq.accept(message.seq)) this.streams.onFeed(message);
+        return;
       case 'published':
         if (link.seq.accept(message.seq) && this.streams.onPublished(message) === 'unknown') {
           this.stats.invalidFrames++;

@@ -50,9 +50,26 @@ describe('summarize', () => {
         unrecoverablePerSubscriber: { min: 1, max: 2 },
         latencyMs: { p50: 12, p99: 12, max: 12 },
         maxStallMs: 0,
+        feedStalls: { count: 0, totalMs: 0, open: 0 },
         lastOffset: { prices: { min: 7, max: 9 } },
       },
     });
+  });
+
+  it('counts feed stalls once per channel until the feed is back, a stall still open at exit up to the summary', () => {
+    const a = new ClientStats();
+    const b = new ClientStats();
+    a.stream.feedStopped('prices', 1_000);
+    a.stream.feedStopped('prices', 1_100);
+    a.stream.feedResumed('prices', 1_250);
+    a.stream.feedResumed('prices', 9_000);
+    const openedAt = performance.now() - 500;
+    b.stream.feedStopped('prices', openedAt);
+    const { feedStalls } = summarize([a, b], { requests: 0, publishes: 0 }, true).stream!;
+    expect(feedStalls.count).toBe(2);
+    expect(feedStalls.open).toBe(1);
+    expect(feedStalls.totalMs).toBeGreaterThanOrEqual(250 + 500);
+    expect(feedStalls.totalMs).toBeLessThan(250 + 500 + 1_000);
   });
 
   it('reports loss figures as unavailable, not zero, in the text dialect', () => {

@@ -78,6 +78,11 @@ export interface StreamSummary {
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** Longest time any virtual client waited between two entries of a channel. */
   maxStallMs: number;
+  /**
+   * Live feeds a server said stopped (its stream backend unreachable): how many notices, their
+   * time summed up to their end (or to this summary, for the `open` ones still stopped).
+   */
+  feedStalls: { count: number; totalMs: number; open: number };
   /** Per channel, the lowest and highest last offset any virtual client received. */
   lastOffset: Record<string, { min: number; max: number }>;
 }
@@ -164,6 +169,20 @@ function summarizeStreams(all: StreamStats[], outstanding: number): StreamSummar
     unrecoverablePerSubscriber: told.length === 0 ? null : { min: Math.min(...told), max: Math.max(...told) },
     latencyMs: { p50: latency.percentile(50), p99: latency.percentile(99), max: latency.max },
     maxStallMs: all.reduce((max, s) => Math.max(max, s.maxStallMs), 0),
+    feedStalls: summarizeFeedStalls(all),
     lastOffset,
   };
+}
+
+function summarizeFeedStalls(all: StreamStats[]): StreamSummary['feedStalls'] {
+  const now = performance.now();
+  const summary = { count: 0, totalMs: 0, open: 0 };
+  for (const stats of all) {
+    const { totalMs, open } = stats.feedStall(now);
+    summary.count += stats.feedStalls;
+    summary.totalMs += totalMs;
+    summary.open += open;
+  }
+  summary.totalMs = Math.round(summary.totalMs);
+  return summary;
 }

@@ -21,6 +21,12 @@ export class StreamStats {
   readonly latency = new LatencyHistogram();
   /** Longest time between two entries received on one channel: the worst delivery stall. */
   maxStallMs = 0;
+  /** `feed` notices with `live: false`: a server's live feed for a followed channel stopped. */
+  feedStalls = 0;
+  /** Time from those notices to the feed coming back, for stalls that ended. */
+  private feedStalledMs = 0;
+  /** Per channel, when its open feed stall began (created with the first one). */
+  private stalledSince: Map<string, number> | undefined;
   // Per channel, created with the first channel followed (most virtual clients follow none).
   private offsets: Map<string, number> | undefined;
   private receivedAt: Map<string, number> | undefined;
@@ -28,6 +34,29 @@ export class StreamStats {
   /** Last offset received per channel, for the "everyone reached the end" check. */
   get lastOffsets(): ReadonlyMap<string, number> {
     return this.offsets ?? NO_CHANNELS;
+  }
+
+  /** The live feed of `channel` stopped at `now` (ms); a second notice while it is stopped changes nothing. */
+  feedStopped(channel: string, now: number): void {
+    const since = (this.stalledSince ??= new Map<string, number>());
+    if (since.has(channel)) return;
+    since.set(channel, now);
+    this.feedStalls++;
+  }
+
+  /** The live feed of `channel` is back at `now`, or a new subscription replaced the stalled one. */
+  feedResumed(channel: string, now: number): void {
+    const since = this.stalledSince?.get(channel);
+    if (since === undefined) return;
+    this.stalledSince!.delete(channel);
+    this.feedStalledMs += now - since;
+  }
+
+  /** Time spent in feed stalls up to `now`, those still open included; and how many are open. */
+  feedStall(now: number): { totalMs: number; open: number } {
+    let totalMs = this.feedStalledMs;
+    for (const since of this.stalledSince?.values() ?? []) totalMs += now - since;
+    return { totalMs, open: this.stalledSince?.size ?? 0 };
   }
 
   /** `channel` stands at `offset` (0: followed, nothing received yet). */

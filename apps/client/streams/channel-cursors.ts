@@ -1,4 +1,4 @@
-import type { StreamMessage, SubscribedMessage } from '@app/protocol';
+import type { FeedMessage, StreamMessage, SubscribedMessage } from '@app/protocol';
 import type { LoggerService } from '@nestjs/common';
 import type { StreamStats } from '../stats/stream-stats.js';
 
@@ -42,13 +42,27 @@ export class ChannelCursors {
 
   onSubscribed({ channel, epoch, top, recovered }: SubscribedMessage): void {
     if (!this.cursors.has(channel)) return;
+    // A new subscription: a feed stall of the one it replaced is over.
+    this.stats.feedResumed(channel, performance.now());
     const cursor = this.cursors.get(channel);
     if (cursor && !recovered) {
       this.stats.unrecoverable++;
       this.logger.warn(`Channel ${channel}: entries after ${cursor.epoch}/${cursor.offset} are gone (recovered: false); resuming at ${epoch}/${top}`);
     }
-    // Recovered: the replay continues from our offset. Otherwise delivery starts after `top`.
-    if (!cursor || !recovered) this.cursors.set(channel, { epoch, offset: top });
+    // Recovered: delivery continues from our offset, in the epoch named (the channel may have
+    // moved to one that continues ours). Otherwise delivery starts after `top`.
+    if (cursor && recovered) cursor.epoch = epoch;
+    else this.cursors.set(channel, { epoch, offset: top });
+  }
+
+  /** The server's live feed of a channel stopped or is back: counted as a stall of that channel. */
+  onFeed({ channel, live }: FeedMessage): void {
+    if (!this.cursors.has(channel)) return;
+    if (live) this.stats.feedResumed(channel, performance.now());
+    else {
+      this.stats.feedStopped(channel, performance.now());
+      this.logger.warn(`Channel ${channel}: the server's live feed stopped (stream backend unreachable); entries follow once it is back`);
+    }
   }
 
   /** False when the entry was a duplicate (dropped). */

@@ -1,4 +1,4 @@
-import type { PublishedMessage, StreamMessage, SubscribedMessage } from '@app/protocol';
+import type { FeedMessage, PublishedMessage, StreamMessage, SubscribedMessage } from '@app/protocol';
 import type { LoggerService } from '@nestjs/common';
 import type { ClientSettings } from '../config/client.config.js';
 import { backoffDelayMs } from '../connection/backoff.js';
@@ -89,6 +89,10 @@ export class ClientStreams {
 
   onMessage(message: StreamMessage): void {
     this.cursors.onMessage(message);
+  }
+
+  onFeed(message: FeedMessage): void {
+    this.cursors.onFeed(message);
   }
 
   onPublished({ id, duplicate }: PublishedMessage): 'ok' | 'unknown' {

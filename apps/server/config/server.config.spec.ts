@@ -24,8 +24,10 @@ describe('readServerSettings', () => {
       maxBufferedBytes: 1_048_576,
       streams: {
         backend: 'memory',
-        redisUrl: undefined,
+        redis: undefined,
         redisTimeoutMs: 2000,
+        publishMinReplicas: 0,
+        publishReplicaTimeoutMs: 1000,
         historySize: 1000,
         historyTtlMs: 86_400_000,
         dedupTtlMs: 600_000,
@@ -45,14 +47,77 @@ describe('readServerSettings', () => {
     });
   });
 
-  it('requires REDIS_URL for the redis backend, and never echoes it (it may hold a password)', () => {
+  it('requires one Redis topology for the redis backend, and never echoes REDIS_URL (it may hold a password)', () => {
     expect(() => readServerSettings({ STREAM_BACKEND: 'redis' })).toThrow(
-      new ConfigError('Invalid configuration: REDIS_URL is required when STREAM_BACKEND is redis (redis:// or rediss:// URL)'),
+      new ConfigError(
+        'Invalid configuration: STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
+      ),
     );
     expect(() => readServerSettings({ STREAM_BACKEND: 'redis', REDIS_URL: 'http://user:hunter2@cache:6379' })).toThrow(
       new ConfigError('Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'),
     );
-    expect(readServerSettings({ STREAM_BACKEND: 'redis', REDIS_URL: 'rediss://cache:6380' }).streams).toMatchObject({ backend: 'redis', redisUrl: 'rediss://cache:6380' });
+    expect(readServerSettings({ STREAM_BACKEND: 'redis', REDIS_URL: 'rediss://cache:6380' }).streams).toMatchObject({
+      backend: 'redis',
+      redis: { kind: 'standalone', url: 'rediss://cache:6380' },
+    });
+  });
+
+  it('reads a Sentinel topology: the sentinels, the master name, credentials and TLS for the data nodes', () => {
+    const settings = readServerSettings({
+      STREAM_BACKEND: 'redis',
+      REDIS_SENTINELS: 'sentinel-0.redis:26379, [fd00::1]:26379',
+      REDIS_SENTINEL_MASTER: 'streams',
+      REDIS_PASSWORD: 'secret',
+      REDIS_TLS: 'true',
+      PUBLISH_MIN_REPLICAS: '1',
+      PUBLISH_REPLICA_TIMEOUT_MS: '500',
+    });
+    expect(settings.streams).toMatchObject({
+      redis: {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-0.redis', port: 26379 },
+          { host: 'fd00::1', port: 26379 },
+        ],
+        masterName: 'streams',
+        sentinelPassword: undefined,
+        auth: { username: undefined, password: 'secret', tls: true },
+      },
+      publishMinReplicas: 1,
+      publishReplicaTimeoutMs: 500,
+    });
+  });
+
+  it('reads a Cluster topology from its seed nodes', () => {
+    expect(readServerSettings({ STREAM_BACKEND: 'redis', REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379' }).streams.redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'redis-0', port: 6379 },
+        { host: 'redis-1', port: 6379 },
+      ],
+      auth: { username: undefined, password: undefined, tls: false },
+    });
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['two topologies', { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:6379' }, 'set exactly one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_MASTER) or REDIS_CLUSTER_NODES; got REDIS_URL and REDIS_CLUSTER_NODES'],
+    ['sentinels without a master name', { REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_MASTER (the master name Sentinel monitors) is required with REDIS_SENTINELS'],
+    ['a master name without sentinels', { REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINEL_MASTER is only read with REDIS_SENTINELS'],
+    ['a bad node list', { REDIS_CLUSTER_NODES: 'a:6379,b' }, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (got "b")'],
+    ['a port out of range', { REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINELS must be a comma-separated list of host:port (got "a:70000")'],
+    [
+      'a password beside a URL',
+      { REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'x' },
+      'REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS are for Sentinel and Cluster; with REDIS_URL put them in the URL (rediss://user:password@host:port)',
+    ],
+  ])('refuses %s with a clear message', (_case, env, message) => {
+    expect(() => readServerSettings({ STREAM_BACKEND: 'redis', ...env })).toThrow(new ConfigError(`Invalid configuration: ${message}`));
+  });
+
+  it('refuses PUBLISH_MIN_REPLICAS without Redis: there is nothing to replicate', () => {
+    expect(() => readServerSettings({ PUBLISH_MIN_REPLICAS: '1' })).toThrow(
+      new ConfigError('Invalid configuration: PUBLISH_MIN_REPLICAS counts Redis replicas: it needs STREAM_BACKEND=redis'),
+    );
   });
 
   it('defaults SERVER_ID to the host name, which is the pod name in Kubernetes', async () => {

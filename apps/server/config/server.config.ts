@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { readAuthSettings } from '../gateway/auth/auth-settings.js';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
 import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../drain/reconnect-jitter.js';
+import { hostListVar, readRedisTopology } from '../streams/redis/redis-topology.js';
 
 const HOUR_MS = 3_600_000;
 /** A peer may send this many seconds' worth of its inbound budget at once. */
@@ -26,7 +27,16 @@ const serverEnvSchema = z
     MAX_BUFFERED_BYTES: intVar('MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     STREAM_BACKEND: oneOfVar('STREAM_BACKEND', 'memory', ['memory', 'redis']),
     REDIS_URL: urlVar('REDIS_URL', ['redis:', 'rediss:'], { secret: true }),
+    REDIS_SENTINELS: hostListVar('REDIS_SENTINELS'),
+    REDIS_SENTINEL_MASTER: z.string().optional(),
+    REDIS_SENTINEL_PASSWORD: z.string().optional(),
+    REDIS_CLUSTER_NODES: hostListVar('REDIS_CLUSTER_NODES'),
+    REDIS_USERNAME: z.string().optional(),
+    REDIS_PASSWORD: z.string().optional(),
+    REDIS_TLS: oneOfVar('REDIS_TLS', 'false', ['true', 'false']).transform((value) => value === 'true'),
     REDIS_TIMEOUT_MS: intVar('REDIS_TIMEOUT_MS', 2000, 10, 60_000),
+    PUBLISH_MIN_REPLICAS: intVar('PUBLISH_MIN_REPLICAS', 0, 0, 16),
+    PUBLISH_REPLICA_TIMEOUT_MS: intVar('PUBLISH_REPLICA_TIMEOUT_MS', 1000, 1, 60_000),
     HISTORY_SIZE: intVar('HISTORY_SIZE', 1000, 1, 1_000_000),
     HISTORY_TTL_MS: intVar('HISTORY_TTL_MS', 24 * HOUR_MS, 0, 365 * 24 * HOUR_MS),
     PUBLISH_DEDUP_TTL_MS: intVar('PUBLISH_DEDUP_TTL_MS', 10 * 60_000, 1000, 7 * 24 * HOUR_MS),
@@ -56,8 +66,16 @@ const serverEnvSchema = z
           `one frame of MAX_PAYLOAD_BYTES (${env.MAX_PAYLOAD_BYTES})`,
       });
     }
-    if (env.STREAM_BACKEND === 'redis' && env.REDIS_URL === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'REDIS_URL is required when STREAM_BACKEND is redis (redis:// or rediss:// URL)' });
+    const { topology, problems } = readRedisTopology(env);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    if (env.STREAM_BACKEND === 'redis' && topology === undefined && problems.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
+      });
+    }
+    if (env.STREAM_BACKEND !== 'redis' && env.PUBLISH_MIN_REPLICAS > 0) {
+      ctx.addIssue({ code: 'custom', message: 'PUBLISH_MIN_REPLICAS counts Redis replicas: it needs STREAM_BACKEND=redis' });
     }
   })
   .transform((env, ctx) => ({
@@ -74,8 +92,12 @@ const serverEnvSchema = z
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     streams: {
       backend: env.STREAM_BACKEND,
-      redisUrl: env.REDIS_URL,
+      /** Set exactly when `backend` is redis (the refinement above makes sure). */
+      redis: env.STREAM_BACKEND === 'redis' ? readRedisTopology(env).topology : undefined,
       redisTimeoutMs: env.REDIS_TIMEOUT_MS,
+      /** Replicas that must hold an append before it is confirmed and delivered (0: the master alone). */
+      publishMinReplicas: env.PUBLISH_MIN_REPLICAS,
+      publishReplicaTimeoutMs: env.PUBLISH_REPLICA_TIMEOUT_MS,
       historySize: env.HISTORY_SIZE,
       /** 0: history never expires. */
       historyTtlMs: env.HISTORY_TTL_MS,

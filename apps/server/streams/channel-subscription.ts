@@ -1,4 +1,4 @@
-import type { LiveListener, StreamBackend, StreamEntry } from './stream-backend.js';
+import { sharedUpTo, type ChannelPosition, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
 /** Where a subscription's frames go: the session's outbound, in order. */
 export interface SubscriptionSink {
@@ -7,6 +7,8 @@ export interface SubscriptionSink {
   message(entry: StreamEntry, written?: () => void): void;
   /** A live entry went to `message` `lagMs` after the backend handed it over (replayed entries are not counted). */
   fannedOut(lagMs: number): void;
+  /** The live feed stopped (`false`: entries may be appended unseen until it is back) or is back (`true`). */
+  feed(live: boolean): void;
   /** The backend failed mid-way: the subscription has ended and the client must subscribe again. */
   failed(err: unknown): void;
 }
@@ -18,11 +20,40 @@ export interface Since {
 }
 
 /**
+ * Where a subscriber that holds everything up to `cursor` resumes in the channel as `position`
+ * describes it, before looking at what history still holds: after offset `from`, and whether it
+ * is owed entries that are gone (`lost`).
+ *
+ * - Same epoch: at its offset — unless that is beyond the top, which only a loss the backend did
+ *   not see (or a made-up cursor) explains: then at the top, told.
+ * - An epoch the current one continues: entries up to the shared offset are the same in both, so
+ *   a cursor at or below it resumes as if nothing happened; one above it holds entries of a
+ *   timeline that is gone, and resumes at the shared offset, told.
+ * - Any other epoch: nothing is known to be shared; told, from the start of what history holds.
+ */
+export function resumePoint(cursor: Since, position: ChannelPosition): { from: number; lost: boolean } {
+  if (cursor.epoch === position.epoch) {
+    return cursor.offset > position.top ? { from: position.top, lost: true } : { from: cursor.offset, lost: false };
+  }
+  const shared = sharedUpTo(position, cursor.epoch);
+  if (shared === undefined) return { from: 0, lost: true };
+  return cursor.offset > shared ? { from: shared, lost: true } : { from: cursor.offset, lost: false };
+}
+
+type Pending = { epoch: string; entry: StreamEntry; receivedAt: number } | 'resync' | 'stalled';
+
+/**
  * One channel subscribed on one connection: replay from history, then live, with no entry lost
  * or doubled at the seam. Live entries are registered for *before* the channel's top is read and
  * held while the replay is sent; afterwards only offsets above the last one sent go out, and a
  * hole (an entry the live feed skipped) is filled from history before the entry after it.
  * Everything is sent from one sequential pump, so offsets reach the client in order.
+ *
+ * Epochs: when the channel moves to another epoch (a failover, Redis losing data), the
+ * subscription works out from the lineage whether this subscriber lost anything and says so in a
+ * new `subscribed` — `recovered: true` with the new epoch when the entries it has are the same in
+ * both, `recovered: false` with where delivery resumes when they are not. It never replays offsets
+ * under an old epoch, and never skips silently.
  */
 export class ChannelSubscription implements LiveListener {
   private epoch = '';
@@ -30,7 +61,8 @@ export class ChannelSubscription implements LiveListener {
   private live = false;
   private stopped = false;
   private pumping = false;
-  private readonly pending: ({ epoch: string; entry: StreamEntry; receivedAt: number } | 'resync')[] = [];
+  private feedDown = false;
+  private readonly pending: Pending[] = [];
   private unlisten: (() => void) | undefined;
 
   constructor(
@@ -45,23 +77,26 @@ export class ChannelSubscription implements LiveListener {
     this.unlisten = await this.backend.listen(this.channel, this);
     // Stopped (replaced, unsubscribed, closed) while registering: unregister, send nothing.
     if (this.stopped) return this.unlisten();
-    let top: number;
-    let recovered: boolean;
+    let position: ChannelPosition;
+    let recovered = true;
     try {
-      const position = await this.backend.position(this.channel);
-      top = position.top;
+      position = await this.backend.position(this.channel);
       this.epoch = position.epoch;
-      recovered = since === undefined || (await this.recoverable(since, top));
-      this.lastSent = !since ? top : recovered ? since.offset : await this.oldestHeldAfter(top);
+      this.lastSent = position.top;
+      if (since) {
+        const resumed = await this.resume(since, position);
+        this.lastSent = resumed.from;
+        recovered = !resumed.lost;
+      }
     } catch (err) {
       this.stop();
       throw err;
     }
     if (this.stopped) return;
     // After a loss, `top` says where delivery resumes: everything history still holds follows.
-    this.sink.subscribed(this.epoch, recovered ? top : this.lastSent, recovered);
+    this.sink.subscribed(this.epoch, recovered ? position.top : this.lastSent, recovered);
     this.live = true;
-    void this.pump(top);
+    void this.pump(position.top);
   }
 
   /** Stops delivery at once; nothing more is sent. */
@@ -74,39 +109,59 @@ export class ChannelSubscription implements LiveListener {
     this.enqueue({ epoch, entry, receivedAt: performance.now() });
   }
 
+  stalled(): void {
+    if (this.feedDown) return;
+    this.feedDown = true;
+    this.enqueue('stalled');
+  }
+
   resync(): void {
     this.enqueue('resync');
   }
 
-  private enqueue(item: (typeof this.pending)[number]): void {
+  private enqueue(item: Pending): void {
     if (this.stopped) return;
     this.pending.push(item);
     if (this.live) void this.pump();
   }
 
+  /** `resumePoint`, then moved past whatever history no longer holds (trimmed or expired: a loss too). */
+  private async resume(cursor: Since, position: ChannelPosition): Promise<{ from: number; lost: boolean }> {
+    const point = resumePoint(cursor, position);
+    if (point.from >= position.top) return point;
+    const page = await this.backend.read(this.channel, point.from, 1);
+    const first = page.epoch === position.epoch ? page.entries[0] : undefined;
+    if (first?.offset === point.from + 1) return point;
+    return { from: first && first.offset <= position.top ? first.offset - 1 : position.top, lost: true };
+  }
+
+  /** The channel is in another epoch now: tell the client whether it lost anything, and go on from there. */
+  private async switchTo(position: ChannelPosition): Promise<void> {
+    const { from, lost } = await this.resume({ epoch: this.epoch, offset: this.lastSent }, position);
+    if (this.stopped) return;
+    this.epoch = position.epoch;
+    this.lastSent = from;
+    this.sink.subscribed(position.epoch, lost ? from : position.top, !lost);
+  }
+
   /**
-   * The channel's history was lost under us (expired, or Redis lost its data): a loss the client
-   * is told about. Every entry of the new epoch was published since, so all it holds follows.
+   * The live feed is back (or says it may have missed entries): adopt a new epoch if there is
+   * one, and catch up. The same epoch with its top below what was sent is a loss nothing else
+   * saw: the channel moves to a new epoch (once, whichever server sees it first) and every
+   * subscriber is told.
    */
-  private async switchEpoch(epoch: string, upTo: number): Promise<void> {
-    this.epoch = epoch;
-    this.lastSent = await this.oldestHeldAfter(upTo);
-    if (!this.stopped) this.sink.subscribed(epoch, this.lastSent, false);
-  }
-
-  /** The offset before the oldest entry history holds (`top` when it holds none). */
-  private async oldestHeldAfter(top: number): Promise<number> {
-    const page = await this.backend.read(this.channel, 0, 1);
-    const first = page.epoch === this.epoch ? page.entries[0] : undefined;
-    return first && first.offset <= top ? first.offset - 1 : top;
-  }
-
-  /** History still holds everything after `since`, in the same epoch. */
-  private async recoverable(since: Since, top: number): Promise<boolean> {
-    if (since.epoch !== this.epoch || since.offset > top) return false;
-    if (since.offset === top) return true;
-    const page = await this.backend.read(this.channel, since.offset, 1);
-    return page.epoch === this.epoch && page.entries[0]?.offset === since.offset + 1;
+  private async resynchronize(): Promise<void> {
+    if (this.feedDown) {
+      this.feedDown = false;
+      this.sink.feed(true);
+    }
+    let position = await this.backend.position(this.channel);
+    if (position.epoch === this.epoch && position.top < this.lastSent) {
+      await this.backend.renewEpoch(this.channel, this.epoch);
+      position = await this.backend.position(this.channel);
+    }
+    if (position.epoch !== this.epoch) await this.switchTo(position);
+    await this.catchUp(position.top);
   }
 
   /** Sends whatever is pending, in order; `replayTo` first replays history up to that offset. */
@@ -117,7 +172,8 @@ export class ChannelSubscription implements LiveListener {
       if (replayTo !== undefined) await this.catchUp(replayTo);
       while (!this.stopped && this.pending.length > 0) {
         const item = this.pending.shift()!;
-        if (item === 'resync') await this.catchUp((await this.backend.position(this.channel)).top);
+        if (item === 'resync') await this.resynchronize();
+        else if (item === 'stalled') this.sink.feed(false);
         else await this.deliver(item.epoch, item.entry, item.receivedAt);
       }
     } catch (err) {
@@ -130,11 +186,15 @@ export class ChannelSubscription implements LiveListener {
   }
 
   private async deliver(epoch: string, entry: StreamEntry, receivedAt: number): Promise<void> {
-    if (epoch !== this.epoch) await this.switchEpoch(epoch, entry.offset - 1);
-    if (this.stopped) return;
-    if (entry.offset <= this.lastSent) return;
+    if (epoch !== this.epoch) {
+      const position = await this.backend.position(this.channel);
+      if (position.epoch !== this.epoch) await this.switchTo(position);
+      // An entry of an epoch that is not the current one is in history under the current one, or gone.
+      if (epoch !== this.epoch) return this.catchUp(position.top);
+    }
+    if (this.stopped || entry.offset <= this.lastSent) return;
     if (entry.offset > this.lastSent + 1) await this.catchUp(entry.offset - 1);
-    if (this.stopped) return;
+    if (this.stopped || entry.offset <= this.lastSent) return;
     this.lastSent = entry.offset;
     this.sink.message(entry);
     this.sink.fannedOut(performance.now() - receivedAt);
@@ -148,13 +208,16 @@ export class ChannelSubscription implements LiveListener {
     while (!this.stopped && this.lastSent < upTo) {
       const page = await this.backend.read(this.channel, this.lastSent, Math.min(this.pageSize, upTo - this.lastSent));
       if (this.stopped) return;
-      const first = page.entries[0];
       if (page.epoch !== this.epoch) {
         // No epoch: the channel holds nothing now, and its next entry comes with a new one.
         if (page.epoch === '') return;
-        await this.switchEpoch(page.epoch, upTo);
+        const position = await this.backend.position(this.channel);
+        if (position.epoch === this.epoch) return;
+        await this.switchTo(position);
+        upTo = position.top;
         continue;
       }
+      const first = page.entries[0];
       if (first?.offset !== this.lastSent + 1) {
         // Trimmed before it could be sent: tell the client instead of skipping silently, and
         // go on from the oldest entry history still holds.

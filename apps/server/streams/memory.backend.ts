@@ -59,7 +59,14 @@ export class MemoryStreamBackend extends StreamBackend {
 
   position(name: string): Promise<ChannelPosition> {
     const { epoch, top } = this.channel(name);
-    return Promise.resolve({ epoch, top });
+    // A process's channels never continue an earlier epoch: they die with it.
+    return Promise.resolve({ epoch, top, lineage: [] });
+  }
+
+  renewEpoch(name: string, expected: string): Promise<string> {
+    const channel = this.channel(name);
+    if (channel.epoch === expected) channel.epoch = randomUUID();
+    return Promise.resolve(channel.epoch);
   }
 
   read(name: string, after: number, limit: number): Promise<HistoryPage> {

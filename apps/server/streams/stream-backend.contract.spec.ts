@@ -1,32 +1,51 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { RedisServer } from '@app/standin';
+import { redisKeys } from '@app/contract';
+import { RedisClusterGroup, RedisSentinelGroup, RedisServer } from '@app/standin';
 import { Redis } from 'ioredis';
 import { ChannelSubscription, type Since } from './channel-subscription.js';
 import { MemoryStreamBackend, type HistoryLimits } from './memory.backend.js';
-import { RedisStreamBackend } from './redis.backend.js';
+import { RedisStreamBackend, type RedisBackendOptions } from './redis/redis.backend.js';
+import type { RedisTopology } from './redis/redis-topology.js';
 import { BackendUnavailableError, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
 const LIMITS: HistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000 };
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 const metrics = { backendError: jest.fn(), backendUp: jest.fn() };
+const NO_AUTH = { username: undefined, password: undefined, tls: false };
 
 let redis: RedisServer;
+let sentinel: RedisSentinelGroup;
+let cluster: RedisClusterGroup;
 beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(() => redis.stop());
+  [redis, sentinel, cluster] = await Promise.all([RedisServer.start(), RedisSentinelGroup.start(), RedisClusterGroup.start()]);
+}, 120_000);
+afterAll(() => Promise.all([redis.stop(), sentinel.stop(), cluster.stop()]));
+
+const standalone = (): RedisTopology => ({ kind: 'standalone', url: redis.url });
+const redisBackend = (topology: RedisTopology, options: Partial<RedisBackendOptions> = {}): RedisStreamBackend =>
+  new RedisStreamBackend({ ...LIMITS, topology, commandTimeoutMs: 2000, minReplicas: 0, replicaTimeoutMs: 1000, ...options }, logger, metrics);
 
 const backends: [string, () => StreamBackend][] = [
   ['memory', () => new MemoryStreamBackend(LIMITS)],
-  ['redis', () => new RedisStreamBackend({ ...LIMITS, url: redis.url, commandTimeoutMs: 2000 }, logger, metrics)],
+  ['redis standalone', () => redisBackend(standalone())],
+  [
+    'redis sentinel, confirmed by 1 replica',
+    () => redisBackend({ kind: 'sentinel', sentinels: sentinel.sentinelHosts, masterName: sentinel.masterName, sentinelPassword: undefined, auth: NO_AUTH }, { minReplicas: 1 }),
+  ],
+  ['redis cluster', () => redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH })],
+  ['redis cluster, confirmed by 1 replica', () => redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH }, { minReplicas: 1 })],
 ];
+
+const silent: Pick<LiveListener, 'stalled' | 'resync'> = { stalled: () => undefined, resync: () => undefined };
 
 /** A subscriber as a session would be: records what it was sent, in order. */
 class RecordingSink {
   readonly offsets: number[] = [];
   readonly subscribed: { epoch: string; top: number; recovered: boolean }[] = [];
   readonly failures: unknown[] = [];
+  /** `feed` notices, in order. */
+  readonly feed: boolean[] = [];
   /** Lags reported for entries that came live (replayed ones are not reported). */
   readonly lags: number[] = [];
   private waiters: { offset: number; resolve: () => void }[] = [];
@@ -43,6 +62,7 @@ class RecordingSink {
       if (written) setImmediate(written);
     },
     fannedOut: (lagMs: number) => this.lags.push(lagMs),
+    feed: (live: boolean) => this.feed.push(live),
     failed: (err: unknown) => this.failures.push(err),
   };
 
@@ -78,7 +98,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       { epoch: start.epoch, offset: 1, duplicate: false },
       { epoch: start.epoch, offset: 2, duplicate: false },
     ]);
-    expect(await backend.position(channel)).toEqual({ epoch: start.epoch, top: 2 });
+    expect(await backend.position(channel)).toEqual({ epoch: start.epoch, top: 2, lineage: [] });
     expect(await backend.read(channel, 0, 10)).toEqual({
       epoch: start.epoch,
       entries: [
@@ -114,7 +134,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
         seen.push(entry.offset);
         if (seen.length === 3) notify();
       },
-      resync: () => undefined,
+      ...silent,
     });
     await appendMany(backend, channel, 3);
     await three;
@@ -156,7 +176,6 @@ describe.each(backends)('%s stream backend', (_name, create) => {
 
     it.each<[string, (epoch: string) => Since]>([
       ['another epoch', () => ({ epoch: 'not-this-one', offset: 3 })],
-      ['an offset beyond the top', (epoch) => ({ epoch, offset: 99 })],
       ['entries already trimmed', (epoch) => ({ epoch, offset: 2 })],
     ])('from %s: recovered false, then everything history still holds (the newest 50), then live', async (_case, since) => {
       await appendMany(backend, channel, 55);
@@ -169,6 +188,19 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       subscription.stop();
       expect(recorder.subscribed).toEqual([{ epoch, top: 5, recovered: false }]);
       expect(recorder.offsets).toEqual(range(6, 56));
+    });
+
+    it('from an offset beyond the top of its epoch: recovered false, at the top — no offset of that epoch is sent twice', async () => {
+      await appendMany(backend, channel, 55);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      await subscription.start({ epoch, offset: 99 });
+      await backend.append(channel, 'next', {});
+      await recorder.reached(56);
+      subscription.stop();
+      expect(recorder.subscribed).toEqual([{ epoch, top: 55, recovered: false }]);
+      expect(recorder.offsets).toEqual([56]);
     });
 
     it('at exactly the top: recovered, nothing to replay', async () => {
@@ -222,12 +254,12 @@ describe('memory backend state', () => {
   it('keeps nothing for a channel that was only subscribed to, once its last listener left', async () => {
     const backend = new MemoryStreamBackend(LIMITS);
     const first = await backend.position('looked-at');
-    const stop = await backend.listen('looked-at', { entry: () => undefined, resync: () => undefined });
+    const stop = await backend.listen('looked-at', { entry: () => undefined, ...silent });
     stop();
     expect((await backend.position('looked-at')).epoch).not.toBe(first.epoch);
     await backend.append('kept', 'a', {});
     const kept = await backend.position('kept');
-    (await backend.listen('kept', { entry: () => undefined, resync: () => undefined }))();
+    (await backend.listen('kept', { entry: () => undefined, ...silent }))();
     expect(await backend.position('kept')).toEqual(kept);
   });
 });
@@ -236,7 +268,7 @@ describe('redis backend', () => {
   let backend: RedisStreamBackend;
   let admin: Redis;
   beforeEach(async () => {
-    backend = new RedisStreamBackend({ historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, url: redis.url, commandTimeoutMs: 2000 }, logger, metrics);
+    backend = redisBackend(standalone(), { historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000 });
     admin = new Redis(redis.url);
     await backend.whenUp();
   });
@@ -247,10 +279,10 @@ describe('redis backend', () => {
 
   it('sets the history TTL on the stream, counter and epoch together, and the dedup TTL on the id', async () => {
     await backend.append('ttl', 'a', {});
-    const ttls = await Promise.all(['gs:{ttl}:s', 'gs:{ttl}:top', 'gs:{ttl}:epoch', 'gs:{ttl}:id:a'].map((key) => admin.pttl(key)));
-    for (const ttl of ttls.slice(0, 3)) expect(ttl).toBeGreaterThan(59_000);
-    expect(ttls[3]).toBeGreaterThan(4_000);
-    expect(ttls[3]).toBeLessThanOrEqual(5_000);
+    const ttls = await Promise.all([redisKeys.stream('ttl'), redisKeys.meta('ttl'), redisKeys.dedup('ttl', 'a')].map((key) => admin.pttl(key)));
+    for (const ttl of ttls.slice(0, 2)) expect(ttl).toBeGreaterThan(59_000);
+    expect(ttls[2]).toBeGreaterThan(4_000);
+    expect(ttls[2]).toBeLessThanOrEqual(5_000);
   });
 
   it('gives a channel a new epoch when Redis lost its data, so no offset restarts under an old epoch', async () => {
@@ -267,12 +299,12 @@ describe('redis backend', () => {
     const recorder = new RecordingSink();
     const subscription = new ChannelSubscription('garbled', backend, recorder.sink, 10);
     await subscription.start(undefined);
-    await admin.publish('gs:live:garbled', '{not json');
+    await admin.publish(redisKeys.live('garbled'), '{not json');
     await backend.append('garbled', 'a', {});
     await recorder.reached(1);
     subscription.stop();
     expect(recorder.offsets).toEqual([1]);
-    expect(logger.warn).toHaveBeenCalledWith('Stream backend redis: ignored a malformed live message on gs:live:garbled');
+    expect(logger.warn).toHaveBeenCalledWith('Stream backend redis: ignored a malformed live message on gs:{garbled}:live');
   });
 
   it('leaves no pub/sub subscription behind for a subscription stopped while it registered', async () => {
@@ -281,7 +313,7 @@ describe('redis backend', () => {
     const started = subscription.start(undefined);
     subscription.stop();
     await started;
-    expect(await admin.call('PUBSUB', 'NUMSUB', 'gs:live:gone-early')).toEqual(['gs:live:gone-early', 0]);
+    expect(await admin.call('PUBSUB', 'NUMSUB', redisKeys.live('gone-early'))).toEqual([redisKeys.live('gone-early'), 0]);
     expect(recorder.subscribed).toEqual([]);
   });
 
@@ -309,7 +341,11 @@ describe('redis backend', () => {
     let deaf = false;
     const leaky = Object.assign(Object.create(backend) as StreamBackend, {
       listen: (name: string, listener: LiveListener) =>
-        backend.listen(name, { entry: (epoch, entry) => (deaf ? undefined : listener.entry(epoch, entry)), resync: () => listener.resync() }),
+        backend.listen(name, {
+          entry: (epoch, entry) => (deaf ? undefined : listener.entry(epoch, entry)),
+          stalled: () => listener.stalled(),
+          resync: () => listener.resync(),
+        }),
     });
     const recorder = new RecordingSink();
     const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2);
@@ -345,7 +381,11 @@ describe('redis backend', () => {
   it('answers BackendUnavailableError at once while Redis is down, and works again once it is back; reports errors and up/down', async () => {
     const own = await RedisServer.start();
     const observed = { backendError: jest.fn(), backendUp: jest.fn() };
-    const isolated = new RedisStreamBackend({ historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, url: own.url, commandTimeoutMs: 500 }, logger, observed);
+    const isolated = new RedisStreamBackend(
+      { historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, topology: { kind: 'standalone', url: own.url }, commandTimeoutMs: 500, minReplicas: 0, replicaTimeoutMs: 1000 },
+      logger,
+      observed,
+    );
     try {
       await isolated.whenUp();
       await isolated.append('down', 'a', {});

@@ -7,10 +7,34 @@ export interface StreamEntry {
   payload: Record<string, unknown>;
 }
 
+/** An earlier epoch the current one continues: its entries up to `upTo` are the same entries in both. */
+export interface EpochLink {
+  epoch: string;
+  upTo: number;
+}
+
 /** Where a channel stands: its epoch and its latest offset (0: nothing appended yet). */
 export interface ChannelPosition {
   epoch: string;
+  /** The latest offset subscribers may be sent. */
   top: number;
+  /** The epochs this one continues, newest first (empty: it continues none). */
+  lineage: EpochLink[];
+}
+
+/**
+ * The last offset of `epoch` that the channel's current epoch still shares (the entries up to it
+ * are the same in both), `Infinity` when `epoch` is the current one, or undefined when the
+ * current epoch does not continue it.
+ */
+export function sharedUpTo(position: ChannelPosition, epoch: string): number | undefined {
+  if (epoch === position.epoch) return Number.POSITIVE_INFINITY;
+  let shared = Number.POSITIVE_INFINITY;
+  for (const link of position.lineage) {
+    shared = Math.min(shared, link.upTo);
+    if (link.epoch === epoch) return shared;
+  }
+  return undefined;
 }
 
 export interface AppendResult {
@@ -30,7 +54,9 @@ export interface HistoryPage {
 export interface LiveListener {
   /** An entry appended after the listener was registered (in offset order per channel; a gap is possible after a backend outage). */
   entry(epoch: string, entry: StreamEntry): void;
-  /** The live feed may have missed entries (the backend connection came back): catch up from history. */
+  /** The live feed stopped (the backend connection was lost): entries may be appended meanwhile, unseen. */
+  stalled(): void;
+  /** The live feed is back and may have missed entries: catch up from history. */
   resync(): void;
 }
 
@@ -52,6 +78,13 @@ export abstract class StreamBackend {
 
   /** The channel's epoch and latest offset (a channel never written to gets an epoch and top 0). */
   abstract position(channel: string): Promise<ChannelPosition>;
+
+  /**
+   * Moves the channel to a new epoch that continues none, if its epoch is still `expected`: for a
+   * loss found by comparing what was delivered with what the backend holds. Resolves with the
+   * epoch now (the new one, or whichever another caller set first).
+   */
+  abstract renewEpoch(channel: string, expected: string): Promise<string>;
 
   /** Up to `limit` entries with offsets above `after`, oldest first. */
   abstract read(channel: string, after: number, limit: number): Promise<HistoryPage>;

@@ -2,7 +2,7 @@
 export type PublishOutcome = 'appended' | 'duplicate' | 'unavailable';
 
 /** A call into the stream backend. */
-export type BackendOperation = 'append' | 'position' | 'read' | 'listen';
+export type BackendOperation = 'append' | 'position' | 'read' | 'listen' | 'renew';
 
 /**
  * What the streams report about themselves. An interface, so that streams do not depend on a

@@ -4,7 +4,7 @@ import { serverConfig } from '../config/server.config.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { MemoryStreamBackend } from './memory.backend.js';
-import { RedisStreamBackend } from './redis.backend.js';
+import { RedisStreamBackend } from './redis/redis.backend.js';
 import { StreamBackend } from './stream-backend.js';
 
 /** The stream backend `STREAM_BACKEND` names, shared by every session of this process. */
@@ -21,8 +21,14 @@ import { StreamBackend } from './stream-backend.js';
           return new MemoryStreamBackend(limits);
         }
         const backend = new RedisStreamBackend(
-          // The schema requires REDIS_URL for this backend.
-          { ...limits, url: streams.redisUrl!, commandTimeoutMs: streams.redisTimeoutMs },
+          {
+            ...limits,
+            // The schema requires exactly one topology for this backend.
+            topology: streams.redis!,
+            commandTimeoutMs: streams.redisTimeoutMs,
+            minReplicas: streams.publishMinReplicas,
+            replicaTimeoutMs: streams.publishReplicaTimeoutMs,
+          },
           new Logger('Server'),
           metrics,
         );

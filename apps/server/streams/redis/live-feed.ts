@@ -1,0 +1,119 @@
+import { Cluster, type Redis } from 'ioredis';
+import { openRedisClient, whenReady } from './redis-connections.js';
+import type { RedisTopology } from './redis-topology.js';
+
+/** What the feed reports: messages, and when it stopped and came back. */
+export interface LiveFeedHandlers {
+  message(name: string, text: string): void;
+  /** The feed's connection is lost: messages published from now on may never arrive. */
+  down(): void;
+  /** The feed is subscribed again to every name it had: whatever it missed must be read from the streams. */
+  up(): void;
+}
+
+/**
+ * The pub/sub side of the Redis backend: one subscription per live channel name this replica
+ * has listeners for. Plain pub/sub for standalone and Sentinel; sharded pub/sub in a Cluster,
+ * so each channel's live traffic stays on the shard that owns it.
+ */
+export interface LiveFeed {
+  /** The command the scripts publish with, matching how this feed subscribes. */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
+  /** Resolves once Redis confirmed the subscription. */
+  subscribe(name: string): Promise<void>;
+  unsubscribe(name: string): void;
+  whenUp(): Promise<void>;
+  close(): void;
+}
+
+export function openLiveFeed(topology: RedisTopology, commandTimeoutMs: number, handlers: LiveFeedHandlers): LiveFeed {
+  return topology.kind === 'cluster'
+    ? new ShardedLiveFeed(openRedisClient(topology, { commandTimeoutMs, shardedSubscribers: true }) as Cluster, handlers)
+    : new PubSubLiveFeed(openRedisClient(topology, { commandTimeoutMs }) as Redis, handlers);
+}
+
+/**
+ * One connection in subscriber mode. After a reconnect it subscribes again to every name itself
+ * and reports `up` only once Redis confirmed them, so a catch-up read after `up` cannot miss an
+ * entry published between the read and the subscription.
+ */
+class PubSubLiveFeed implements LiveFeed {
+  readonly publishCommand = 'PUBLISH';
+  private readonly names = new Set<string>();
+  private connectedBefore = false;
+
+  constructor(
+    private readonly connection: Redis,
+    handlers: LiveFeedHandlers,
+  ) {
+    connection.on('error', () => undefined);
+    connection.on('close', () => {
+      if (this.connectedBefore) handlers.down();
+    });
+    connection.on('ready', () => {
+      if (!this.connectedBefore) {
+        this.connectedBefore = true;
+        return;
+      }
+      const names = [...this.names];
+      const subscribed = names.length > 0 ? connection.subscribe(...names) : Promise.resolve();
+      // A failure here is a connection lost again: its own close and ready come next.
+      subscribed.then(() => handlers.up(), () => undefined);
+    });
+    connection.on('message', (name: string, text: string) => handlers.message(name, text));
+  }
+
+  async subscribe(name: string): Promise<void> {
+    this.names.add(name);
+    await this.connection.subscribe(name);
+  }
+
+  unsubscribe(name: string): void {
+    this.names.delete(name);
+    this.connection.unsubscribe(name).catch(() => undefined);
+  }
+
+  whenUp(): Promise<void> {
+    return whenReady(this.connection);
+  }
+
+  close(): void {
+    this.connection.disconnect();
+  }
+}
+
+/**
+ * Sharded pub/sub through ioredis' Cluster: one subscriber connection per master, re-created and
+ * re-subscribed by ioredis when the slots move (a failover). A subscriber connection that ends
+ * is reported `down` for every channel (ioredis does not say which shard's channels it carried);
+ * `up` follows once the group is subscribed again.
+ */
+class ShardedLiveFeed implements LiveFeed {
+  readonly publishCommand = 'SPUBLISH';
+
+  constructor(
+    private readonly cluster: Cluster,
+    handlers: LiveFeedHandlers,
+  ) {
+    cluster.on('error', () => undefined);
+    cluster.on('-node', () => handlers.down());
+    cluster.on('subscribersReady', () => handlers.up());
+    cluster.on('smessage', (name: string, text: string) => handlers.message(name, text));
+  }
+
+  async subscribe(name: string): Promise<void> {
+    await this.cluster.ssubscribe(name);
+  }
+
+  unsubscribe(name: string): void {
+    this.cluster.sunsubscribe(name).catch(() => undefined);
+  }
+
+  whenUp(): Promise<void> {
+    return whenReady(this.cluster);
+  }
+
+  close(): void {
+    this.cluster.disconnect();
+  }
+}

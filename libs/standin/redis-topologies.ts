@@ -1,0 +1,316 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { DelayProxy } from './delay-proxy.js';
+import { ChildProgram } from './node-process.js';
+import { freePort, RedisServer } from './redis-server.js';
+
+const run = promisify(execFile);
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port,…` as the server's REDIS_SENTINELS and REDIS_CLUSTER_NODES take it. */
+export const hostList = (hosts: HostPort[]): string => hosts.map(({ host, port }) => `${host}:${port}`).join(',');
+
+/**
+ * Polls `check` every 50 ms until it holds, for at most `timeoutMs`; rejects with `what` then.
+ * For states that Redis and Sentinel reach on their own schedule and announce to nobody.
+ */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  admin.on('error', () => undefined);
+  try {
+    await admin.connect();
+    return await use(admin);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** One field of a Redis INFO section. */
+export async function infoField(port: number, section: string, field: string): Promise<string | undefined> {
+  const info = await withAdmin(port, (admin) => admin.info(section));
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+/** A `redis-server --sentinel` on loopback, its config in a folder of its own (Sentinel rewrites it). */
+export class RedisSentinel extends ChildProgram {
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    configFile: string,
+  ) {
+    super('redis-server', [configFile, '--sentinel']);
+  }
+
+  static async start(masterName: string, master: HostPort, failoverTimeoutMs: number): Promise<RedisSentinel> {
+    const port = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), 'sentinel-'));
+    const configFile = join(dir, 'sentinel.conf');
+    await writeFile(
+      configFile,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        '',
+      ].join('\n'),
+    );
+    const sentinel = new RedisSentinel(port, dir, configFile);
+    await sentinel.expectLine(/Sentinel ID is|Running mode=sentinel/);
+    return sentinel;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Sentinel-watched master with replicas and three sentinels, all on loopback — what a
+ * self-managed production Redis looks like. With `delayed`, each replica replicates through a
+ * `DelayProxy`, so a test can make it lag and then promote it (Sentinel would "fix" a replica
+ * that replicates through a proxy back to the real master after `failover-timeout`: it is kept
+ * long here).
+ */
+export class RedisSentinelGroup {
+  readonly masterName = 'gsmaster';
+
+  private constructor(
+    /** Every data node started, the first the initial master. */
+    readonly nodes: RedisServer[],
+    readonly proxies: DelayProxy[],
+    readonly sentinels: RedisSentinel[],
+    private readonly dir: string,
+  ) {}
+
+  static async start({ replicas = 1, delayed = false }: { replicas?: number; delayed?: boolean } = {}): Promise<RedisSentinelGroup> {
+    // Replicas write the master's snapshot to their working folder: a folder of the group's own.
+    const dir = await mkdtemp(join(tmpdir(), 'sentinel-group-'));
+    const master = await RedisServer.launch({ args: ['--dir', dir] });
+    const nodes = [master];
+    const proxies: DelayProxy[] = [];
+    const started: { stop(): Promise<void> }[] = [master, { stop: () => rm(dir, { recursive: true, force: true }) }];
+    try {
+      for (let index = 0; index < replicas; index++) {
+        let upstreamPort = master.port;
+        if (delayed) {
+          const proxy = await DelayProxy.start({ host: '127.0.0.1', port: master.port });
+          proxies.push(proxy);
+          started.push({ stop: () => proxy.close() });
+          upstreamPort = proxy.port;
+        }
+        const replica = await RedisServer.launch({ args: ['--replicaof', '127.0.0.1', String(upstreamPort), '--dir', dir, '--dbfilename', `replica-${index}.rdb`] });
+        nodes.push(replica);
+        started.push(replica);
+      }
+      await until('the replicas to sync', async () => {
+        for (const replica of nodes.slice(1)) if ((await infoField(replica.port, 'replication', 'master_link_status')) !== 'up') return false;
+        return Number(await infoField(master.port, 'replication', 'connected_slaves')) === replicas;
+      });
+      const sentinels: RedisSentinel[] = [];
+      for (let index = 0; index < 3; index++) {
+        const sentinel = await RedisSentinel.start('gsmaster', { host: '127.0.0.1', port: master.port }, 10 * 60_000);
+        sentinels.push(sentinel);
+        started.push(sentinel);
+      }
+      const group = new RedisSentinelGroup(nodes, proxies, sentinels, dir);
+      await group.whenSentinelsAgree(master.port, replicas);
+      return group;
+    } catch (err) {
+      await Promise.all(started.map((program) => program.stop()));
+      throw err;
+    }
+  }
+
+  /** For REDIS_SENTINELS. */
+  get sentinelHosts(): HostPort[] {
+    return this.sentinels.map(({ port }) => ({ host: '127.0.0.1', port }));
+  }
+
+  /** The port of the master the sentinels name now. */
+  async masterPort(): Promise<number> {
+    const [, port] = await withAdmin(this.sentinels[0]!.port, (admin) => admin.call('SENTINEL', 'get-master-addr-by-name', this.masterName) as Promise<[string, string]>);
+    return Number(port);
+  }
+
+  /** The data node listening on `port`. */
+  node(port: number): RedisServer {
+    const node = this.nodes.find((candidate) => candidate.port === port);
+    if (!node) throw new Error(`no data node on port ${port}`);
+    return node;
+  }
+
+  /**
+   * SIGKILLs the master and resolves with the port of the replica the sentinels promoted, once
+   * that replica accepts writes.
+   */
+  async killMasterAndAwaitPromotion(): Promise<number> {
+    const old = await this.masterPort();
+    await this.node(old).kill();
+    let promoted = old;
+    await until(
+      'Sentinel to promote a replica',
+      async () => {
+        promoted = await this.masterPort();
+        return promoted !== old && (await infoField(promoted, 'replication', 'role')) === 'master';
+      },
+      60_000,
+    );
+    return promoted;
+  }
+
+  /** Sentinel's own graceful failover (the master is alive and its replica in sync): resolves with the new master's port. */
+  async failover(): Promise<number> {
+    const old = await this.masterPort();
+    await withAdmin(this.sentinels[0]!.port, (admin) => admin.call('SENTINEL', 'FAILOVER', this.masterName));
+    let promoted = old;
+    await until('a Sentinel failover', async () => {
+      promoted = await this.masterPort();
+      return promoted !== old && (await infoField(promoted, 'replication', 'role')) === 'master';
+    });
+    return promoted;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.sentinels.map((sentinel) => sentinel.stop()), ...this.nodes.map((node) => node.kill()), ...this.proxies.map((proxy) => proxy.close())]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Every sentinel knows the master, its replicas and the two other sentinels: a failover can be authorized. */
+  private whenSentinelsAgree(masterPort: number, replicas: number): Promise<void> {
+    return until('the sentinels to find each other and the replicas', async () => {
+      for (const sentinel of this.sentinels) {
+        const fields = await withAdmin(sentinel.port, (admin) => admin.call('SENTINEL', 'MASTER', this.masterName) as Promise<string[]>);
+        const value = (name: string): string | undefined => fields[fields.indexOf(name) + 1];
+        if (Number(value('port')) !== masterPort || Number(value('num-slaves')) !== replicas || Number(value('num-other-sentinels')) !== 2) return false;
+      }
+      return true;
+    });
+  }
+}
+
+/**
+ * A Redis Cluster on loopback: `masters` shards with `replicasPerMaster` replicas each, built
+ * with `redis-cli --cluster create`. A killed master is replaced by its replica after
+ * `cluster-node-timeout` (1 s here).
+ */
+export class RedisClusterGroup {
+  private constructor(
+    readonly nodes: RedisServer[],
+    private readonly dir: string,
+  ) {}
+
+  static async start({ masters = 3, replicasPerMaster = 1 }: { masters?: number; replicasPerMaster?: number } = {}): Promise<RedisClusterGroup> {
+    const dir = await mkdtemp(join(tmpdir(), 'cluster-'));
+    const nodes: RedisServer[] = [];
+    try {
+      for (let index = 0; index < masters * (1 + replicasPerMaster); index++) {
+        const port = await freePort();
+        nodes.push(
+          await RedisServer.launch({
+            port,
+            args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000', '--dir', dir],
+          }),
+        );
+      }
+      await run('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes']);
+      const group = new RedisClusterGroup(nodes, dir);
+      await group.whenHealthy();
+      return group;
+    } catch (err) {
+      await Promise.all(nodes.map((node) => node.kill()));
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** For REDIS_CLUSTER_NODES: every node (a client needs one that answers). */
+  get seeds(): HostPort[] {
+    return this.nodes.filter((node) => node.running).map(({ port }) => ({ host: '127.0.0.1', port }));
+  }
+
+  /** The port of the master that owns `key`'s slot now. */
+  async masterOf(key: string): Promise<number> {
+    return withAdmin(this.seeds[0]!.port, async (admin) => {
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      if (!range) throw new Error(`no node owns slot ${slot}`);
+      return range[2][1];
+    });
+  }
+
+  /** The ports of the masters now. */
+  async masters(): Promise<number[]> {
+    return withAdmin(this.seeds[0]!.port, async (admin) => {
+      const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+      return [...new Set(ranges.map((range) => range[2][1]))];
+    });
+  }
+
+  /** SIGKILLs the master owning `key` and resolves with its successor's port once the cluster is whole again. */
+  async killMasterOf(key: string): Promise<number> {
+    const old = await this.masterOf(key);
+    const node = this.nodes.find(({ port }) => port === old)!;
+    await node.kill();
+    let promoted = old;
+    await until(
+      'the cluster to promote a replica',
+      async () => {
+        promoted = await this.masterOf(key);
+        return promoted !== old && (await this.isHealthy());
+      },
+      60_000,
+    );
+    return promoted;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.kill()));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async isHealthy(): Promise<boolean> {
+    for (const { port } of this.seeds) {
+      if ((await infoFieldOfCluster(port)) !== 'ok') return false;
+    }
+    return true;
+  }
+
+  /** Cluster state ok everywhere, and every replica's link to its master up (synced: WAIT can count it). */
+  private whenHealthy(): Promise<void> {
+    return until('the cluster to be ok on every node and every replica synced', async () => {
+      if (!(await this.isHealthy())) return false;
+      for (const { port } of this.seeds) {
+        if ((await infoField(port, 'replication', 'role')) === 'slave' && (await infoField(port, 'replication', 'master_link_status')) !== 'up') return false;
+      }
+      return true;
+    });
+  }
+}
+
+async function infoFieldOfCluster(port: number): Promise<string | undefined> {
+  const info = await withAdmin(port, (admin) => admin.call('CLUSTER', 'INFO') as Promise<string>);
+  return /^cluster_state:(\w+)/m.exec(info)?.[1];
+}
