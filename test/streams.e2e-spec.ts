@@ -1,3 +1,4 @@
+import { ChannelMetaField, redisKeys } from '@app/contract';
 import { ErrorCode } from '@app/protocol';
 import { RedisServer, TcpForwarder } from '@app/standin';
 import { Redis } from 'ioredis';
@@ -100,7 +101,7 @@ describe('streams on Redis across replicas', () => {
         { offset: 1, duplicate: false },
         { offset: 1, duplicate: true },
       ]);
-      expect(await admin.xlen('gs:{once}:s')).toBe(1);
+      expect(await admin.xlen(redisKeys.stream('once'))).toBe(1);
       toA.socket.terminate();
       toB.socket.terminate();
     } finally {
@@ -152,12 +153,12 @@ describe('streams on Redis across replicas', () => {
       await subscriber.expectLine(/"type":"subscribed".*"recovered":true/, beforeCrash);
 
       const published = await publisher.finish();
-      const top = Number(await admin.get('gs:{moves}:top'));
+      const top = Number(await admin.hget(redisKeys.meta('moves'), ChannelMetaField.top));
       // The subscriber has everything once the last confirmed entry reached it.
       await subscriber.expectLine(new RegExp(`Received: \\{"type":"message".*"offset":${top},`));
       const received = await subscriber.finish();
       expect(published.stream?.published).toMatchObject({ created: top, acked: top, outstanding: 0 });
-      expect(await admin.xlen('gs:{moves}:s')).toBe(top);
+      expect(await admin.xlen(redisKeys.stream('moves'))).toBe(top);
       expect(received.stream).toMatchObject({ gaps: 0, unrecoverable: 0, lastOffset: { moves: { min: top, max: top } } });
       expect(received.frames.seqGaps).toBe(0);
     } finally {

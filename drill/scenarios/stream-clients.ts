@@ -1,3 +1,4 @@
+import { ChannelMetaField, redisKeys } from '@app/contract';
 import type { Redis } from 'ioredis';
 import type { StreamSummary } from '../../apps/client/stats/client-stats.js';
 import { ClientProcess } from '../cluster/client-process.js';
@@ -72,7 +73,7 @@ export interface History {
 
 /** What Redis holds for `channel` now. */
 export async function readHistory(admin: Redis, channel: string): Promise<History> {
-  const [epoch, entries] = await Promise.all([admin.get(`gs:{${channel}}:epoch`), admin.xrange(`gs:{${channel}}:s`, '-', '+')]);
+  const [epoch, entries] = await Promise.all([admin.hget(redisKeys.meta(channel), ChannelMetaField.epoch), admin.xrange(redisKeys.stream(channel), '-', '+')]);
   return { epoch: epoch ?? '', ids: entries.map(([, fields]) => fields[fields.indexOf('id') + 1] ?? '') };
 }
 
@@ -96,7 +97,7 @@ export async function settleStream(
   lost: History[] = [],
 ): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; lostEntries: number; checks: Check[] }> {
   const published = (await publisher.finish()).stream;
-  const top = Number(await admin.get(`gs:{${channel}}:top`));
+  const top = Number(await admin.hget(redisKeys.meta(channel), ChannelMetaField.top));
   // Generous: the slowest subscriber may still be replaying after the last move.
   await allReached(subscribers, top, from, 30_000);
   const fleet = await subscribers.finish();
