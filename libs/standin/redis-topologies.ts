@@ -180,6 +180,16 @@ export class RedisSentinelGroup {
     return promoted;
   }
 
+  /**
+   * Starts the (killed) node on `port` again, empty as a Redis without persistence comes back:
+   * Sentinel turns a returning old master into a replica of the new one.
+   */
+  async restartNode(port: number): Promise<void> {
+    const index = this.nodes.findIndex((node) => node.port === port);
+    this.nodes[index] = await this.nodes[index]!.restart();
+    await until('the restarted node to replicate from the master', async () => (await infoField(port, 'replication', 'master_link_status')) === 'up', 60_000);
+  }
+
   /** Sentinel's own graceful failover (the master is alive and its replica in sync): resolves with the new master's port. */
   async failover(): Promise<number> {
     const old = await this.masterPort();
@@ -220,6 +230,7 @@ export class RedisClusterGroup {
     readonly nodes: RedisServer[],
     private readonly dir: string,
   ) {}
+
 
   static async start({ masters = 3, replicasPerMaster = 1 }: { masters?: number; replicasPerMaster?: number } = {}): Promise<RedisClusterGroup> {
     const dir = await mkdtemp(join(tmpdir(), 'cluster-'));
@@ -284,6 +295,13 @@ export class RedisClusterGroup {
       60_000,
     );
     return promoted;
+  }
+
+  /** Starts the (killed) node on `port` again with its cluster config: it rejoins as a replica of its old shard. */
+  async restartNode(port: number): Promise<void> {
+    const index = this.nodes.findIndex((node) => node.port === port);
+    this.nodes[index] = await this.nodes[index]!.restart();
+    await this.whenHealthy();
   }
 
   async stop(): Promise<void> {

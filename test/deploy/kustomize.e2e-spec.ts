@@ -212,18 +212,25 @@ describe('overlays', () => {
     expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
   });
 
-  it('prod expects a managed Redis: REDIS_URL from a Secret, never in the ConfigMap, and egress to it allowed', () => {
+  it('prod expects a managed Redis of any topology: named by a Secret, never in the ConfigMap, confirmed by a replica, egress to it allowed', () => {
     const objects = render('kustomize/overlays/prod');
-    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment'));
+    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment')) as Container & {
+      envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+    };
     const env = envOf(objects, c);
     expect(env.STREAM_BACKEND).toBe('redis');
-    expect(env.REDIS_URL).toBeUndefined();
-    expect(c.env?.find((variable) => variable.name === 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'server-redis', key: 'REDIS_URL' });
+    expect(env.PUBLISH_MIN_REPLICAS).toBe('1');
+    // Whichever topology the operator runs, it and its credentials come from the Secret alone.
+    for (const name of ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER', 'REDIS_CLUSTER_NODES', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']) {
+      expect(`${name}=${env[name]}`).toBe(`${name}=undefined`);
+    }
+    expect(c.envFrom?.map((source) => source.secretRef?.name).filter(Boolean)).toEqual(['server-redis']);
+    expect(c.envFrom?.some((source) => source.configMapRef?.name.startsWith('server-env'))).toBe(true);
     expect(objects.some((object) => object.kind === 'Deployment' && object.metadata.name === 'redis')).toBe(false);
     const policy = find<K8sObject & { spec: { policyTypes: string[]; egress: { ports: { protocol: string; port: number }[] }[] } }>(objects, 'NetworkPolicy');
     const allowed = policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`));
     expect(policy.spec.policyTypes).toContain('Egress');
-    expect(allowed).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/6379']));
+    expect(allowed).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/6379', 'TCP/26379']));
   });
 
   it('prod checks access tokens: the key set mounted read-only from a Secret, the client token from a Secret', () => {
