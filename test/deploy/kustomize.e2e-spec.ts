@@ -20,7 +20,7 @@ interface Container {
   imagePullPolicy?: string;
   command?: string[];
   ports?: { name?: string; containerPort: number }[];
-  envFrom?: { configMapRef: { name: string } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
@@ -61,7 +61,7 @@ function container(deployment: DeploymentObject): Container {
 
 /** The ConfigMap a container takes its environment from. */
 function envOf(objects: K8sObject[], c: Container): Record<string, string> {
-  const name = c.envFrom?.[0]?.configMapRef.name;
+  const name = c.envFrom?.find((source) => source.configMapRef)?.configMapRef?.name;
   return find(objects, 'ConfigMap', name).data ?? {};
 }
 
@@ -214,9 +214,7 @@ describe('overlays', () => {
 
   it('prod expects a managed Redis of any topology: named by a Secret, never in the ConfigMap, confirmed by a replica, egress to it allowed', () => {
     const objects = render('kustomize/overlays/prod');
-    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment')) as Container & {
-      envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-    };
+    const c = container(find<DeploymentObject>(objects, 'Deployment', 'server-deployment'));
     const env = envOf(objects, c);
     expect(env.STREAM_BACKEND).toBe('redis');
     expect(env.PUBLISH_MIN_REPLICAS).toBe('1');
