@@ -170,7 +170,11 @@ describe.each(OVERLAYS)('%s', (path) => {
 
   it('points every probe and the scrape at a path the built server really serves, with the status expected', async () => {
     // Values the pod takes from Secrets get a stand-in: a Redis nothing listens on, which readiness must not care about.
-    const fromSecrets = Object.fromEntries((serverContainer.env ?? []).filter((v) => v.valueFrom?.secretKeyRef).map((v) => [v.name, 'redis://127.0.0.1:1']));
+    const fromSecrets: Record<string, string> = Object.fromEntries(
+      (serverContainer.env ?? []).filter((v) => v.valueFrom?.secretKeyRef).map((v) => [v.name, 'redis://127.0.0.1:1']),
+    );
+    // A whole Secret read as variables (the Redis one) names its Redis the simplest way.
+    if (serverContainer.envFrom?.some((source) => source.secretRef)) fromSecrets.REDIS_URL = 'redis://127.0.0.1:1';
     // So does a key set mounted from a Secret: one freshly generated public key.
     const dir = mkdtempSync(join(tmpdir(), 'probe-'));
     if (serverEnv.AUTH_JWKS_FILE !== undefined) {
