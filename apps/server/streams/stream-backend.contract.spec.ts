@@ -407,3 +407,37 @@ describe('redis backend', () => {
     }
   });
 });
+
+describe('redis cluster backend', () => {
+  it('spreads channels over the shards and carries each one live on its own shard only (sharded pub/sub)', async () => {
+    const backend = redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH });
+    const channels = Array.from({ length: 12 }, (_, index) => `spread.${index}.${randomUUID()}`);
+    const recorders = channels.map(() => new RecordingSink());
+    const subscriptions = channels.map((channel, index) => new ChannelSubscription(channel, backend, recorders[index]!.sink, 10));
+    try {
+      await backend.whenUp();
+      await Promise.all(subscriptions.map((subscription) => subscription.start(undefined)));
+      await Promise.all(channels.map((channel) => backend.append(channel, 'a', {})));
+      await Promise.all(recorders.map((recorder) => recorder.reached(1)));
+      const masters = await cluster.masters();
+      const owners = await Promise.all(channels.map((channel) => cluster.masterOf(redisKeys.live(channel))));
+      // Every shard owns some of the twelve channels.
+      expect(new Set(owners)).toEqual(new Set(masters));
+      for (const [index, channel] of channels.entries()) {
+        for (const port of masters) {
+          const node = new Redis(port, '127.0.0.1');
+          try {
+            const [, sharded] = (await node.call('PUBSUB', 'SHARDNUMSUB', redisKeys.live(channel))) as [string, number];
+            const [, plain] = (await node.call('PUBSUB', 'NUMSUB', redisKeys.live(channel))) as [string, number];
+            expect({ channel, port, sharded, plain }).toEqual({ channel, port, sharded: port === owners[index] ? 1 : 0, plain: 0 });
+          } finally {
+            node.disconnect();
+          }
+        }
+      }
+    } finally {
+      for (const subscription of subscriptions) subscription.stop();
+      await backend.close();
+    }
+  });
+});
