@@ -69,7 +69,9 @@ export class RedisSentinel extends ChildProgram {
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
-        `sentinel down-after-milliseconds ${masterName} 1000`,
+        // 1 s (tried first) made a loaded 2-core machine fail over twice: a busy new master missed
+        // its pings. 2 s keeps the failover quick without flapping.
+        `sentinel down-after-milliseconds ${masterName} 2000`,
         `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
         `sentinel parallel-syncs ${masterName} 1`,
         '',

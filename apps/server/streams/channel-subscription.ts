@@ -194,7 +194,8 @@ export class ChannelSubscription implements LiveListener {
     }
     if (this.stopped || entry.offset <= this.lastSent) return;
     if (entry.offset > this.lastSent + 1) await this.catchUp(entry.offset - 1);
-    if (this.stopped || entry.offset <= this.lastSent) return;
+    // Still a hole (its entries not visible here yet): never deliver across it; they come first.
+    if (this.stopped || entry.offset !== this.lastSent + 1) return;
     this.lastSent = entry.offset;
     this.sink.message(entry);
     this.sink.fannedOut(performance.now() - receivedAt);
@@ -218,6 +219,9 @@ export class ChannelSubscription implements LiveListener {
         continue;
       }
       const first = page.entries[0];
+      // Not visible yet where this was read (a promoted replica whose commits lag the entry that
+      // asked for them): nothing is lost; the next commit brings them, live or by a catch-up.
+      if (first === undefined && page.top <= this.lastSent) return;
       if (first?.offset !== this.lastSent + 1) {
         // Trimmed before it could be sent: tell the client instead of skipping silently, and
         // go on from the oldest entry history still holds.

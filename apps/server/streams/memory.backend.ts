@@ -70,9 +70,9 @@ export class MemoryStreamBackend extends StreamBackend {
   }
 
   read(name: string, after: number, limit: number): Promise<HistoryPage> {
-    const { epoch, history } = this.channel(name);
+    const { epoch, top, history } = this.channel(name);
     const first = history.findIndex((entry) => entry.offset > after);
-    return Promise.resolve({ epoch, entries: first < 0 ? [] : history.slice(first, first + limit) });
+    return Promise.resolve({ epoch, top, entries: first < 0 ? [] : history.slice(first, first + limit) });
   }
 
   listen(name: string, listener: LiveListener): Promise<() => void> {

@@ -101,6 +101,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
     expect(await backend.position(channel)).toEqual({ epoch: start.epoch, top: 2, lineage: [] });
     expect(await backend.read(channel, 0, 10)).toEqual({
       epoch: start.epoch,
+      top: 2,
       entries: [
         { offset: 1, id: 'a', payload: { n: 1 } },
         { offset: 2, id: 'b', payload: { n: 2 } },
@@ -376,6 +377,21 @@ describe('redis backend', () => {
     subscription.stop();
     expect(recorder.subscribed).toEqual([{ epoch: (await backend.position('lost-moved')).epoch, top: 0, recovered: false }]);
     expect(recorder.offsets).toEqual([1, 2, 3, 4]);
+  });
+
+  it('does not take a hole it cannot see yet for a loss: a live entry ahead of what the node it reads has committed waits, and the hole is filled in order', async () => {
+    await appendMany(backend, 'ahead', 2);
+    const { epoch } = await backend.position('ahead');
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('ahead', backend, recorder.sink, 10);
+    await subscription.start(undefined);
+    // As a live entry committed on a master this node's state lags behind (a promotion) would come.
+    subscription.entry(epoch, { offset: 5, id: 'from-elsewhere', payload: {} });
+    await appendMany(backend, 'ahead', 3, 'later');
+    await recorder.reached(5);
+    subscription.stop();
+    expect(recorder.subscribed).toEqual([{ epoch, top: 2, recovered: true }]);
+    expect(recorder.offsets).toEqual([3, 4, 5]);
   });
 
   it('answers BackendUnavailableError at once while Redis is down, and works again once it is back; reports errors and up/down', async () => {

@@ -47,6 +47,8 @@ export interface AppendResult {
 /** A page of history: the entries after an offset, oldest first, in the channel's current epoch. */
 export interface HistoryPage {
   epoch: string;
+  /** The latest offset readers may be sent now: a page ends there even when later entries exist (not yet on their replicas). */
+  top: number;
   entries: StreamEntry[];
 }
 

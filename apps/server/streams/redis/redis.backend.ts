@@ -33,7 +33,7 @@ interface ScriptCommands {
   gsAppend(...args: string[]): Promise<AppendReply>;
   gsCommit(...args: string[]): Promise<number>;
   gsPosition(...args: string[]): Promise<[string, number, string]>;
-  gsRead(...args: string[]): Promise<[string, [string, string[]][]]>;
+  gsRead(...args: string[]): Promise<[string, number, [string, string[]][]]>;
   gsRenew(...args: string[]): Promise<string>;
 }
 
@@ -138,10 +138,10 @@ export class RedisStreamBackend extends StreamBackend {
   }
 
   async read(channel: string, after: number, limit: number): Promise<HistoryPage> {
-    const [epoch, raw] = await this.call('read', () =>
+    const [epoch, top, raw] = await this.call('read', () =>
       this.commands.gsRead(redisKeys.stream(channel), redisKeys.meta(channel), String(after + 1), String(limit)),
     );
-    return { epoch, entries: raw.map(([streamId, fields]) => toEntry(streamId, fields)) };
+    return { epoch, top: Number(top), entries: raw.map(([streamId, fields]) => toEntry(streamId, fields)) };
   }
 
   async listen(channel: string, listener: LiveListener): Promise<() => void> {

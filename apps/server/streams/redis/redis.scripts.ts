@@ -120,14 +120,14 @@ return {epoch, committed, lineage}
 
 /**
  * The committed entries from an offset on. ARGV: 1 first offset wanted, 2 count.
- * Returns {epoch or '', entries}.
+ * Returns {epoch or '', committed offset, entries}.
  */
 export const READ_SCRIPT = `
 local m = redis.call('HMGET', KEYS[2], 'epoch', 'committed')
-if not m[1] then return {'', {}} end
+if not m[1] then return {'', 0, {}} end
 local last = tonumber(m[2])
-if last < tonumber(ARGV[1]) then return {m[1], {}} end
-return {m[1], redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', last .. '-0', 'COUNT', ARGV[2])}
+if last < tonumber(ARGV[1]) then return {m[1], last, {}} end
+return {m[1], last, redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', last .. '-0', 'COUNT', ARGV[2])}
 `;
 
 /**
