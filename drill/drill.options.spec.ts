@@ -43,7 +43,7 @@ describe('parseDrillOptions', () => {
   it.each([
     [['--clients', 'many'], '--clients must be an integer >= 1 (got "many")'],
     [['--replicas', '1'], '--replicas must be an integer >= 2 (got "1")'],
-    [['--scenarios', 'normal,chaos'], '--scenarios: unknown scenario "chaos" (known: normal, graceful, reconnect, rolling, crash, stream, stream-control)'],
+    [['--scenarios', 'normal,chaos'], '--scenarios: unknown scenario "chaos" (known: normal, graceful, reconnect, rolling, crash, stream, stream-control, redis-failover)'],
     [['--prestop-ms', '5000', '--drain-timeout-ms', '20000', '--grace-ms', '25000'], '--grace-ms (25000) must exceed --prestop-ms + --drain-timeout-ms (25000), or the kubelet\'s SIGKILL cuts the drain'],
     [['--bogus'], "Unknown option '--bogus'"],
     [['--redis-url', 'localhost:6379'], '--redis-url must be a redis:// or rediss:// URL'],

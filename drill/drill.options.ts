@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { FaultPlan } from './soak/fault-plan.js';
 
 /** The drill's scenarios, in order; all of them run by default. */
-export const SCENARIOS = ['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control'] as const;
+export const SCENARIOS = ['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control', 'redis-failover'] as const;
 /** `soak` runs on its own, with `--soak`. */
 export type ScenarioName = (typeof SCENARIOS)[number] | 'soak';
 

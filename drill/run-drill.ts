@@ -14,6 +14,7 @@ import { gracefulScenario } from './scenarios/graceful.scenario.js';
 import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { normalScenario } from './scenarios/normal.scenario.js';
 import { reconnectScenario } from './scenarios/reconnect.scenario.js';
+import { redisFailoverScenario } from './scenarios/redis-failover.scenario.js';
 import { rollingScenario } from './scenarios/rolling.scenario.js';
 import { streamControlScenario } from './scenarios/stream-control.scenario.js';
 import { streamScenario } from './scenarios/stream.scenario.js';
@@ -30,6 +31,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, { label: string; run: Scenario }> =
   crash: { label: 'scenario 5: crash (SIGKILL)', run: crashScenario },
   stream: { label: 'scenario 6: shared channel on Redis', run: streamScenario },
   'stream-control': { label: 'scenario 7: control run on the memory backend', run: streamControlScenario },
+  'redis-failover': { label: 'scenario 8: Redis Sentinel failover to a lagging replica', run: redisFailoverScenario },
   soak: { label: 'soak: random faults under load', run: soakScenario },
 };
 

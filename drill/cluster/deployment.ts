@@ -65,6 +65,17 @@ export class Deployment {
     return this.createPod();
   }
 
+  /** The environment new pods get. */
+  get env(): Record<string, string> {
+    return this.spec.env;
+  }
+
+  /** `kubectl set env` and the rollout it starts: new pods get `env`, and every pod is replaced. */
+  rollOut(env: Record<string, string>, onStep: (step: number, of: number) => void): Promise<Termination[]> {
+    this.spec.env = { ...env };
+    return this.rollingUpdate(onStep);
+  }
+
   /** Replaces every pod with one of a new template, one at a time. Resolves when all old pods are gone. */
   async rollingUpdate(onStep: (step: number, of: number) => void): Promise<Termination[]> {
     const old = this.live();
