@@ -24,7 +24,7 @@ describe('the drill (--quick)', () => {
   });
   afterAll(() => rm(output, { recursive: true, force: true }));
 
-  it('runs all seven scenarios on the stand-in cluster (the stream ones on a real Redis), passes every check and writes the report', async () => {
+  it('runs all eight scenarios on the stand-in cluster (the stream ones on a real Redis, the failover on Sentinel), passes every check and writes the report', async () => {
     const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--require-redis', '--output', output]);
     const exit = await drill.exited;
     expect({ exit, log: exit.code === 0 ? '' : drill.log.lines.join('\n') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
@@ -36,7 +36,7 @@ describe('the drill (--quick)', () => {
     const results = JSON.parse(await readFile(join(output, folder!, 'results.json'), 'utf8')) as Results;
     expect(results.passed).toBe(true);
     expect(results.failed).toEqual([]);
-    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control']);
+    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control', 'redis-failover']);
     expect(results.scenarios.filter((s) => s.notRun)).toEqual([]);
     expect(results.scenarios.flatMap((s) => s.checks).every((c) => c.ok)).toBe(true);
 
@@ -62,6 +62,10 @@ describe('the drill (--quick)', () => {
     expect(metrics.stream?.entriesPublished).toBeGreaterThan(0);
     expect(metrics.stream?.entriesDelivered).toBe(Number(metrics.stream?.entriesPublished) * Number(metrics.stream?.subscribers));
     expect(metrics['stream-control']?.unrecoverable).toBeGreaterThan(0);
+    // The failover happened under load, and nothing delivered was taken back.
+    expect(metrics['redis-failover']?.promotedAfterMs).toBeGreaterThan(0);
+    expect(metrics['redis-failover']?.entriesDelivered).toBe(Number(metrics['redis-failover']?.entriesPublished) * Number(metrics['redis-failover']?.subscribers));
+    expect(metrics['redis-failover']?.phantoms).toBe(0);
     expect(metrics.crash?.requestsResent).toBeGreaterThanOrEqual(0);
     expect(results.connectFloor.count).toBe(20);
     expect(results.headline.map((row) => row.value === null)).toEqual([false, false, false, false, false]);

@@ -192,6 +192,11 @@ export class RedisSentinelGroup {
     await until('the restarted node to replicate from the master', async () => (await infoField(port, 'replication', 'master_link_status')) === 'up', 60_000);
   }
 
+  /** Resolves once the master on `port` has a replica online again (a promoted one needs its first sync). */
+  async whenMasterHasReplica(port: number): Promise<void> {
+    await until('the new master to have a replica online', async () => /^slave\d+:.*state=online/m.test(await withAdmin(port, (admin) => admin.info('replication'))), 60_000);
+  }
+
   /** Sentinel's own graceful failover (the master is alive and its replica in sync): resolves with the new master's port. */
   async failover(): Promise<number> {
     const old = await this.masterPort();

@@ -16,7 +16,8 @@
  *   one. Entries up to the counter as this master has it are the same entries in both epochs (a
  *   replica holds a prefix of its master's writes), so the new epoch's lineage records
  *   "<old epoch> <that offset>": a subscriber at or below it loses nothing, one above it is told.
- *   The new master hands out offsets after that only under the new epoch.
+ *   The new master hands out offsets after that only under the new epoch, and what it holds is
+ *   visible at once: a replica that was promoted held those entries, so they had reached a replica.
  */
 export const LINEAGE_DEPTH = 16;
 
@@ -52,9 +53,11 @@ local function channel_state(fresh, ttl)
     kept[count] = link
   end
   lineage = table.concat(kept, ';')
-  redis.call('HSET', KEYS[2], 'epoch', fresh, 'rid', RID, 'roff', ROFF, 'lineage', lineage)
+  -- What the new master holds survived the move: all of it is visible (its commit marks, written
+  -- after each WAIT, may not have replicated before the promotion).
+  redis.call('HSET', KEYS[2], 'epoch', fresh, 'committed', top, 'rid', RID, 'roff', ROFF, 'lineage', lineage)
   expire_all(ttl)
-  return fresh, top, committed, lineage
+  return fresh, top, top, lineage
 end
 
 local function publish_live(command, channel, epoch, offset, id, payload)
