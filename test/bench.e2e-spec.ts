@@ -60,3 +60,34 @@ describe('npm run bench -- --quick', () => {
     }
   });
 });
+
+describe('npm run bench:redis -- --quick', () => {
+  it('measures one Redis and a 3-shard Cluster behind the built server in the same run: commands per publish, keys and bytes per master', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+    try {
+      const bench = new ChildProgram(process.execPath, ['dist/bench/redis-shards.bench.js', '--quick', '--out', out]);
+      expect(await bench.exited).toEqual({ code: 0, signal: null });
+      const report = JSON.parse(readFileSync(join(out, 'redis-shards.json'), 'utf8')) as {
+        results: { topology: string; commandsPerPublish: number; callsPerPublish: number; keysPerMaster: number[]; liveBytesPerMaster: number[] }[];
+      };
+      expect(report.results.map((result) => [result.topology, result.keysPerMaster.length])).toEqual([
+        ['one Redis', 1],
+        ['Cluster, 3 shards', 3],
+        ['Cluster, 3 shards, PUBLISH_MIN_REPLICAS=1', 3],
+      ]);
+      const [single, sharded, waited] = report.results;
+      // One script call per publish; waiting for a replica adds the commit and a share of a WAIT.
+      expect(single!.callsPerPublish).toBe(1);
+      expect(sharded!.callsPerPublish).toBe(1);
+      expect(waited!.callsPerPublish).toBeGreaterThan(2);
+      // Every shard holds some channels and sends some live traffic.
+      for (const { keysPerMaster, liveBytesPerMaster } of [sharded!, waited!]) {
+        expect(keysPerMaster.every((keys) => keys > 0)).toBe(true);
+        expect(liveBytesPerMaster.every((bytes) => bytes > 0)).toBe(true);
+      }
+      expect(bench.log.lines.join('\n')).toMatch(/\| one Redis \| \d+ \| [\d.]+ \| 1\.00 \|/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
