@@ -43,7 +43,7 @@ async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Pr
 }
 
 /** One field of a Redis INFO section. */
-export async function infoField(port: number, section: string, field: string): Promise<string | undefined> {
+async function infoField(port: number, section: string, field: string): Promise<string | undefined> {
   const info = await withAdmin(port, (admin) => admin.info(section));
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }

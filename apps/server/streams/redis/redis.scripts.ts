@@ -19,7 +19,7 @@
  *   The new master hands out offsets after that only under the new epoch, and what it holds is
  *   visible at once: a replica that was promoted held those entries, so they had reached a replica.
  */
-export const LINEAGE_DEPTH = 16;
+const LINEAGE_DEPTH = 16;
 
 const CHANNEL_STATE = `
 -- How many earlier epochs a channel's lineage remembers: ${LINEAGE_DEPTH}.
