@@ -14,6 +14,7 @@ const clientEnvSchema = z
     WORK_MS: intVar('WORK_MS', 500, 0, HOUR_MS),
     RECONNECT_BASE_MS: intVar('RECONNECT_BASE_MS', 100, 1, HOUR_MS),
     RECONNECT_MAX_MS: intVar('RECONNECT_MAX_MS', 10_000, 1, HOUR_MS),
+    STREAM_RETRY_MAX_MS: intVar('STREAM_RETRY_MAX_MS', 1000, 1, HOUR_MS),
     DRAIN_RECONNECT_JITTER_MS: intVar('DRAIN_RECONNECT_JITTER_MS', 5000, 0, HOUR_MS),
     ACK_INTERVAL_MS: intVar('ACK_INTERVAL_MS', 100, 1, HOUR_MS),
     STATS_INTERVAL_MS: intVar('STATS_INTERVAL_MS', 0, 0, HOUR_MS),
@@ -85,6 +86,11 @@ const clientEnvSchema = z
     workMs: env.WORK_MS,
     reconnectBaseMs: env.RECONNECT_BASE_MS,
     reconnectMaxMs: env.RECONNECT_MAX_MS,
+    /**
+     * Cap of the backoff for publishes and subscribes refused UNAVAILABLE (the stream backend is
+     * down, the connection is fine): kept short, so channels resume soon after a Redis failover.
+     */
+    streamRetryMaxMs: env.STREAM_RETRY_MAX_MS,
     drainReconnectJitterMs: env.DRAIN_RECONNECT_JITTER_MS,
     ackIntervalMs: env.ACK_INTERVAL_MS,
     /** 0 turns the periodic stats line off. */

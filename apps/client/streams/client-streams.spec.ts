@@ -58,6 +58,22 @@ describe('ClientStreams', () => {
     streams.close();
   });
 
+  it('caps the UNAVAILABLE backoff at STREAM_RETRY_MAX_MS, far below the connection backoff: a channel resumes soon after Redis is back', () => {
+    const settings = readClientSettings({ CHANNELS: 'prices', RECONNECT_BASE_MS: '50', RECONNECT_MAX_MS: '10000', STREAM_RETRY_MAX_MS: '400' });
+    const sent: string[] = [];
+    const streams = new ClientStreams('t', settings, new StreamStats(), logger, () => ({ number: 1, send: (text) => sent.push(text) }), jest.fn());
+    // Ten refusals in a row: uncapped, the eleventh wait could reach 50 × 2^10 ms.
+    for (let refusal = 0; refusal < 10; refusal++) {
+      streams.onRefused('UNAVAILABLE', { channel: 'prices' });
+      jest.advanceTimersByTime(400);
+    }
+    sent.length = 0;
+    streams.onRefused('UNAVAILABLE', { channel: 'prices' });
+    jest.advanceTimersByTime(399);
+    expect(sent).toEqual(['{"type":"subscribe","channel":"prices"}']);
+    streams.close();
+  });
+
   it('leaves refusals that are not about its channels or publishes to the caller', () => {
     const { streams } = setup();
     expect(streams.onRefused('DRAINING', { id: 'a-request' })).toBe(false);

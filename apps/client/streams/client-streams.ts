@@ -120,7 +120,7 @@ export class ClientStreams {
     const retry = this.retry;
     if (channel !== undefined) (retry.channels ??= new Set<string>()).add(channel);
     if (retry.timer !== undefined) return;
-    const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.reconnectMaxMs);
+    const delayMs = backoffDelayMs(retry.attempt++, this.settings.reconnectBaseMs, this.settings.streamRetryMaxMs);
     retry.timer = setTimeout(() => {
       retry.timer = undefined;
       const link = this.usableLink();
