@@ -194,8 +194,9 @@ export class ChannelSubscription implements LiveListener {
     }
     if (this.stopped || entry.offset <= this.lastSent) return;
     if (entry.offset > this.lastSent + 1) await this.catchUp(entry.offset - 1);
-    // Still a hole (its entries not visible here yet): never deliver across it; they come first.
-    if (this.stopped || entry.offset !== this.lastSent + 1) return;
+    // The catch-up moved to another epoch (the entry is then history there, or gone), or left a
+    // hole it cannot see yet: never deliver across either; what is missing comes first.
+    if (this.stopped || epoch !== this.epoch || entry.offset !== this.lastSent + 1) return;
     this.lastSent = entry.offset;
     this.sink.message(entry);
     this.sink.fannedOut(performance.now() - receivedAt);

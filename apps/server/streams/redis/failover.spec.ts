@@ -219,7 +219,13 @@ describe('a Sentinel failover', () => {
       await publisher.stop();
       const now = await channelNow(admin, channel);
       const top = Math.max(...now.ids.keys());
-      await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(now.epoch) === top)), 30_000);
+      await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(now.epoch) === top)), 30_000).catch(
+        (err: Error) => {
+          // Say where each one stands: a stuck subscription is a bug to trace, not a timeout.
+          const where = subscribers.map((subscriber) => JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }));
+          throw new Error(`${err.message}: channel at ${now.epoch}/${top}; subscribers ${where.join(' | ')}`);
+        },
+      );
       expectExact(subscribers, now, top);
       const present = new Set(now.ids.values());
       const lostConfirmed = [...publisher.confirmed.keys()].filter((id) => !present.has(id));

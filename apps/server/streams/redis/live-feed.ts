@@ -29,7 +29,7 @@ export interface LiveFeed {
 export function openLiveFeed(topology: RedisTopology, commandTimeoutMs: number, handlers: LiveFeedHandlers): LiveFeed {
   return topology.kind === 'cluster'
     ? new ShardedLiveFeed(openRedisClient(topology, { commandTimeoutMs, shardedSubscribers: true }) as Cluster, handlers)
-    : new PubSubLiveFeed(openRedisClient(topology, { commandTimeoutMs }) as Redis, handlers);
+    : new PubSubLiveFeed(openRedisClient(topology, { commandTimeoutMs, manualResubscribe: true }) as Redis, handlers);
 }
 
 /**

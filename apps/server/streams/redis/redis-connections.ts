@@ -9,6 +9,8 @@ export interface ClientOptions {
   commandTimeoutMs: number;
   /** Cluster only: one subscriber connection per master, for SSUBSCRIBE. */
   shardedSubscribers?: boolean;
+  /** The caller subscribes again itself after a reconnect (ioredis would too, racing it). */
+  manualResubscribe?: boolean;
 }
 
 /** A demoted master answers writes with READONLY: reconnect, which finds the new master. */
@@ -20,13 +22,14 @@ const reconnectOnReadonly = (err: Error): boolean => err.message.startsWith('REA
  * connection itself reconnects with capped, jittered backoff — through Sentinel to whichever
  * master it names now, or, in a Cluster, to the slots' new owners.
  */
-export function openRedisClient(topology: RedisTopology, { commandTimeoutMs, shardedSubscribers = false }: ClientOptions): RedisClient {
+export function openRedisClient(topology: RedisTopology, { commandTimeoutMs, shardedSubscribers = false, manualResubscribe = false }: ClientOptions): RedisClient {
   const retryStrategy = (attempt: number): number => Math.min(2000, 50 * 2 ** Math.min(attempt, 6)) + Math.floor(Math.random() * 50);
   const common: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: commandTimeoutMs,
     reconnectOnError: reconnectOnReadonly,
+    autoResubscribe: !manualResubscribe,
   };
   switch (topology.kind) {
     case 'standalone':
