@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { readAuthSettings } from '../gateway/auth/auth-settings.js';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
 import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../drain/reconnect-jitter.js';
-import { hostListVar, readRedisTopology } from '../streams/redis/redis-topology.js';
+import { hostListVar, readRedisTopology, type RedisTopology, type RedisTopologyEnv } from '../streams/redis/redis-topology.js';
 
 const HOUR_MS = 3_600_000;
 /** A peer may send this many seconds' worth of its inbound budget at once. */
@@ -66,14 +66,6 @@ const serverEnvSchema = z
           `one frame of MAX_PAYLOAD_BYTES (${env.MAX_PAYLOAD_BYTES})`,
       });
     }
-    const { topology, problems } = readRedisTopology(env);
-    for (const message of problems) ctx.addIssue({ code: 'custom', message });
-    if (env.STREAM_BACKEND === 'redis' && topology === undefined && problems.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
-      });
-    }
     if (env.STREAM_BACKEND !== 'redis' && env.PUBLISH_MIN_REPLICAS > 0) {
       ctx.addIssue({ code: 'custom', message: 'PUBLISH_MIN_REPLICAS counts Redis replicas: it needs STREAM_BACKEND=redis' });
     }
@@ -92,8 +84,8 @@ const serverEnvSchema = z
     maxBufferedBytes: env.MAX_BUFFERED_BYTES,
     streams: {
       backend: env.STREAM_BACKEND,
-      /** Set exactly when `backend` is redis (the refinement above makes sure). */
-      redis: env.STREAM_BACKEND === 'redis' ? readRedisTopology(env).topology : undefined,
+      /** Set exactly when `backend` is redis. */
+      redis: redisTopologyOf(env, ctx),
       redisTimeoutMs: env.REDIS_TIMEOUT_MS,
       /** Replicas that must hold an append before it is confirmed and delivered (0: the master alone). */
       publishMinReplicas: env.PUBLISH_MIN_REPLICAS,
@@ -121,6 +113,23 @@ const serverEnvSchema = z
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   }));
+
+/**
+ * The Redis the `redis` backend uses, read once: every problem with the topology variables is an
+ * issue (they are checked whatever the backend), and `redis` without a topology is one too.
+ */
+function redisTopologyOf(env: RedisTopologyEnv & { STREAM_BACKEND: string }, ctx: z.RefinementCtx): RedisTopology | undefined {
+  const { topology, problems } = readRedisTopology(env);
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  if (env.STREAM_BACKEND !== 'redis') return undefined;
+  if (topology === undefined && problems.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
+    });
+  }
+  return topology;
+}
 
 export type ServerSettings = z.output<typeof serverEnvSchema>;
 
