@@ -220,9 +220,21 @@ export class ChannelSubscription implements LiveListener {
         continue;
       }
       const first = page.entries[0];
-      // Not visible yet where this was read (a promoted replica whose commits lag the entry that
-      // asked for them): nothing is lost; the next commit brings them, live or by a catch-up.
-      if (first === undefined && page.top <= this.lastSent) return;
+      if (first === undefined && page.top <= this.lastSent) {
+        // Not visible where this was read (a promoted master whose commit marks lag the entry that
+        // asked for them): the channel's position settles it — it renews the epoch of a master
+        // that changed, and says whether anything past what was sent is there to read now.
+        const position = await this.backend.position(this.channel);
+        if (this.stopped) return;
+        if (position.epoch !== this.epoch) {
+          await this.switchTo(position);
+          upTo = position.top;
+          continue;
+        }
+        if (position.top <= this.lastSent) return;
+        upTo = Math.min(upTo, position.top);
+        continue;
+      }
       if (first?.offset !== this.lastSent + 1) {
         // Trimmed before it could be sent: tell the client instead of skipping silently, and
         // go on from the oldest entry history still holds.
