@@ -1,5 +1,5 @@
 import type { TcpForwarder } from '@app/standin';
-import type { RedisServer } from '@app/standin';
+import type { RedisSentinelGroup } from '@app/standin';
 import type { Redis } from 'ioredis';
 import type { EndpointsController } from './cluster/endpoints-controller.js';
 import type { GapSummary } from '../apps/client/stats/client-stats.js';
@@ -66,12 +66,11 @@ export interface DrillContext {
   deployment: Deployment;
   /** The environment of every server pod of the drill's Deployment. */
   serverEnv: Record<string, string>;
-  /** The Redis the stream backend uses: a client for reading streams back, or why there is none. */
   /**
-   * `server`: the redis-server the drill started itself (none with `--redis-url`); a soak that
-   * restarts it puts the new one here.
+   * The Redis the stream backend uses: a client for reading streams back, or why there is none.
+   * `group`: the soak's own Sentinel group (none with `--redis-url`), which its Redis faults act on.
    */
-  redis: { admin: Redis; server?: RedisServer; missing?: undefined } | { admin?: undefined; server?: undefined; missing: string };
+  redis: { admin: Redis; group?: RedisSentinelGroup; missing?: undefined } | { admin?: undefined; group?: undefined; missing: string };
   /** The Service's endpoint propagation, which a soak can slow down for a while. */
   endpoints: EndpointsController;
   progress: Progress;

@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RedisServer, TcpForwarder } from '@app/standin';
+import { hostList, RedisSentinelGroup, RedisServer, TcpForwarder } from '@app/standin';
 import { Redis } from 'ioredis';
 import { Deployment } from './cluster/deployment.js';
 import { EndpointsController } from './cluster/endpoints-controller.js';
@@ -35,18 +32,49 @@ const SCENARIO_RUNNERS: Record<ScenarioName, { label: string; run: Scenario }> =
   soak: { label: 'soak: random faults under load', run: soakScenario },
 };
 
+/** A Redis the drill's pods use: their settings for it, a client for reading streams back, and how to let it go. */
+interface ProvisionedRedis {
+  env: Record<string, string>;
+  admin: Redis;
+  /** The soak's own Sentinel group, which its Redis faults act on. */
+  group?: RedisSentinelGroup;
+  stop(): Promise<void>;
+}
+
 /**
- * The Redis for the stream backend: `--redis-url`, or a redis-server of our own — with an
- * append-only file for a soak, which restarts it and must lose nothing; or why there is none.
+ * The soak's Redis: a master and a replica (each with an append-only file, fsync always, so a
+ * restart loses nothing) watched by three sentinels, the replica behind a delay proxy so a
+ * fault can make it lag; confirmations wait for the replica (PUBLISH_MIN_REPLICAS=1), as in
+ * the prod overlay. Sentinel's failover-timeout (which also bounds how long it leaves a replica
+ * behind the proxy) outlasts any one fault.
  */
-async function provisionRedis(options: DrillOptions): Promise<{ url?: string; server?: RedisServer; appendOnlyDir?: string; missing?: string }> {
-  if (options.redisUrl) return { url: options.redisUrl };
+const SOAK_REDIS = { replicas: 1, delayed: true, appendOnly: true, failoverTimeoutMs: 60_000 } as const;
+
+/** The Redis for the stream backend: `--redis-url`, or Redis of our own; or why there is none. */
+async function provisionRedis(options: DrillOptions): Promise<ProvisionedRedis | { missing: string }> {
+  if (options.redisUrl) {
+    return { env: { STREAM_BACKEND: 'redis', REDIS_URL: options.redisUrl }, admin: new Redis(options.redisUrl), stop: () => Promise.resolve() };
+  }
   try {
-    const appendOnlyDir = options.scenarios.includes('soak') ? await mkdtemp(join(tmpdir(), 'drill-redis-')) : undefined;
-    const server = await RedisServer.start(undefined, appendOnlyDir);
-    return { url: server.url, server, appendOnlyDir };
+    if (options.scenarios.includes('soak')) {
+      const group = await RedisSentinelGroup.start(SOAK_REDIS);
+      return {
+        env: {
+          STREAM_BACKEND: 'redis',
+          REDIS_SENTINELS: hostList(group.sentinelHosts),
+          REDIS_SENTINEL_MASTER: group.masterName,
+          PUBLISH_MIN_REPLICAS: '1',
+          PUBLISH_REPLICA_TIMEOUT_MS: '2000',
+        },
+        admin: new Redis({ sentinels: group.sentinelHosts, name: group.masterName }),
+        group,
+        stop: () => group.stop(),
+      };
+    }
+    const server = await RedisServer.start();
+    return { env: { STREAM_BACKEND: 'redis', REDIS_URL: server.url }, admin: new Redis(server.url), stop: () => server.stop() };
   } catch (err) {
-    return { missing: (err as Error).message.split('\n')[0] };
+    return { missing: (err as Error).message.split('\n')[0]! };
   }
 }
 
@@ -62,9 +90,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
   const endpoints = new EndpointsController(service, options.propagationMs, timeline);
   const wantsRedis = options.scenarios.includes('stream') || options.scenarios.includes('soak');
   const redis = wantsRedis ? await provisionRedis(options) : { missing: 'not needed' };
-  const admin = redis.url ? new Redis(redis.url) : undefined;
   // Down while a soak restarts Redis: ioredis reconnects by itself, and a command meanwhile fails on its own.
-  admin?.on('error', () => undefined);
+  if ('admin' in redis) redis.admin.on('error', () => undefined);
   const serverEnv: Record<string, string> = {
     DATA_INTERVAL_MS: String(options.dataIntervalMs),
     DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
@@ -75,7 +102,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     // A fault can put the whole fleet on one stand-in pod (no memory limit here): the drill
     // measures the drain, not the connection cap.
     MAX_CONNECTIONS: '1000000',
-    ...(redis.url ? { STREAM_BACKEND: 'redis', REDIS_URL: redis.url } : {}),
+    ...('env' in redis ? redis.env : {}),
   };
   const deployment = new Deployment(
     {
@@ -97,7 +124,7 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     serviceUrl,
     deployment,
     serverEnv,
-    redis: admin ? { admin, server: redis.server } : { missing: redis.missing ?? 'no Redis' },
+    redis: 'admin' in redis ? { admin: redis.admin, group: redis.group } : { missing: redis.missing },
     endpoints,
     progress,
   };
@@ -126,9 +153,10 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
     await ctx.seedClient?.kill();
     await deployment.teardown();
     await service.close();
-    admin?.disconnect();
-    await ctx.redis.server?.stop();
-    if (redis.appendOnlyDir) await rm(redis.appendOnlyDir, { recursive: true, force: true });
+    if ('admin' in redis) {
+      redis.admin.disconnect();
+      await redis.stop();
+    }
   }
   progress.phase('writing the report');
   const report = await writeReport(options, timeline, results, ctx.connectFloor);

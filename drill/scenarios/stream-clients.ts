@@ -1,4 +1,4 @@
-import { ChannelMetaField, redisKeys } from '@app/contract';
+import { ChannelMetaField, parseLineage, redisKeys } from '@app/contract';
 import type { Redis } from 'ioredis';
 import type { StreamSummary } from '../../apps/client/stats/client-stats.js';
 import { ClientProcess } from '../cluster/client-process.js';
@@ -17,6 +17,8 @@ const TOLD_OF_LOSS = /\[(Client \d+)\] Channel (\S+): entries after (\S+)\/(\d+)
 /**
  * A fleet of `clients` subscribers to `channel` and one publisher appending `rate` entries/s,
  * all through the Service. The subscribers' stats lines feed the timeline's delivery series.
+ * `publisherExitTimeoutMs`: how long the stopping publisher waits for its unconfirmed publishes
+ * (the client's default when not given).
  */
 export async function startStreamClients(
   serviceUrl: string,
@@ -25,6 +27,7 @@ export async function startStreamClients(
   rate: number,
   statsIntervalMs: number,
   timeline: Timeline,
+  publisherExitTimeoutMs?: number,
 ): Promise<StreamClients> {
   const subscribers = ClientProcess.spawn({
     SERVER_URL: serviceUrl,
@@ -43,6 +46,7 @@ export async function startStreamClients(
     REQUEST_INTERVAL_MS: '0',
     PUBLISH_CHANNEL: channel,
     PUBLISH_INTERVAL_MS: String(Math.max(1, Math.round(1000 / rate))),
+    ...(publisherExitTimeoutMs === undefined ? {} : { EXIT_TIMEOUT_MS: String(publisherExitTimeoutMs) }),
   });
   await publisher.expectLine(/Received: \{"type":"published"/);
   return { subscribers, publisher };
@@ -65,16 +69,28 @@ export async function allReached(subscribers: ClientProcess, offset: number, fro
   }
 }
 
-/** A channel's history in one epoch: the publisher ids of its entries, in stream order. */
+/**
+ * A channel's history in one epoch: the publisher ids of its entries, in stream order, and the
+ * earlier epochs whose offsets it continues (a failover or a restart renewed the epoch without
+ * losing entries: a subscriber may still name one of those).
+ */
 export interface History {
   epoch: string;
+  ancestors: string[];
   ids: string[];
 }
 
 /** What Redis holds for `channel` now. */
 export async function readHistory(admin: Redis, channel: string): Promise<History> {
-  const [epoch, entries] = await Promise.all([admin.hget(redisKeys.meta(channel), ChannelMetaField.epoch), admin.xrange(redisKeys.stream(channel), '-', '+')]);
-  return { epoch: epoch ?? '', ids: entries.map(([, fields]) => fields[fields.indexOf('id') + 1] ?? '') };
+  const [[epoch, lineage], entries] = await Promise.all([
+    admin.hmget(redisKeys.meta(channel), ChannelMetaField.epoch, ChannelMetaField.lineage),
+    admin.xrange(redisKeys.stream(channel), '-', '+'),
+  ]);
+  return {
+    epoch: epoch ?? '',
+    ancestors: parseLineage(lineage ?? '').map((link) => link.epoch),
+    ids: entries.map(([, fields]) => fields[fields.indexOf('id') + 1] ?? ''),
+  };
 }
 
 /**
@@ -87,7 +103,8 @@ export async function readHistory(admin: Redis, channel: string): Promise<Histor
  * then in one of those histories or in the stream now — once per epoch: one re-sent because its
  * confirmation was lost with Redis is appended again in the new epoch (counted) — and every
  * subscriber must have been told of the loss (`recovered: false`) at least once and at most
- * once per loss.
+ * once per loss. A subscriber told of a loss where none was, or given an offset twice, fails it;
+ * `phantoms` counts deliveries beyond what the subscribers were owed (entries a failover took back).
  */
 export async function settleStream(
   admin: Redis,
@@ -95,7 +112,7 @@ export async function settleStream(
   { subscribers, publisher }: StreamClients,
   from: number,
   lost: History[] = [],
-): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; lostEntries: number; checks: Check[] }> {
+): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; lostEntries: number; phantoms: number | null; checks: Check[] }> {
   const published = (await publisher.finish()).stream;
   const top = Number(await admin.hget(redisKeys.meta(channel), ChannelMetaField.top));
   // Generous: the slowest subscriber may still be replaying after the last move.
@@ -119,6 +136,7 @@ export async function settleStream(
   const missed = missedWithRedis(subscribers.log.lines.slice(from), channel, lost);
   // The subscribers followed the channel before its first publish: each is owed every entry.
   const owed = fleet.clients * (lostEntries + now.ids.length);
+  const phantoms = received === null ? null : Math.max(0, received.received + missed.total - owed);
   const perSubscriber = received?.unrecoverablePerSubscriber;
   const toldOfLosses =
     lost.length === 0 ? received?.unrecoverable === 0 : perSubscriber !== null && perSubscriber !== undefined && perSubscriber.min >= 1 && perSubscriber.max <= lost.length;
@@ -136,9 +154,10 @@ export async function settleStream(
         `${doubledInEpoch} twice within an epoch`,
     ),
     check(
-      'every subscriber received every offset, in order, to the last (gaps 0; recovered: false only where Redis lost data)',
+      'every subscriber received every offset once, in order, to the last (gaps 0, duplicates 0; recovered: false only where Redis lost data)',
       received !== null &&
         received.gaps === 0 &&
+        received.duplicates === 0 &&
         toldOfLosses &&
         missed.unexplained.length === 0 &&
         received.received + missed.total === owed &&
@@ -149,10 +168,10 @@ export async function settleStream(
         (missed.unexplained.length === 0 ? '' : `told of a loss Redis did not have: ${missed.unexplained.slice(0, 3).join(' | ')}, `) +
         `slowest subscriber at ${received?.lastOffset[channel]?.min} of ${top}; ${received?.received} entries delivered` +
         `${lost.length === 0 ? '' : ` + ${missed.total} lost with Redis`} of ${owed} owed (${fleet.clients} subscribers × ${lostEntries + now.ids.length}), ` +
-        `${received?.duplicates} duplicates dropped`,
+        `${received?.duplicates} duplicates dropped, ${phantoms} delivered beyond what was owed`,
     ),
   ];
-  return { published, received, top, lostEntries, checks };
+  return { published, received, top, lostEntries, phantoms, checks };
 }
 
 /**
@@ -163,7 +182,8 @@ export async function settleStream(
  * never trimmed).
  */
 function missedWithRedis(lines: string[], channel: string, lost: History[]): { min: number; max: number; total: number; unexplained: string[] } {
-  const position = new Map(lost.map((history, index) => [history.epoch, index]));
+  // An epoch Redis lost, or one whose offsets it continued: leaving either at offset N loses the rest of that history.
+  const position = new Map(lost.flatMap((history, index) => [history.epoch, ...history.ancestors].map((epoch) => [epoch, index] as const)));
   const missed = new Map<string, number>();
   const unexplained: string[] = [];
   for (const line of lines) {

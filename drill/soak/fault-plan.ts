@@ -11,6 +11,8 @@ export const FAULT_KINDS = [
   'propagation-spike',
   'redis-restart',
   'redis-data-loss',
+  'redis-failover',
+  'redis-lagging-failover',
   'client-restart',
   'client-kill',
 ] as const;

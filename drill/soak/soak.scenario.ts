@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { runningChildren } from '@app/standin';
+import { runningChildren, until } from '@app/standin';
 import type { ClientSummary, GapSummary } from '../../apps/client/stats/client-stats.js';
 import type { ClientProcess } from '../cluster/client-process.js';
 import type { ServerPod, Termination } from '../cluster/server-pod.js';
@@ -15,6 +15,8 @@ interface FaultRecord {
   /** ms since the drill started. */
   at: number;
   pod?: string;
+  /** What the fault found or chose, for the report (how far a replica lagged, what was in flight). */
+  detail?: string;
   /** A deleted pod's termination (graceful delete, rolling step), awaited at the end. */
   termination?: Promise<Termination>;
 }
@@ -32,23 +34,29 @@ interface SoakClients {
 }
 
 /**
- * A stopping load client waits this long for its outstanding results. Faults stack (every pod
- * down at once, then clients in a long backoff): the 10 s default would give up on work the
- * system still answers, and a soak would read that as a loss.
+ * A stopping load client, or the publisher, waits this long for its outstanding results. Faults
+ * stack (every pod down at once, then clients in a long backoff; Redis refusing publishes until
+ * its replica has synced again, while the publisher's backlog grows): the 10 s default would give
+ * up on work the system still answers, and a soak would read that as a loss.
  */
 const CLIENT_EXIT_TIMEOUT_MS = 60_000;
 
 /** How long Redis pauses writes for the read of what it is about to lose (the crash follows at once). */
 const WRITE_PAUSE_MS = 30_000;
 
+/** How far behind its master a `redis-lagging-failover` holds the replica: under, near and past PUBLISH_REPLICA_TIMEOUT_MS (2 s). */
+const REPLICA_LAGS_MS = [300, 1000, 3000];
+
 /**
  * Scenario "soak": `--events` random faults (`FAULT_KINDS`: pod deletes, SIGKILLs, rolling
- * steps, scaling, endpoint-propagation spikes, Redis restarts with and without its data, client
- * restarts and SIGKILLs) at random spacing, all drawn from `--seed`, while the request fleet and
- * (with Redis) a publisher and its subscribers run. Then a quiet period and a ledger checked
- * exactly: every request created was completed once, every confirmed publish is in the stream
- * once (or in what Redis lost), every subscriber has every offset Redis kept and was told of
- * each loss, every deleted pod exited 0 within its grace period, and no process was left behind.
+ * steps, scaling, endpoint-propagation spikes, Redis restarts with and without its data, Sentinel
+ * failovers to a replica in sync and to one held behind, client restarts and SIGKILLs) at random
+ * spacing, all drawn from `--seed`, while the request fleet and (with Redis) a publisher and its
+ * subscribers run. Then a quiet period and a ledger checked exactly: every request created was
+ * completed once, every confirmed publish is in the stream once (or in what Redis lost), every
+ * subscriber has every offset Redis kept, once, and was told of each loss and of nothing else
+ * (a failover loses nothing confirmed: PUBLISH_MIN_REPLICAS=1), every deleted pod exited 0
+ * within its grace period, and no process was left behind.
  */
 export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
   const { soak, clients, probePeriodMs, publishRate } = ctx.options;
@@ -63,7 +71,8 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: 0 };
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
-    const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
+    const statsIntervalMs = Math.max(100, Math.min(probePeriodMs, 500));
+    const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, statsIntervalMs, ctx.timeline, CLIENT_EXIT_TIMEOUT_MS);
     parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length, lost: [] };
   }
 
@@ -157,6 +166,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       clientsKilled: parts.killed,
       redisDataLosses: parts.stream?.lost.length ?? null,
       entriesLostWithRedis: streamLedger?.lostEntries ?? null,
+      phantomDeliveries: streamLedger?.phantoms ?? null,
       requestsCreated: total((r) => r.created),
       requestsResent: total((r) => r.resent),
       entriesPublished: streamLedger?.published?.published.acked ?? null,
@@ -188,7 +198,7 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
     excerpts: [
       {
         source: 'soak faults',
-        lines: faults.map((fault) => `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}`),
+        lines: faults.map((fault) => `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}${fault.detail ? ` (${fault.detail})` : ''}`),
       },
       ...parts.unfinished,
     ],
@@ -201,7 +211,7 @@ function applicable(ctx: DrillContext, kind: FaultKind): boolean {
   const serving = servingPods(ctx).length;
   if (kind === 'scale-out') return replicas < ctx.options.replicas + 2;
   if (kind === 'scale-in') return replicas > 1 && serving > 0;
-  if (kind === 'redis-restart' || kind === 'redis-data-loss') return ctx.redis.server !== undefined;
+  if (kind.startsWith('redis-')) return ctx.redis.group !== undefined;
   if (kind === 'graceful-delete' || kind === 'sigkill' || kind === 'rolling-step') return serving > 0;
   return true;
 }
@@ -265,25 +275,46 @@ async function inflict(ctx: DrillContext, parts: SoakClients, fault: PlannedFaul
       return mark();
     }
     case 'redis-restart': {
-      // Append-only with fsync always: everything confirmed survives; while it is down,
-      // publishes and subscribes are answered UNAVAILABLE and the clients try again.
+      // Append-only with fsync always, back before Sentinel's down-after: everything confirmed
+      // survives; while it is down, publishes and subscribes are answered UNAVAILABLE and the
+      // clients try again.
       const record = mark();
-      const server = ctx.redis.server!;
-      await server.stop();
-      ctx.redis.server = await server.restart();
+      await ctx.redis.group!.restartMaster();
       return record;
     }
     case 'redis-data-loss': {
-      // A Redis without persistence crashing: every key gone. What it held for the channel is
-      // read first, with writes paused so that nothing lands between that read and the crash.
+      // A Redis without persistence losing its pods: every key gone, on the master and the
+      // replica alike. What it held for the channel is read first, with writes paused so that
+      // nothing lands between that read and the crash.
       const record = mark();
-      const server = ctx.redis.server!;
-      if (parts.stream && ctx.redis.admin) {
-        await ctx.redis.admin.call('CLIENT', 'PAUSE', String(WRITE_PAUSE_MS), 'WRITE');
-        parts.stream.lost.push(await readHistory(ctx.redis.admin, parts.stream.channel));
+      if (parts.stream) {
+        await ctx.redis.admin!.call('CLIENT', 'PAUSE', String(WRITE_PAUSE_MS), 'WRITE');
+        parts.stream.lost.push(await readHistory(ctx.redis.admin!, parts.stream.channel));
       }
-      await server.kill();
-      ctx.redis.server = await server.restartEmpty();
+      await ctx.redis.group!.loseEverything();
+      return record;
+    }
+    case 'redis-failover':
+    case 'redis-lagging-failover': {
+      // The master SIGKILLed, Sentinel promotes the replica (in sync, or held behind with appends
+      // on their way), and the old master comes back empty as the new one's replica: until then
+      // nothing is confirmed (PUBLISH_MIN_REPLICAS=1).
+      const group = ctx.redis.group!;
+      let detail = 'replica in sync';
+      if (fault.kind === 'redis-lagging-failover') {
+        const lagMs = choose(REPLICA_LAGS_MS, fault.roll);
+        await group.lagReplicas(lagMs);
+        // Appends in flight when the master dies, if the publisher is sending (it may be backing off).
+        const inFlight = await until('appends on their way to the replica', () => Promise.resolve(group.delayedBytes > 0), lagMs * 2).then(
+          () => true,
+          () => false,
+        );
+        detail = `replica ${lagMs} ms behind, ${inFlight ? `${group.delayedBytes} bytes in flight` : 'nothing in flight'}`;
+      }
+      const record = { ...mark(), detail };
+      const old = await group.masterPort();
+      await group.killMasterAndAwaitPromotion();
+      await group.restartNode(old);
       return record;
     }
     case 'client-restart': {
@@ -354,13 +385,13 @@ function deliveryStalls(ctx: DrillContext, faults: FaultRecord[]): Map<FaultReco
 
 /**
  * No process of the drill's is left behind: among the drill's own child processes only the live
- * pods, the current redis-server and nothing else may still run (read from /proc; Linux only).
+ * pods, the soak's Redis nodes and sentinels and nothing else may still run (read from /proc; Linux only).
  */
 function leftBehindCheck(ctx: DrillContext): Check {
   const name = 'no process left behind (every child of the drill but the live pods and Redis has exited)';
   const children = runningChildren(process.pid);
   if (children === undefined) return check(name, true, 'not checked: no /proc on this system');
-  const expected = new Set([...ctx.deployment.live().map((pod) => pod.process.pid), ctx.redis.server?.pid]);
+  const expected = new Set([...ctx.deployment.live().map((pod) => pod.process.pid), ...(ctx.redis.group?.pids ?? [])]);
   const stray = children.filter((child) => !expected.has(child.pid));
   return check(
     name,

@@ -30,6 +30,15 @@ export const ChannelMetaField = {
   lineage: 'lineage',
 } as const;
 
+/** The `lineage` field read: the epochs the current one continues, newest first, each with its last shared offset. */
+export function parseLineage(text: string): { epoch: string; upTo: number }[] {
+  if (text === '') return [];
+  return text.split(';').map((link) => {
+    const space = link.lastIndexOf(' ');
+    return { epoch: link.slice(0, space), upTo: Number(link.slice(space + 1)) };
+  });
+}
+
 /** The live pub/sub channel's name back to the channel's, or undefined for any other name. */
 export function channelOfLive(name: string): string | undefined {
   return /^gs:\{(.+)\}:live$/.exec(name)?.[1];

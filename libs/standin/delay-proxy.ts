@@ -13,7 +13,7 @@ export class DelayProxy {
   private readonly queues = new Set<DelayQueue>();
   private delay = 0;
 
-  private constructor(private readonly target: { host: string; port: number }) {
+  private constructor(readonly target: { host: string; port: number }) {
     this.server = createServer((client) => this.forward(client));
   }
 

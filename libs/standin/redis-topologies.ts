@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -90,57 +90,50 @@ export class RedisSentinel extends ChildProgram {
 
 /**
  * A Sentinel-watched master with replicas and three sentinels, all on loopback — what a
- * self-managed production Redis looks like. With `delayed`, each replica replicates through a
- * `DelayProxy`, so a test can make it lag and then promote it (Sentinel would "fix" a replica
- * that replicates through a proxy back to the real master after `failover-timeout`: it is kept
- * long here).
+ * self-managed production Redis looks like. With `delayed`, the replicas replicate through a
+ * `DelayProxy`, so a test can make them lag (`lagReplicas`) and then promote one; a node that
+ * rejoins after a failover replicates through a proxy to the new master, so the group can lag
+ * again. Sentinel "fixes" a replica that replicates through a proxy back to the real master
+ * after `failover-timeout`; `lagReplicas` puts it back behind the proxy when it did.
+ * With `appendOnly`, every node keeps an append-only file (fsync always): `restartMaster` then
+ * loses nothing.
  */
 export class RedisSentinelGroup {
   readonly masterName = 'gsmaster';
+  /** The proxy every replica of the current master replicates through (`delayed` groups). */
+  private proxy: DelayProxy | undefined;
 
   private constructor(
     /** Every data node started, the first the initial master. */
     readonly nodes: RedisServer[],
-    readonly proxies: DelayProxy[],
     readonly sentinels: RedisSentinel[],
     private readonly dir: string,
+    private readonly options: { delayed: boolean; appendOnly: boolean },
   ) {}
 
-  static async start({ replicas = 1, delayed = false }: { replicas?: number; delayed?: boolean } = {}): Promise<RedisSentinelGroup> {
-    // Replicas write the master's snapshot to their working folder: a folder of the group's own.
+  static async start({
+    replicas = 1,
+    delayed = false,
+    appendOnly = false,
+    failoverTimeoutMs = 10 * 60_000,
+  }: { replicas?: number; delayed?: boolean; appendOnly?: boolean; failoverTimeoutMs?: number } = {}): Promise<RedisSentinelGroup> {
     const dir = await mkdtemp(join(tmpdir(), 'sentinel-group-'));
-    const master = await RedisServer.launch({ args: ['--dir', dir] });
-    const nodes = [master];
-    const proxies: DelayProxy[] = [];
-    const started: { stop(): Promise<void> }[] = [master, { stop: () => rm(dir, { recursive: true, force: true }) }];
+    const group = new RedisSentinelGroup([], [], dir, { delayed, appendOnly });
     try {
-      for (let index = 0; index < replicas; index++) {
-        let upstreamPort = master.port;
-        if (delayed) {
-          const proxy = await DelayProxy.start({ host: '127.0.0.1', port: master.port });
-          proxies.push(proxy);
-          started.push({ stop: () => proxy.close() });
-          upstreamPort = proxy.port;
-        }
-        const replica = await RedisServer.launch({ args: ['--replicaof', '127.0.0.1', String(upstreamPort), '--dir', dir, '--dbfilename', `replica-${index}.rdb`] });
-        nodes.push(replica);
-        started.push(replica);
-      }
+      const master = await group.launchNode(0, undefined);
+      group.nodes.push(master);
+      for (let index = 1; index <= replicas; index++) group.nodes.push(await group.launchNode(index, await group.upstreamFor(master.port)));
       await until('the replicas to sync', async () => {
-        for (const replica of nodes.slice(1)) if ((await infoField(replica.port, 'replication', 'master_link_status')) !== 'up') return false;
+        for (const replica of group.nodes.slice(1)) if ((await infoField(replica.port, 'replication', 'master_link_status')) !== 'up') return false;
         return Number(await infoField(master.port, 'replication', 'connected_slaves')) === replicas;
       });
-      const sentinels: RedisSentinel[] = [];
       for (let index = 0; index < 3; index++) {
-        const sentinel = await RedisSentinel.start('gsmaster', { host: '127.0.0.1', port: master.port }, 10 * 60_000);
-        sentinels.push(sentinel);
-        started.push(sentinel);
+        group.sentinels.push(await RedisSentinel.start(group.masterName, { host: '127.0.0.1', port: master.port }, failoverTimeoutMs));
       }
-      const group = new RedisSentinelGroup(nodes, proxies, sentinels, dir);
       await group.whenSentinelsAgree(master.port, replicas);
       return group;
     } catch (err) {
-      await Promise.all(started.map((program) => program.stop()));
+      await group.stop();
       throw err;
     }
   }
@@ -148,6 +141,16 @@ export class RedisSentinelGroup {
   /** For REDIS_SENTINELS. */
   get sentinelHosts(): HostPort[] {
     return this.sentinels.map(({ port }) => ({ host: '127.0.0.1', port }));
+  }
+
+  /** Every process of the group (data nodes and sentinels) still running. */
+  get pids(): number[] {
+    return [...this.nodes, ...this.sentinels].filter((program) => program.running).map((program) => program.pid!);
+  }
+
+  /** Bytes the master sent its replicas that the proxy still holds. */
+  get delayedBytes(): number {
+    return this.proxy?.delayedBytes ?? 0;
   }
 
   /** The port of the master the sentinels name now. */
@@ -161,6 +164,22 @@ export class RedisSentinelGroup {
     const node = this.nodes.find((candidate) => candidate.port === port);
     if (!node) throw new Error(`no data node on port ${port}`);
     return node;
+  }
+
+  /**
+   * From now on the replicas receive what the master sends `ms` later (0: at once). A replica
+   * that Sentinel re-pointed at the master itself is put back behind the proxy first.
+   */
+  async lagReplicas(ms: number): Promise<void> {
+    if (!this.options.delayed) throw new Error('lagReplicas needs a group started with delayed: true');
+    const master = await this.masterPort();
+    const proxyPort = await this.upstreamFor(master);
+    for (const node of this.nodes.filter((candidate) => candidate.port !== master && candidate.running)) {
+      if (Number(await infoField(node.port, 'replication', 'master_port')) === proxyPort) continue;
+      await withAdmin(node.port, (admin) => admin.call('REPLICAOF', '127.0.0.1', String(proxyPort)));
+      await this.whenReplicating(node.port);
+    }
+    this.proxy!.setDelay(ms);
   }
 
   /**
@@ -183,13 +202,46 @@ export class RedisSentinelGroup {
   }
 
   /**
-   * Starts the (killed) node on `port` again, empty as a Redis without persistence comes back:
-   * Sentinel turns a returning old master into a replica of the new one.
+   * Starts the (killed) node on `port` again, empty as a Redis without persistence comes back,
+   * as a replica of the current master (through the proxy in a `delayed` group), and resolves
+   * once it replicates.
    */
   async restartNode(port: number): Promise<void> {
     const index = this.nodes.findIndex((node) => node.port === port);
-    this.nodes[index] = await this.nodes[index]!.restart();
-    await until('the restarted node to replicate from the master', async () => (await infoField(port, 'replication', 'master_link_status')) === 'up', 60_000);
+    const master = await this.masterPort();
+    this.nodes[index] = await this.launchNode(index, await this.upstreamFor(master), { port, empty: true });
+    await this.whenReplicating(port);
+  }
+
+  /**
+   * Stops the master (SIGTERM) and starts it again on its port with what its append-only file
+   * holds, quicker than Sentinel's down-after: no failover, nothing lost (`appendOnly` groups).
+   * Resolves once a replica has synced with it again (a restarted master has a new replication
+   * ID, so that is a full sync).
+   */
+  async restartMaster(): Promise<void> {
+    if (!this.options.appendOnly) throw new Error('restartMaster needs a group started with appendOnly: true');
+    const port = await this.masterPort();
+    const index = this.nodes.findIndex((node) => node.port === port);
+    await this.nodes[index]!.stop();
+    this.nodes[index] = await this.launchNode(index, undefined, { port, empty: false });
+    if (this.nodes.length > 1) await this.whenMasterHasReplica(port);
+  }
+
+  /**
+   * Every data node crashes and comes back empty in its role: what a Redis deployment without
+   * persistence does when it loses its pods. No replica is left to fail over to.
+   */
+  async loseEverything(): Promise<void> {
+    const master = await this.masterPort();
+    await Promise.all(this.nodes.map((node) => node.kill()));
+    const masterIndex = this.nodes.findIndex((node) => node.port === master);
+    this.nodes[masterIndex] = await this.launchNode(masterIndex, undefined, { port: master, empty: true });
+    const upstream = await this.upstreamFor(master);
+    for (const [index, node] of this.nodes.entries()) {
+      if (index !== masterIndex) this.nodes[index] = await this.launchNode(index, upstream, { port: node.port, empty: true });
+    }
+    for (const node of this.nodes) if (node.port !== master) await this.whenReplicating(node.port);
   }
 
   /** Resolves once the master on `port` has a replica online again (a promoted one needs its first sync). */
@@ -210,8 +262,34 @@ export class RedisSentinelGroup {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.sentinels.map((sentinel) => sentinel.stop()), ...this.nodes.map((node) => node.kill()), ...this.proxies.map((proxy) => proxy.close())]);
+    await Promise.all([...this.sentinels.map((sentinel) => sentinel.stop()), ...this.nodes.map((node) => node.kill()), this.proxy?.close()]);
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** The port a replica of the master on `masterPort` replicates from: that master's, or a proxy to it. */
+  private async upstreamFor(masterPort: number): Promise<number> {
+    if (!this.options.delayed) return masterPort;
+    if (this.proxy?.target.port !== masterPort) {
+      await this.proxy?.close();
+      this.proxy = await DelayProxy.start({ host: '127.0.0.1', port: masterPort });
+    }
+    return this.proxy.port;
+  }
+
+  /**
+   * Data node `index` on `port` (a free one if none), a master or a replica of `upstream`, in a
+   * folder of its own (replicas write the master's snapshot there; `appendOnly` keeps its file).
+   */
+  private async launchNode(index: number, upstream: number | undefined, { port, empty }: { port?: number; empty: boolean } = { empty: true }): Promise<RedisServer> {
+    const dir = join(this.dir, `node-${index}`);
+    if (empty) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const replicaOf = upstream === undefined ? [] : ['--replicaof', '127.0.0.1', String(upstream)];
+    return this.options.appendOnly ? RedisServer.launch({ port, appendOnlyDir: dir, args: replicaOf }) : RedisServer.launch({ port, args: ['--dir', dir, ...replicaOf] });
+  }
+
+  private whenReplicating(port: number): Promise<void> {
+    return until('the node to replicate from the master', async () => (await infoField(port, 'replication', 'master_link_status')) === 'up', 60_000);
   }
 
   /** Every sentinel knows the master, its replicas and the two other sentinels: a failover can be authorized. */

@@ -251,7 +251,7 @@ describe('a Sentinel failover', () => {
   it('to a lagging replica, replicas not waited for: confirmed publishes are lost, but every subscriber that had them is told', async () => {
     group = await RedisSentinelGroup.start({ delayed: true });
     const { subscribers, lostConfirmed } = await run(0, async (publisher) => {
-      group.proxies[0]!.setDelay(1500);
+      await group.lagReplicas(1500);
       // Confirmed, and sent to every subscriber, while the replica has not got them yet.
       await publisher.confirm(20);
       return group.killMasterAndAwaitPromotion();
@@ -269,9 +269,9 @@ describe('a Sentinel failover', () => {
     async (_case, delayMs) => {
       group = await RedisSentinelGroup.start({ delayed: true });
       const { subscribers, lostConfirmed } = await run(1, async () => {
-        group.proxies[0]!.setDelay(delayMs);
+        await group.lagReplicas(delayMs);
         // Appends on their way to the replica when the master dies.
-        await until('bytes held on the way to the replica', () => Promise.resolve(group.proxies[0]!.delayedBytes > 0));
+        await until('bytes held on the way to the replica', () => Promise.resolve(group.delayedBytes > 0));
         if (delayMs > REPLICA_TIMEOUT_MS) await until('a WAIT to time out', () => Promise.resolve(metrics.backendError.mock.calls.length > 0));
         const old = await group.masterPort();
         const promoted = await group.killMasterAndAwaitPromotion();

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import { channelOfLive, redisKeys } from '@app/contract';
+import { channelOfLive, parseLineage, redisKeys } from '@app/contract';
 import type { HistoryLimits } from '../memory.backend.js';
 import {
   BackendUnavailableError,
   StreamBackend,
   type AppendResult,
   type ChannelPosition,
-  type EpochLink,
   type HistoryPage,
   type LiveListener,
   type StreamEntry,
@@ -233,14 +232,6 @@ function scripted(client: RedisClient): ScriptedClient {
 }
 
 /** `"<epoch> <upTo>;…"` as the scripts keep it, newest first. */
-function parseLineage(text: string): EpochLink[] {
-  if (text === '') return [];
-  return text.split(';').map((link) => {
-    const space = link.lastIndexOf(' ');
-    return { epoch: link.slice(0, space), upTo: Number(link.slice(space + 1)) };
-  });
-}
-
 function toEntry(streamId: string, fields: string[]): StreamEntry {
   const values = new Map<string, string>();
   for (let index = 0; index + 1 < fields.length; index += 2) values.set(fields[index]!, fields[index + 1]!);
