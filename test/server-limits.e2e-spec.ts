@@ -1,8 +1,9 @@
 import { CloseCode, SUBPROTOCOL } from '@app/protocol';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
-import { clientPingFrame, clientTextFrame } from './support/raw-frames.js';
+import { clientPingFrame, clientPongFrame, clientTextFrame } from './support/raw-frames.js';
 import { rawUpgrade, upgradeRequest } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
 
@@ -167,11 +168,95 @@ describe('server inbound budget', () => {
     }
   });
 
-  it('counts pings against the budget', async () => {
+  it.each([
+    ['pings', clientPingFrame, 'ping'],
+    ['unsolicited pongs', clientPongFrame, 'pong'],
+  ])('counts %s against the budget and in the metrics', async (_kind, frame, type) => {
     const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '10' });
     try {
-      const received = await burstUntilClosed(server.port, Array.from({ length: 200 }, () => clientPingFrame()));
+      const received = await burstUntilClosed(server.port, Array.from({ length: 200 }, () => frame()));
       expect(received.includes(CLOSED_FOR_ABUSE)).toBe(true);
+      const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      // Read until the peer was closed: the burst of 20, then more than 10 s of debt.
+      const counted = Number(new RegExp(`^graceful_frames_received_total\\{type="${type}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+      expect(counted).toBeGreaterThan(120);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('server history replay', () => {
+  // 300 entries of 60 KB (18 MB) replayed to a reader taking 2 MB/s: 9 s of reading.
+  it('paces a replay by the socket: a subscriber reading at 2 MB/s gets a 300 × 60 KB history without being cut', async () => {
+    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '3600000', INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024) });
+    try {
+      const publisher = await FrameRecorder.json(server.wsUrl);
+      await publisher.next(ofType('hello'));
+      publisher.send({ type: 'subscribe', channel: 'big' });
+      const { epoch } = await publisher.next(ofType('subscribed'));
+      const payload = { data: 'x'.repeat(60_000) };
+      for (let batch = 0; batch < 3; batch++) {
+        for (let index = 1; index <= 100; index++) publisher.send({ type: 'publish', id: `b${batch}-${index}`, channel: 'big', payload });
+        for (let index = 1; index <= 100; index++) await publisher.next(ofType('published'));
+      }
+      publisher.socket.terminate();
+
+      const reader = await rawUpgrade(server.port, SUBPROTOCOL);
+      const bytesPerSec = 2 * 1024 * 1024;
+      const startedAt = performance.now();
+      let received = 0;
+      let tail = '';
+      const last = new Promise<void>((resolve, reject) => {
+        reader.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          // The last entry's frame (a marker split across two chunks is still found).
+          const text = tail + chunk.toString('latin1');
+          if (text.includes('"offset":300,')) resolve();
+          tail = text.slice(-32);
+          const aheadMs = (received / bytesPerSec) * 1000 - (performance.now() - startedAt);
+          if (aheadMs > 0) {
+            reader.pause();
+            setTimeout(() => reader.resume(), aheadMs);
+          }
+        });
+        reader.once('close', () => reject(new Error(`cut after ${received} bytes`)));
+      });
+      reader.write(clientTextFrame(JSON.stringify({ type: 'subscribe', channel: 'big', since: { epoch, offset: 0 } })));
+      reader.resume();
+      await last;
+      expect(server.log.count(/is not reading/)).toBe(0);
+      reader.destroy();
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
+describe('server HTTP hygiene', () => {
+  it('answers a request pipelined before an upgrade and then ends the connection: no response lands inside a WebSocket stream', async () => {
+    const server = await ServerProcess.start();
+    try {
+      const socket = connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      // Both in one write: the upgrade arrives while the health check is still being answered.
+      socket.write(`GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n${upgradeRequest(server.port, { subprotocol: SUBPROTOCOL })}`);
+      await closed;
+      // Not "101 Switching Protocols" followed by the health check's response as WebSocket bytes.
+      expect(text.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '))).toEqual(['HTTP/1.1 200 OK']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('sends no framework banner', async () => {
+    const server = await ServerProcess.start();
+    try {
+      const response = await fetch(`${server.httpUrl}/health/live`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-powered-by')).toBeNull();
     } finally {
       await server.stop();
     }

@@ -13,6 +13,11 @@ export function clientPingFrame(): Buffer {
   return clientFrame(0x9, Buffer.alloc(0));
 }
 
+/** An unsolicited, empty pong, masked as a client must. */
+export function clientPongFrame(): Buffer {
+  return clientFrame(0xa, Buffer.alloc(0));
+}
+
 function clientFrame(opcode: number, payload: Buffer): Buffer {
   const mask = randomBytes(4);
   const length = payload.length;

@@ -28,6 +28,8 @@ export interface DrainingExpressAdapterOptions {
 export class DrainingExpressAdapter extends ExpressAdapter {
   constructor(private readonly drainingOptions: DrainingExpressAdapterOptions) {
     super();
+    // No framework banner: "X-Powered-By: Express" tells a scanner only which advisories to try.
+    this.getInstance<{ disable(setting: string): unknown }>().disable('x-powered-by');
   }
 
   override initHttpServer(): void {

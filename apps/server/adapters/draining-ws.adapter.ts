@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { once } from 'node:events';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import type { Admission } from '../gateway/admission.service.js';
@@ -22,11 +23,14 @@ export interface DrainingWsAdapterOptions {
  * listener off, so later upgrades fall through to Express (404) or are reset. This adapter
  * leaves established sockets to the drain and keeps answering upgrades: from the shutdown signal
  * on with HTTP 503, so a client behind a lagging load balancer retries another replica. A path
- * no gateway serves gets a 404 response rather than a silent reset.
+ * no gateway serves gets a 404 response rather than a silent reset. An upgrade pipelined behind
+ * a request still being answered is not taken: the connection ends once that response is out.
  */
 export class DrainingWsAdapter extends WsAdapter {
   private readonly gateways = new Map<string, WebSocketServer>();
   private routing = false;
+  /** Per connection, the last HTTP response not yet finished (one connection answers in order). */
+  private readonly unfinished = new WeakMap<Duplex, ServerResponse>();
 
   constructor(
     app: INestApplicationContext,
@@ -53,9 +57,14 @@ export class DrainingWsAdapter extends WsAdapter {
     this.bindErrorHandler(gateway);
     if (!this.routing) {
       this.routing = true;
-      (this.httpServer as Server).on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-        void this.route(request, socket, head),
-      );
+      const server = this.httpServer as Server;
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.route(request, socket, head));
+      server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+        this.unfinished.set(request.socket, response);
+        response.once('close', () => {
+          if (this.unfinished.get(request.socket) === response) this.unfinished.delete(request.socket);
+        });
+      });
     }
     return gateway;
   }
@@ -89,6 +98,14 @@ export class DrainingWsAdapter extends WsAdapter {
     // A function that captures nothing: this listener stays on the socket for its whole life, and
     // a closure here would keep the upgrade request (headers and all) alive with it.
     socket.on('error', destroySocket);
+    const before = this.unfinished.get(socket);
+    if (before) {
+      // Switching protocols now would put that response inside the WebSocket stream: the upgrade
+      // is not taken, and the connection ends once the response is out (Node ends it then too).
+      await once(before, 'close').catch(() => undefined);
+      socket.end();
+      return;
+    }
     const gateway = this.gateways.get(pathOf(request.url));
     if (!gateway) {
       this.options.onUnknownPath();

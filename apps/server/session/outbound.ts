@@ -38,6 +38,14 @@ export class Outbound {
     return this.ackedSeq >= this.lastSeq;
   }
 
+  /**
+   * Half of `maxBufferedBytes` is queued: a sender that can wait (a history replay) waits for
+   * what it sent to be written out before it adds more, leaving the other half to live frames.
+   */
+  get backlogged(): boolean {
+    return this.socket.bufferedAmount > this.maxBufferedBytes / 2;
+  }
+
   send(message: Exclude<ServerMessage, Sequenced>): void {
     this.write(message);
   }

@@ -11,7 +11,7 @@ export type CutReason = 'heartbeat' | 'slow_consumer' | 'rate_limit' | 'drain_de
 export interface SessionMetrics {
   connectionOpened(dialect: Dialect): void;
   connectionClosed(dialect: Dialect): void;
-  /** `type`: a message type of the protocol, `invalid` or `chatter` — a bounded set. */
+  /** `type`: a message type of the protocol, `invalid`, `chatter`, or the control frames `ping` and `pong` — a bounded set. */
   frameReceived(type: string): void;
   frameSent(type: string): void;
   rejected(code: ErrorCode): void;

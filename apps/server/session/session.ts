@@ -100,8 +100,14 @@ export class Session {
     socket.on('message', (data, isBinary) => {
       if (this.parts.inbound.admit(byteLength(data))) this.onFrame(this.codec.decode(data, isBinary));
     });
-    // ws answers pings itself; a ping flood still costs, so pings count against the budget.
-    socket.on('ping', (data) => this.parts.inbound.admit(data.length));
+    // ws answers pings itself, and pongs need no answer, but a flood of either still costs: both
+    // count against the budget and in the received-frames metric, as any other frame.
+    for (const control of ['ping', 'pong'] as const) {
+      socket.on(control, (data: Buffer) => {
+        this.parts.metrics.frameReceived(control);
+        this.parts.inbound.admit(data.length);
+      });
+    }
     socket.on('error', (err) => this.onSocketError(err));
     this.outbound.send({
       type: 'hello',

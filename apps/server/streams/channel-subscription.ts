@@ -5,6 +5,8 @@ export interface SubscriptionSink {
   subscribed(epoch: string, top: number, recovered: boolean): void;
   /** Sends one entry; `written` runs once it is written to the socket (or could not be). */
   message(entry: StreamEntry, written?: () => void): void;
+  /** The connection has queued as much as a sender that can wait (a replay) should add to. */
+  backlogged(): boolean;
   /** A live entry went to `message` `lagMs` after the backend handed it over (replayed entries are not counted). */
   fannedOut(lagMs: number): void;
   /** The live feed stopped (`false`: entries may be appended unseen until it is back) or is back (`true`). */
@@ -203,8 +205,8 @@ export class ChannelSubscription implements LiveListener {
   }
 
   /**
-   * Sends the entries after `lastSent` up to `upTo` from history, a page at a time, each page
-   * only once the previous one is written: a long replay never piles up in the socket's buffer.
+   * Sends the entries after `lastSent` up to `upTo` from history, a page at a time, paced by the
+   * socket (`sendPaced`): a long replay never piles up in the socket's buffer.
    */
   private async catchUp(upTo: number): Promise<void> {
     while (!this.stopped && this.lastSent < upTo) {
@@ -244,7 +246,20 @@ export class ChannelSubscription implements LiveListener {
       }
       const entries = page.entries.filter((entry) => entry.offset <= upTo);
       this.lastSent = entries.at(-1)!.offset;
-      await new Promise<void>((written) => entries.forEach((entry, index) => this.sink.message(entry, index === entries.length - 1 ? written : undefined)));
+      await this.sendPaced(entries);
+    }
+  }
+
+  /**
+   * Sends replayed entries in order, paced by the socket: once the connection is backlogged,
+   * each entry waits for the one it follows to be written out, so a reader that keeps reading is
+   * never cut as a slow consumer for what a replay queued. Resolves once the last one is written.
+   */
+  private async sendPaced(entries: StreamEntry[]): Promise<void> {
+    for (const [index, entry] of entries.entries()) {
+      if (this.stopped) return;
+      if (index === entries.length - 1 || this.sink.backlogged()) await new Promise<void>((written) => this.sink.message(entry, written));
+      else this.sink.message(entry);
     }
   }
 }

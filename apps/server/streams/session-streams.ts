@@ -61,6 +61,7 @@ export class SessionStreams {
       {
         subscribed: (epoch, top, recovered) => this.send({ type: 'subscribed', channel, epoch, top, recovered }),
         message: ({ offset, id, payload }, written) => this.send({ type: 'message', channel, offset, id, payload }, written),
+        backlogged: () => this.outbound.backlogged,
         fannedOut: (lagMs) => this.metrics.fannedOut(lagMs),
         feed: (live) => this.send({ type: 'feed', channel, live }),
         failed,

@@ -118,6 +118,7 @@ class Subscriber {
             written?.();
           },
           fannedOut: () => undefined,
+          backlogged: () => false,
           feed: (live) => this.feed.push(live),
           failed: () => void this.start(),
         },
