@@ -186,6 +186,34 @@ describe('server inbound budget', () => {
   });
 });
 
+describe('server stored history (memory backend)', () => {
+  it('holds a flood of 60 KB entries to fresh channel names within HISTORY_MAX_BYTES, and a normal publisher keeps publishing', async () => {
+    const budget = 8 * 1024 * 1024;
+    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '3600000', HISTORY_MAX_BYTES: String(budget), INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024) });
+    try {
+      const flooder = await FrameRecorder.json(server.wsUrl);
+      const normal = await FrameRecorder.json(server.wsUrl);
+      await Promise.all([flooder.next(ofType('hello')), normal.next(ofType('hello'))]);
+      const payload = { data: 'x'.repeat(60_000) };
+      // 300 × 60 KB = 18 MB to 300 names, a normal publish to its own channel after every 50.
+      for (let batch = 0; batch < 6; batch++) {
+        for (let index = 1; index <= 50; index++) flooder.send({ type: 'publish', id: `f${batch}-${index}`, channel: `fresh.${batch}.${index}`, payload });
+        for (let index = 1; index <= 50; index++) await flooder.next(ofType('published'));
+        normal.send({ type: 'publish', id: `n${batch}`, channel: 'orders', payload: { qty: batch } });
+        expect(await normal.next(ofType('published'))).toMatchObject({ id: `n${batch}`, duplicate: false });
+      }
+      const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      const value = (name: string): number => Number(new RegExp(`^graceful_${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+      expect(value('stream_history_bytes')).toBeLessThanOrEqual(budget);
+      // About 8 MiB of 60 KB entries kept (~139 of the 306), the rest evicted with their channels.
+      expect(value('stream_history_evicted_total')).toBeGreaterThan(150);
+      expect(value('stream_history_channels')).toBeLessThan(150);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('server history replay', () => {
   // 300 entries of 60 KB (18 MB) replayed to a reader taking 2 MB/s: 9 s of reading.
   it('paces a replay by the socket: a subscriber reading at 2 MB/s gets a 300 × 60 KB history without being cut', async () => {
@@ -231,6 +259,48 @@ describe('server history replay', () => {
       await server.stop();
     }
   }, 60_000);
+});
+
+/** Paces a loop that plays an attack at its rate (a load generator's clock, not a wait for a condition). */
+function delayUntil(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
+}
+
+describe('server replay budget', () => {
+  it('charges replays to the connection: re-subscribing from the start 10 times a second replays no more than REPLAY_BYTES_PER_SEC allows', async () => {
+    const server = await ServerProcess.start({
+      DATA_INTERVAL_MS: '3600000',
+      INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024),
+      REPLAY_BYTES_PER_SEC: String(1024 * 1024),
+      REPLAY_PAGE_SIZE: '10',
+    });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      client.send({ type: 'subscribe', channel: 'amp' });
+      const { epoch } = await client.next(ofType('subscribed'));
+      const payload = { data: 'x'.repeat(60_000) };
+      for (let index = 1; index <= 100; index++) client.send({ type: 'publish', id: `a${index}`, channel: 'amp', payload });
+      for (let index = 1; index <= 100; index++) await client.next(ofType('published'));
+      const metricValue = async (): Promise<number> =>
+        Number(/^graceful_stream_replayed_bytes_total ([\d.e+]+)$/m.exec(await (await fetch(`${server.httpUrl}/metrics`)).text())?.[1]);
+      const before = await metricValue();
+      // 30 re-subscribes from offset 0 of a 6 MB history over 3 s: 180 MB of replay asked for.
+      const startedAt = performance.now();
+      for (let round = 0; round < 30; round++) {
+        client.send({ type: 'subscribe', channel: 'amp', since: { epoch, offset: 0 } });
+        await client.next(ofType('subscribed'));
+        await delayUntil(startedAt + (round + 1) * 100);
+      }
+      const replayed = (await metricValue()) - before;
+      // Burst (2 s) + 3 s at 1 MiB/s + one 600 KB page begun in debt, with room to spare.
+      expect(replayed).toBeLessThan(8 * 1024 * 1024);
+      expect(replayed).toBeGreaterThan(1024 * 1024);
+      client.socket.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
 });
 
 describe('server HTTP hygiene', () => {

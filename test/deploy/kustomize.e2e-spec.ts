@@ -132,13 +132,17 @@ describe.each(OVERLAYS)('%s', (path) => {
     }
   });
 
-  it('sizes the server memory limit for MAX_CONNECTIONS at the measured per-connection cost', () => {
+  it('sizes the server memory limit for MAX_CONNECTIONS at the measured per-connection cost, and for HISTORY_MAX_BYTES on the memory backend', () => {
     const maxConnections = Number(serverEnv.MAX_CONNECTIONS);
     const maxInFlight = Number(serverEnv.MAX_IN_FLIGHT);
     expect(maxConnections).toBeGreaterThan(0);
     expect(maxInFlight).toBeGreaterThan(0);
     const limit = quantityMiB(serverContainer.resources?.limits?.memory ?? '0');
-    expect(limit).toBeGreaterThanOrEqual(requiredMemoryMiB(maxConnections, maxInFlight));
+    // History counts where the process holds it: the memory backend (the server's default).
+    const memoryBackend = (serverEnv.STREAM_BACKEND ?? 'memory') === 'memory';
+    const historyMaxBytes = memoryBackend ? Number(serverEnv.HISTORY_MAX_BYTES) : 0;
+    expect(Number.isInteger(historyMaxBytes)).toBe(true);
+    expect(limit).toBeGreaterThanOrEqual(requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }));
     // The request is at least the base, so a scheduled pod can start.
     expect(quantityMiB(serverContainer.resources?.requests?.memory ?? '0')).toBeGreaterThanOrEqual(MEMORY_BUDGET.baseMiB);
   });

@@ -12,12 +12,25 @@ export const MEMORY_BUDGET = {
   baseMiB: 128,
   perConnectionKiB: 24,
   perRequestInFlightKiB: 0.5,
+  /**
+   * JS heap per byte of HISTORY_MAX_BYTES (memory backend), rounded up: measured 2026-12-04 by
+   * storing 32 MiB of budget as the backend does (parsed payloads): 1.0 for large text payloads,
+   * 1.7 for small-field objects (Node 20).
+   */
+  heapPerHistoryByte: 2,
 } as const;
 
-/** The memory a server needs for `maxConnections`, each with `maxInFlight` requests in flight, in MiB. */
-export function requiredMemoryMiB(maxConnections: number, maxInFlight: number): number {
-  const { baseMiB, perConnectionKiB, perRequestInFlightKiB } = MEMORY_BUDGET;
-  return baseMiB + (maxConnections * (perConnectionKiB + maxInFlight * perRequestInFlightKiB)) / 1024;
+/** The server's memory-limiting settings; `historyMaxBytes` only for the memory backend (Redis holds history elsewhere). */
+export interface MemorySettings {
+  maxConnections: number;
+  maxInFlight: number;
+  historyMaxBytes: number;
+}
+
+/** The memory a server needs for its connections, each with `maxInFlight` requests in flight, and its stored history, in MiB. */
+export function requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }: MemorySettings): number {
+  const { baseMiB, perConnectionKiB, perRequestInFlightKiB, heapPerHistoryByte } = MEMORY_BUDGET;
+  return baseMiB + (maxConnections * (perConnectionKiB + maxInFlight * perRequestInFlightKiB)) / 1024 + (historyMaxBytes * heapPerHistoryByte) / 1024 ** 2;
 }
 
 /** A Kubernetes memory quantity (`256Mi`, `1Gi`, `300M`) in MiB. */

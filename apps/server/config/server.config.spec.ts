@@ -29,10 +29,12 @@ describe('readServerSettings', () => {
         publishMinReplicas: 0,
         publishReplicaTimeoutMs: 1000,
         historySize: 1000,
+        historyMaxBytes: 64 * 1024 * 1024,
         historyTtlMs: 86_400_000,
         dedupTtlMs: 600_000,
         maxSubscriptions: 100,
         replayPageSize: 100,
+        replayBytesPerSec: 4 * 1024 * 1024,
       },
       limits: {
         maxConnections: 2000,

@@ -38,10 +38,12 @@ const serverEnvSchema = z
     PUBLISH_MIN_REPLICAS: intVar('PUBLISH_MIN_REPLICAS', 0, 0, 16),
     PUBLISH_REPLICA_TIMEOUT_MS: intVar('PUBLISH_REPLICA_TIMEOUT_MS', 1000, 1, 60_000),
     HISTORY_SIZE: intVar('HISTORY_SIZE', 1000, 1, 1_000_000),
+    HISTORY_MAX_BYTES: intVar('HISTORY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     HISTORY_TTL_MS: intVar('HISTORY_TTL_MS', 24 * HOUR_MS, 0, 365 * 24 * HOUR_MS),
     PUBLISH_DEDUP_TTL_MS: intVar('PUBLISH_DEDUP_TTL_MS', 10 * 60_000, 1000, 7 * 24 * HOUR_MS),
     MAX_SUBSCRIPTIONS: intVar('MAX_SUBSCRIPTIONS', 100, 1, 10_000),
     REPLAY_PAGE_SIZE: intVar('REPLAY_PAGE_SIZE', 100, 1, 10_000),
+    REPLAY_BYTES_PER_SEC: intVar('REPLAY_BYTES_PER_SEC', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     MAX_CONNECTIONS: intVar('MAX_CONNECTIONS', 2000, 1, 1_000_000),
     MAX_IN_FLIGHT: intVar('MAX_IN_FLIGHT', 100, 1, 100_000),
     INBOUND_FRAMES_PER_SEC: intVar('INBOUND_FRAMES_PER_SEC', 200, 1, 1_000_000),
@@ -91,11 +93,14 @@ const serverEnvSchema = z
       publishMinReplicas: env.PUBLISH_MIN_REPLICAS,
       publishReplicaTimeoutMs: env.PUBLISH_REPLICA_TIMEOUT_MS,
       historySize: env.HISTORY_SIZE,
+      /** All channels' history together (memory backend; Redis is bounded by its maxmemory). */
+      historyMaxBytes: env.HISTORY_MAX_BYTES,
       /** 0: history never expires. */
       historyTtlMs: env.HISTORY_TTL_MS,
       dedupTtlMs: env.PUBLISH_DEDUP_TTL_MS,
       maxSubscriptions: env.MAX_SUBSCRIPTIONS,
       replayPageSize: env.REPLAY_PAGE_SIZE,
+      replayBytesPerSec: env.REPLAY_BYTES_PER_SEC,
     },
     limits: {
       maxConnections: env.MAX_CONNECTIONS,

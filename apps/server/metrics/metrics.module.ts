@@ -53,6 +53,16 @@ function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fu
             (name) => new Counter({ name, help: 'Stream backend calls that failed (unreachable or too slow), by operation', labelNames: ['operation'] }),
           ),
           backendUp: metric('stream_backend_up', (name) => new Gauge({ name, help: '1 while the stream backend is reachable, 0 while it is not' })),
+          historyBytes: metric('stream_history_bytes', (name) => new Gauge({ name, help: 'History stored in this process (memory backend), bytes of payload JSON and ids' })),
+          historyChannels: metric('stream_history_channels', (name) => new Gauge({ name, help: 'Channels this process keeps state for (memory backend)' })),
+          replayedBytes: metric(
+            'stream_replayed_bytes_total',
+            (name) => new Counter({ name, help: 'History sent to subscribers, bytes of frames (each connection within REPLAY_BYTES_PER_SEC)' }),
+          ),
+          historyEvicted: metric(
+            'stream_history_evicted_total',
+            (name) => new Counter({ name, help: 'History entries evicted to keep within HISTORY_MAX_BYTES (memory backend)' }),
+          ),
         });
       },
     },

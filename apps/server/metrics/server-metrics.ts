@@ -22,6 +22,10 @@ export interface ServerMetricSet {
   fanoutLag: Histogram;
   backendErrors: Counter<'operation'>;
   backendUp: Gauge;
+  historyBytes: Gauge;
+  historyChannels: Gauge;
+  historyEvicted: Counter;
+  replayedBytes: Counter;
 }
 
 /** The service's own metrics, recorded through named methods so callers never touch prom-client. */
@@ -82,6 +86,19 @@ export class ServerMetrics implements SessionMetrics, StreamMetrics {
 
   backendError(operation: BackendOperation): void {
     this.m.backendErrors.inc({ operation });
+  }
+
+  historyStored(bytes: number, channels: number): void {
+    this.m.historyBytes.set(bytes);
+    this.m.historyChannels.set(channels);
+  }
+
+  replayed(bytes: number): void {
+    this.m.replayedBytes.inc(bytes);
+  }
+
+  historyEvicted(entries: number): void {
+    this.m.historyEvicted.inc(entries);
   }
 
   backendUp(up: boolean): void {

@@ -51,14 +51,15 @@ export class Outbound {
   }
 
   /**
-   * Sends a frame with the next sequence number (in a dialect that has them). `written` runs
-   * once the frame is written to the socket, or at once if it could not be sent.
+   * Sends a frame with the next sequence number (in a dialect that has them) and returns its
+   * length (0: not sent). `written` runs once the frame is written to the socket, or at once if
+   * it could not be sent.
    */
-  sendSequenced(message: SequencedBody, written?: () => void): void {
+  sendSequenced(message: SequencedBody, written?: () => void): number {
     const seq = this.codec.sequenced ? ++this.lastSeq : 0;
     const { type, ...fields } = message;
     // `type` and `seq` first, as every frame of the protocol lays them out.
-    this.write({ type, seq, ...fields } as Sequenced, written);
+    return this.write({ type, seq, ...fields } as Sequenced, written);
   }
 
   /**
@@ -80,9 +81,13 @@ export class Outbound {
     return true;
   }
 
-  private write(message: ServerMessage, written?: () => void): void {
+  /** Returns the frame's length, 0 when it was not sent. */
+  private write(message: ServerMessage, written?: () => void): number {
     const text = this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined;
-    if (text === undefined) return written?.();
+    if (text === undefined) {
+      written?.();
+      return 0;
+    }
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.log.write(
         'warn',
@@ -92,10 +97,12 @@ export class Outbound {
       );
       this.metrics.cut('slow_consumer');
       this.socket.terminate();
-      return written?.();
+      written?.();
+      return 0;
     }
     this.framesSent++;
     this.metrics.frameSent(message.type);
     this.socket.send(text, written && (() => written()));
+    return text.length;
   }
 }

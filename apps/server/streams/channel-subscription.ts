@@ -1,10 +1,11 @@
+import type { ReplayBudget } from './replay-budget.js';
 import { sharedUpTo, type ChannelPosition, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
 /** Where a subscription's frames go: the session's outbound, in order. */
 export interface SubscriptionSink {
   subscribed(epoch: string, top: number, recovered: boolean): void;
-  /** Sends one entry; `written` runs once it is written to the socket (or could not be). */
-  message(entry: StreamEntry, written?: () => void): void;
+  /** Sends one entry and returns the bytes queued for it (0: not sent); `written` runs once it is written to the socket (or could not be). */
+  message(entry: StreamEntry, written?: () => void): number;
   /** The connection has queued as much as a sender that can wait (a replay) should add to. */
   backlogged(): boolean;
   /** A live entry went to `message` `lagMs` after the backend handed it over (replayed entries are not counted). */
@@ -72,6 +73,8 @@ export class ChannelSubscription implements LiveListener {
     private readonly backend: StreamBackend,
     private readonly sink: SubscriptionSink,
     private readonly pageSize: number,
+    /** The connection's replay allowance, shared by its subscriptions. */
+    private readonly replayBudget: Pick<ReplayBudget, 'spend' | 'ready'>,
   ) {}
 
   /** Subscribes; rejects (having sent nothing) when the backend cannot be reached. */
@@ -210,6 +213,8 @@ export class ChannelSubscription implements LiveListener {
    */
   private async catchUp(upTo: number): Promise<void> {
     while (!this.stopped && this.lastSent < upTo) {
+      await this.replayBudget.ready();
+      if (this.stopped) return;
       const page = await this.backend.read(this.channel, this.lastSent, Math.min(this.pageSize, upTo - this.lastSent));
       if (this.stopped) return;
       if (page.epoch !== this.epoch) {
@@ -254,12 +259,15 @@ export class ChannelSubscription implements LiveListener {
    * Sends replayed entries in order, paced by the socket: once the connection is backlogged,
    * each entry waits for the one it follows to be written out, so a reader that keeps reading is
    * never cut as a slow consumer for what a replay queued. Resolves once the last one is written.
+   * What is sent is charged to the connection's replay budget.
    */
   private async sendPaced(entries: StreamEntry[]): Promise<void> {
     for (const [index, entry] of entries.entries()) {
       if (this.stopped) return;
-      if (index === entries.length - 1 || this.sink.backlogged()) await new Promise<void>((written) => this.sink.message(entry, written));
-      else this.sink.message(entry);
+      let done: (() => void) | undefined;
+      const written = index === entries.length - 1 || this.sink.backlogged() ? new Promise<void>((resolve) => (done = resolve)) : undefined;
+      this.replayBudget.spend(this.sink.message(entry, done));
+      await written;
     }
   }
 }

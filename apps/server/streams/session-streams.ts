@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
 import type { Outbound, SequencedBody } from '../session/outbound.js';
 import { ChannelSubscription } from './channel-subscription.js';
+import { ReplayBudget } from './replay-budget.js';
 import { BackendUnavailableError, type StreamBackend } from './stream-backend.js';
 import type { StreamMetrics } from './stream-metrics.js';
 
@@ -10,6 +11,8 @@ export interface StreamLimits {
   maxSubscriptions: number;
   /** History entries read and sent per step of a replay. */
   replayPageSize: number;
+  /** History one connection may replay, all its subscriptions together. */
+  replayBytesPerSec: number;
 }
 
 const UNAVAILABLE_MESSAGE = 'stream backend unavailable; send it again later';
@@ -23,6 +26,7 @@ export class SessionStreams {
   // Created on first use: most connections never touch a channel, and an empty Map or Set
   // costs about 180 bytes per connection.
   private subscriptions: Map<string, ChannelSubscription> | undefined;
+  private replayBudget: ReplayBudget | undefined;
   private publishing: Set<string> | undefined;
   private closed = false;
 
@@ -67,6 +71,7 @@ export class SessionStreams {
         failed,
       },
       this.limits.replayPageSize,
+      (this.replayBudget ??= new ReplayBudget(this.limits.replayBytesPerSec, this.metrics)),
     );
     subscriptions.set(channel, subscription);
     subscription.start(since).catch(failed);
@@ -115,9 +120,13 @@ export class SessionStreams {
     this.subscriptions?.clear();
   }
 
-  private send(message: SequencedBody, written?: () => void): void {
-    if (this.closed) return written?.();
-    this.outbound.sendSequenced(message, written);
+  /** Returns the bytes queued (0: not sent). */
+  private send(message: SequencedBody, written?: () => void): number {
+    if (this.closed) {
+      written?.();
+      return 0;
+    }
+    return this.outbound.sendSequenced(message, written);
   }
 
   private refuseUnavailable(err: unknown, about: { id?: string; channel?: string }): void {

@@ -4,12 +4,12 @@ import { redisKeys } from '@app/contract';
 import { RedisClusterGroup, RedisSentinelGroup, RedisServer } from '@app/standin';
 import { Redis } from 'ioredis';
 import { ChannelSubscription, type Since } from './channel-subscription.js';
-import { MemoryStreamBackend, type HistoryLimits } from './memory.backend.js';
+import { MemoryStreamBackend, type MemoryHistoryLimits } from './memory.backend.js';
 import { RedisStreamBackend, type RedisBackendOptions } from './redis/redis.backend.js';
 import type { RedisTopology } from './redis/redis-topology.js';
 import { BackendUnavailableError, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
-const LIMITS: HistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000 };
+const LIMITS: MemoryHistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000, historyMaxBytes: 1 << 30 };
 const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
 const metrics = { backendError: jest.fn(), backendUp: jest.fn() };
 const NO_AUTH = { username: undefined, password: undefined, tls: false };
@@ -38,6 +38,8 @@ const backends: [string, () => StreamBackend][] = [
 ];
 
 const silent: Pick<LiveListener, 'stalled' | 'resync'> = { stalled: () => undefined, resync: () => undefined };
+/** A replay budget that never makes a replay wait. */
+const UNLIMITED_REPLAY = { spend: () => undefined, ready: () => Promise.resolve() };
 
 /** A subscriber as a session would be: records what it was sent, in order. */
 class RecordingSink {
@@ -56,6 +58,8 @@ class RecordingSink {
   maxQueued = 0;
   /** Says `backlogged` whenever anything is queued (off: never), as a slow reader's connection would. */
   reportsBacklog = false;
+  /** What each message is said to have queued. */
+  bytesPerMessage = 100;
 
   readonly sink = {
     subscribed: (epoch: string, top: number, recovered: boolean) => this.subscribed.push({ epoch, top, recovered }),
@@ -69,6 +73,7 @@ class RecordingSink {
         this.queued--;
         written?.();
       });
+      return this.bytesPerMessage;
     },
     fannedOut: (lagMs: number) => this.lags.push(lagMs),
     backlogged: () => this.reportsBacklog && this.queued > 0,
@@ -154,12 +159,49 @@ describe.each(backends)('%s stream backend', (_name, create) => {
   });
 
   describe('a subscription', () => {
+    it('reads each page of a replay only once the connection has replay budget, and charges it what was sent', async () => {
+      await appendMany(backend, channel, 25);
+      const { epoch } = await backend.position(channel);
+      const recorder = new RecordingSink();
+      const waiting: (() => void)[] = [];
+      let onWaiting: (() => void) | undefined;
+      let spent = 0;
+      const budget = {
+        spend: (bytes: number) => (spent += bytes),
+        ready: () =>
+          new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            onWaiting?.();
+          }),
+      };
+      /** Resolves once the replay waits for budget for the `count`-th time. */
+      const waits = (count: number): Promise<void> => (waiting.length >= count ? Promise.resolve() : new Promise((resolve) => (onWaiting = resolve)));
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, budget);
+      try {
+        await subscription.start({ epoch, offset: 0 });
+        for (const [page, sent] of [range(1, 10), range(1, 20)].entries()) {
+          await waits(page + 1);
+          // Nothing of the next page before the budget allows it.
+          expect(recorder.offsets).toEqual(page === 0 ? [] : range(1, 10));
+          waiting[page]!();
+          await recorder.reached(sent.at(-1)!);
+        }
+        await waits(3);
+        waiting[2]!();
+        await recorder.reached(25);
+        expect(recorder.offsets).toEqual(range(1, 25));
+        expect(spent).toBe(25 * recorder.bytesPerMessage);
+      } finally {
+        subscription.stop();
+      }
+    });
+
     it('paces its replay by the socket: on a backlogged connection each entry waits for the one before it to be written', async () => {
       await appendMany(backend, channel, 30);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
       recorder.reportsBacklog = true;
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 100);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 100, UNLIMITED_REPLAY);
       try {
         await subscription.start({ epoch, offset: 0 });
         await recorder.reached(30);
@@ -174,7 +216,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
     it('without since: subscribed at the top, then only what comes after', async () => {
       await appendMany(backend, channel, 4);
       const recorder = new RecordingSink();
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, UNLIMITED_REPLAY);
       await subscription.start(undefined);
       await appendMany(backend, channel, 2, 'later');
       await recorder.reached(6);
@@ -194,7 +236,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       recorder.onMessage = () => {
         if (published < 30) void backend.append(channel, `burst-${++published}`, {});
       };
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 3);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 3, UNLIMITED_REPLAY);
       await subscription.start({ epoch, offset: 10 });
       await recorder.reached(70);
       subscription.stop();
@@ -209,7 +251,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       await appendMany(backend, channel, 55);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, UNLIMITED_REPLAY);
       await subscription.start(since(epoch));
       await backend.append(channel, 'next', {});
       await recorder.reached(56);
@@ -222,7 +264,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       await appendMany(backend, channel, 55);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, UNLIMITED_REPLAY);
       await subscription.start({ epoch, offset: 99 });
       await backend.append(channel, 'next', {});
       await recorder.reached(56);
@@ -235,7 +277,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       await appendMany(backend, channel, 5);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, UNLIMITED_REPLAY);
       await subscription.start({ epoch, offset: 5 });
       await backend.append(channel, 'next', {});
       await recorder.reached(6);
@@ -249,7 +291,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
       await appendMany(backend, channel, 30);
       const { epoch } = await backend.position(channel);
       const recorder = new RecordingSink();
-      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 2);
+      const subscription = new ChannelSubscription(channel, backend, recorder.sink, 2, UNLIMITED_REPLAY);
       recorder.onMessage = (entry) => {
         if (entry.offset === 4) subscription.stop();
       };
@@ -265,7 +307,7 @@ describe.each(backends)('%s stream backend', (_name, create) => {
 describe('memory backend expiry', () => {
   it('drops history, offsets and epoch together after HISTORY_TTL_MS untouched; publish ids outlive them', async () => {
     let now = 1_000;
-    const backend = new MemoryStreamBackend({ historySize: 10, historyTtlMs: 500, dedupTtlMs: 10_000 }, () => now);
+    const backend = new MemoryStreamBackend({ historySize: 10, historyTtlMs: 500, dedupTtlMs: 10_000, historyMaxBytes: 1 << 30 }, undefined, () => now);
     const first = await backend.append('c', 'a', {});
     now += 499;
     expect((await backend.position('c')).epoch).toBe(first.epoch);
@@ -289,6 +331,46 @@ describe('memory backend state', () => {
     const kept = await backend.position('kept');
     (await backend.listen('kept', { entry: () => undefined, ...silent }))();
     expect(await backend.position('kept')).toEqual(kept);
+  });
+});
+
+describe('memory backend byte bound', () => {
+  // 1 000 bytes of payload JSON each, + id and bookkeeping: 1 000 + 2 + 64 = 1 066 bytes per entry.
+  const payload = { text: 'x'.repeat(1000 - '{"text":""}'.length) };
+  const ENTRY = 1066;
+
+  it('keeps every channel together within historyMaxBytes: the oldest entries of the process go first, whichever channel holds them', async () => {
+    const stored: number[] = [];
+    let evicted = 0;
+    const metrics = { historyStored: (bytes: number) => stored.push(bytes), historyEvicted: (entries: number) => (evicted += entries) };
+    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 10 * ENTRY }, metrics);
+    // A normal channel first, then a flood of fresh names.
+    for (let index = 1; index <= 4; index++) await backend.append('normal', `n${index}`, payload);
+    for (let index = 1; index <= 20; index++) await backend.append(`flood.${index}`, 'a1', payload);
+    expect(Math.max(...stored)).toBeLessThanOrEqual(10 * ENTRY);
+    expect(stored.at(-1)).toBe(10 * ENTRY);
+    expect(evicted).toBe(14);
+    // The normal channel's entries were the oldest: gone, and a reader is told where history starts.
+    expect((await backend.read('normal', 0, 10)).entries).toEqual([]);
+    // It keeps publishing meanwhile: a new entry is accepted (a new epoch: the channel had been dropped).
+    const next = await backend.append('normal', 'n5', payload);
+    expect(next).toMatchObject({ offset: 1, duplicate: false });
+    expect((await backend.read('flood.20', 0, 10)).entries.map((entry) => entry.id)).toEqual(['a1']);
+  });
+
+  it('keeps the channel and epoch of an emptied channel someone listens to; a subscriber resuming into evicted entries is told', async () => {
+    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 5 * ENTRY });
+    const stop = await backend.listen('watched', { entry: () => undefined, ...silent });
+    for (let index = 1; index <= 3; index++) await backend.append('watched', `w${index}`, payload);
+    const { epoch } = await backend.position('watched');
+    for (let index = 1; index <= 5; index++) await backend.append(`flood.${index}`, 'a', payload);
+    expect(await backend.position('watched')).toEqual({ epoch, top: 3, lineage: [] });
+    const recorder = new RecordingSink();
+    const subscription = new ChannelSubscription('watched', backend, recorder.sink, 10, UNLIMITED_REPLAY);
+    await subscription.start({ epoch, offset: 1 });
+    subscription.stop();
+    stop();
+    expect(recorder.subscribed).toEqual([{ epoch, top: 3, recovered: false }]);
   });
 });
 
@@ -325,7 +407,7 @@ describe('redis backend', () => {
 
   it('ignores a malformed message on a live channel and keeps delivering', async () => {
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription('garbled', backend, recorder.sink, 10);
+    const subscription = new ChannelSubscription('garbled', backend, recorder.sink, 10, UNLIMITED_REPLAY);
     await subscription.start(undefined);
     await admin.publish(redisKeys.live('garbled'), '{not json');
     await backend.append('garbled', 'a', {});
@@ -337,7 +419,7 @@ describe('redis backend', () => {
 
   it('leaves no pub/sub subscription behind for a subscription stopped while it registered', async () => {
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription('gone-early', backend, recorder.sink, 10);
+    const subscription = new ChannelSubscription('gone-early', backend, recorder.sink, 10, UNLIMITED_REPLAY);
     const started = subscription.start(undefined);
     subscription.stop();
     await started;
@@ -348,7 +430,7 @@ describe('redis backend', () => {
   it('tells a live subscription about the new epoch instead of skipping: recovered false', async () => {
     await backend.append('lost-live', 'a', {});
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription('lost-live', backend, recorder.sink, 10);
+    const subscription = new ChannelSubscription('lost-live', backend, recorder.sink, 10, UNLIMITED_REPLAY);
     await subscription.start(undefined);
     await admin.flushall();
     await backend.append('lost-live', 'b', {});
@@ -376,7 +458,7 @@ describe('redis backend', () => {
         }),
     });
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2);
+    const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2, UNLIMITED_REPLAY);
     await subscription.start(undefined);
     await admin.flushall();
     deaf = true;
@@ -397,7 +479,7 @@ describe('redis backend', () => {
     await admin.flushall();
     await appendMany(backend, 'lost-moved', 3, 'after');
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription('lost-moved', backend, recorder.sink, 10);
+    const subscription = new ChannelSubscription('lost-moved', backend, recorder.sink, 10, UNLIMITED_REPLAY);
     await subscription.start({ epoch: before.epoch, offset: 7 });
     await backend.append('lost-moved', 'live', {});
     await recorder.reached(4);
@@ -410,7 +492,7 @@ describe('redis backend', () => {
     await appendMany(backend, 'ahead', 2);
     const { epoch } = await backend.position('ahead');
     const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription('ahead', backend, recorder.sink, 10);
+    const subscription = new ChannelSubscription('ahead', backend, recorder.sink, 10, UNLIMITED_REPLAY);
     await subscription.start(undefined);
     // As a live entry committed on a master this node's state lags behind (a promotion) would come.
     subscription.entry(epoch, { offset: 5, id: 'from-elsewhere', payload: {} });
@@ -456,7 +538,7 @@ describe('redis cluster backend', () => {
     const backend = redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH });
     const channels = Array.from({ length: 12 }, (_, index) => `spread.${index}.${randomUUID()}`);
     const recorders = channels.map(() => new RecordingSink());
-    const subscriptions = channels.map((channel, index) => new ChannelSubscription(channel, backend, recorders[index]!.sink, 10));
+    const subscriptions = channels.map((channel, index) => new ChannelSubscription(channel, backend, recorders[index]!.sink, 10, UNLIMITED_REPLAY));
     try {
       await backend.whenUp();
       await Promise.all(subscriptions.map((subscription) => subscription.start(undefined)));

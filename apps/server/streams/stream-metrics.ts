@@ -17,4 +17,10 @@ export interface StreamMetrics {
   backendError(operation: BackendOperation): void;
   /** The backend's connection came up or went down. */
   backendUp(up: boolean): void;
+  /** What this process stores as history (memory backend): bytes, and channels known. */
+  historyStored(bytes: number, channels: number): void;
+  /** History sent to a subscriber, in bytes of frames (charged to its connection's replay budget). */
+  replayed(bytes: number): void;
+  /** Entries evicted from this process's history to keep it within its byte bound. */
+  historyEvicted(entries: number): void;
 }

@@ -18,7 +18,7 @@ import { StreamBackend } from './stream-backend.js';
         const limits = { historySize: streams.historySize, historyTtlMs: streams.historyTtlMs, dedupTtlMs: streams.dedupTtlMs };
         if (streams.backend === 'memory') {
           metrics.backendUp(true);
-          return new MemoryStreamBackend(limits);
+          return new MemoryStreamBackend({ ...limits, historyMaxBytes: streams.historyMaxBytes }, metrics);
         }
         const backend = new RedisStreamBackend(
           {

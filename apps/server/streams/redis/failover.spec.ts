@@ -116,6 +116,7 @@ class Subscriber {
           message: (entry, written) => {
             this.onMessage(entry);
             written?.();
+            return 0;
           },
           fannedOut: () => undefined,
           backlogged: () => false,
@@ -123,6 +124,7 @@ class Subscriber {
           failed: () => void this.start(),
         },
         100,
+        { spend: () => undefined, ready: () => Promise.resolve() },
       );
       this.subscription = subscription;
       try {
