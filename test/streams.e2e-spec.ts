@@ -231,3 +231,53 @@ describe('streams on Redis across replicas', () => {
     }
   });
 });
+
+/*
+ * Redis at its maxmemory with the policy the Redis component sets (allkeys-lru): a flood of
+ * fresh channel names evicts the least recently used keys instead of refusing everyone's writes,
+ * and whatever it evicts, offsets never restart under a live epoch — the counter and the epoch
+ * live in one key, and a channel whose state is gone starts a new epoch.
+ */
+describe('streams on a Redis at its maxmemory (allkeys-lru)', () => {
+  it('keeps a normal publisher confirmed through a flood of fresh names, holds Redis at its bound, and tells a subscriber what was evicted', async () => {
+    const maxmemory = 8 * 1024 * 1024;
+    const redis = await RedisServer.launch({ args: ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'allkeys-lru'] });
+    const admin = new Redis(redis.url);
+    const server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000', INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024) });
+    try {
+      const flooder = await FrameRecorder.json(server.wsUrl);
+      const normal = await FrameRecorder.json(server.wsUrl);
+      await Promise.all([flooder.next(ofType('hello')), normal.next(ofType('hello'))]);
+      flooder.send({ type: 'subscribe', channel: 'first' });
+      const { epoch } = await flooder.next(ofType('subscribed'));
+      flooder.send({ type: 'publish', id: 'f0', channel: 'first', payload: { data: 'x'.repeat(60_000) } });
+      await flooder.next(ofType('published'));
+      flooder.send({ type: 'unsubscribe', channel: 'first' });
+      const payload = { data: 'x'.repeat(60_000) };
+      // 300 × 60 KB = 18 MB to 300 names, a normal publish to its own channel after every 50.
+      for (let batch = 0; batch < 6; batch++) {
+        for (let index = 1; index <= 50; index++) flooder.send({ type: 'publish', id: `f${batch}-${index}`, channel: `fresh.${batch}.${index}`, payload });
+        for (let index = 1; index <= 50; index++) await flooder.next(ofType('published'));
+        normal.send({ type: 'publish', id: `n${batch}`, channel: 'orders', payload: { qty: batch } });
+        expect(await normal.next(ofType('published'))).toMatchObject({ id: `n${batch}`, duplicate: false });
+      }
+      expect(normal.frames.filter((frame) => frame.type === 'error')).toEqual([]);
+      // Whatever was evicted of its keys, what the channel holds under its epoch ends at its counter, without a hole.
+      const top = Number(await admin.hget(redisKeys.meta('orders'), ChannelMetaField.top));
+      const offsets = (await admin.xrange(redisKeys.stream('orders'), '-', '+')).map(([streamId]) => Number(streamId.split('-')[0]));
+      expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, index) => top - offsets.length + 1 + index));
+      const memory = await admin.info('memory');
+      expect(Number(/^used_memory:(\d+)/m.exec(memory)?.[1])).toBeLessThanOrEqual(maxmemory * 1.1);
+      expect(Number(/^evicted_keys:(\d+)/m.exec(await admin.info('stats'))?.[1])).toBeGreaterThan(0);
+      // The first channel's keys were the least recently used: a subscriber resuming there is told.
+      flooder.send({ type: 'subscribe', channel: 'first', since: { epoch, offset: 0 } });
+      expect(await flooder.next(ofType('subscribed'))).toMatchObject({ channel: 'first', recovered: false });
+      flooder.socket.terminate();
+      normal.socket.terminate();
+    } finally {
+      await server.stop();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
+});
