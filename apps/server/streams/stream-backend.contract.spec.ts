@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { redisKeys } from '@app/contract';
-import { RedisClusterGroup, RedisSentinelGroup, RedisServer } from '@app/standin';
+import { RedisClusterGroup, RedisSentinelGroup, RedisServer, until } from '@app/standin';
 import { Redis } from 'ioredis';
 import { ChannelSubscription, type Since } from './channel-subscription.js';
 import { MemoryStreamBackend, type MemoryHistoryLimits } from './memory.backend.js';
@@ -24,7 +24,7 @@ afterAll(() => Promise.all([redis.stop(), sentinel.stop(), cluster.stop()]));
 
 const standalone = (): RedisTopology => ({ kind: 'standalone', url: redis.url });
 const redisBackend = (topology: RedisTopology, options: Partial<RedisBackendOptions> = {}): RedisStreamBackend =>
-  new RedisStreamBackend({ ...LIMITS, topology, commandTimeoutMs: 2000, minReplicas: 0, replicaTimeoutMs: 1000, ...options }, logger, metrics);
+  new RedisStreamBackend({ ...LIMITS, topology, commandTimeoutMs: 2000, minReplicas: 0, replicaTimeoutMs: 1000, emptyChannelTtlMs: 60_000, ...options }, logger, metrics);
 
 const backends: [string, () => StreamBackend][] = [
   ['memory', () => new MemoryStreamBackend(LIMITS)],
@@ -395,6 +395,42 @@ describe('redis backend', () => {
     expect(ttls[2]).toBeLessThanOrEqual(5_000);
   });
 
+  it('keeps the state of a channel only looked at for emptyChannelTtlMs, not the history TTL; the first append gives it that', async () => {
+    const short = redisBackend(standalone(), { historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, emptyChannelTtlMs: 5_000 });
+    try {
+      await short.whenUp();
+      const names = Array.from({ length: 50 }, (_, index) => `looked.${index}.${randomUUID()}`);
+      await Promise.all(names.map((name) => short.position(name)));
+      const ttls = await Promise.all(names.map((name) => admin.pttl(redisKeys.meta(name))));
+      for (const ttl of ttls) expect(ttl).toBeGreaterThan(0);
+      expect(Math.max(...ttls)).toBeLessThanOrEqual(5_000);
+      await short.append(names[0]!, 'a', {});
+      expect(await admin.pttl(redisKeys.meta(names[0]!))).toBeGreaterThan(5_000);
+      // Looked at again: a channel with entries keeps the history's TTL.
+      await short.position(names[0]!);
+      expect(await admin.pttl(redisKeys.meta(names[0]!))).toBeGreaterThan(5_000);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('renews an empty channel this replica has subscribers on, so the epoch they hold stays current; one nobody watches expires', async () => {
+    const short = redisBackend(standalone(), { historySize: 10, historyTtlMs: 60_000, dedupTtlMs: 5_000, emptyChannelTtlMs: 600 });
+    try {
+      await short.whenUp();
+      const stop = await short.listen('watched-empty', { entry: () => undefined, ...silent });
+      const { epoch } = await short.position('watched-empty');
+      await short.position('unwatched-empty');
+      await until('the unwatched channel to expire', async () => (await admin.exists(redisKeys.meta('unwatched-empty'))) === 0, 5_000);
+      // Meanwhile the watched one was renewed (every 200 ms) and never expired: the same epoch.
+      expect(await short.position('watched-empty')).toEqual({ epoch, top: 0, lineage: [] });
+      await until('the watched channel to be renewed', async () => (await admin.pttl(redisKeys.meta('watched-empty'))) > 450, 5_000);
+      stop();
+    } finally {
+      await short.close();
+    }
+  });
+
   it('gives a channel a new epoch when Redis lost its data, so no offset restarts under an old epoch', async () => {
     await backend.append('lost', 'a', {});
     const before = await backend.position('lost');
@@ -507,7 +543,16 @@ describe('redis backend', () => {
     const own = await RedisServer.start();
     const observed = { backendError: jest.fn(), backendUp: jest.fn() };
     const isolated = new RedisStreamBackend(
-      { historySize: 10, historyTtlMs: 0, dedupTtlMs: 5_000, topology: { kind: 'standalone', url: own.url }, commandTimeoutMs: 500, minReplicas: 0, replicaTimeoutMs: 1000 },
+      {
+        historySize: 10,
+        historyTtlMs: 0,
+        dedupTtlMs: 5_000,
+        topology: { kind: 'standalone', url: own.url },
+        commandTimeoutMs: 500,
+        minReplicas: 0,
+        replicaTimeoutMs: 1000,
+        emptyChannelTtlMs: 60_000,
+      },
       logger,
       observed,
     );

@@ -7,6 +7,12 @@ import { MemoryStreamBackend } from './memory.backend.js';
 import { RedisStreamBackend } from './redis/redis.backend.js';
 import { StreamBackend } from './stream-backend.js';
 
+/**
+ * How long Redis keeps the state of a channel nobody has published to, unless a replica with
+ * subscribers on it renews it: subscribing to many names leaves nothing lasting.
+ */
+const EMPTY_CHANNEL_TTL_MS = 60_000;
+
 /** The stream backend `STREAM_BACKEND` names, shared by every session of this process. */
 @Module({
   imports: [MetricsModule],
@@ -28,6 +34,7 @@ import { StreamBackend } from './stream-backend.js';
             commandTimeoutMs: streams.redisTimeoutMs,
             minReplicas: streams.publishMinReplicas,
             replicaTimeoutMs: streams.publishReplicaTimeoutMs,
+            emptyChannelTtlMs: EMPTY_CHANNEL_TTL_MS,
           },
           new Logger('Server'),
           metrics,

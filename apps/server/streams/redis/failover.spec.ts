@@ -26,7 +26,16 @@ const REPLICA_TIMEOUT_MS = 1000;
 
 function backend(topology: RedisTopology, minReplicas: number): RedisStreamBackend {
   return new RedisStreamBackend(
-    { topology, historySize: 10_000, historyTtlMs: 0, dedupTtlMs: 600_000, commandTimeoutMs: 500, minReplicas, replicaTimeoutMs: REPLICA_TIMEOUT_MS },
+    {
+      topology,
+      historySize: 10_000,
+      historyTtlMs: 0,
+      dedupTtlMs: 600_000,
+      commandTimeoutMs: 500,
+      minReplicas,
+      replicaTimeoutMs: REPLICA_TIMEOUT_MS,
+      emptyChannelTtlMs: 60_000,
+    },
     logger,
     metrics,
   );

@@ -12,10 +12,11 @@ import {
   type StreamEntry,
 } from '../stream-backend.js';
 import type { BackendOperation, StreamMetrics } from '../stream-metrics.js';
+import { EmptyChannelKeeper } from './empty-channel-keeper.js';
 import { openLiveFeed, type LiveFeed } from './live-feed.js';
 import { openRedisClient, whenReady, type RedisClient } from './redis-connections.js';
 import { ReplicatedWriter, type AppendReply } from './replicated-writer.js';
-import { APPEND_SCRIPT, COMMIT_SCRIPT, POSITION_SCRIPT, READ_SCRIPT, RENEW_SCRIPT } from './redis.scripts.js';
+import { APPEND_SCRIPT, COMMIT_SCRIPT, KEEP_EMPTY_SCRIPT, POSITION_SCRIPT, READ_SCRIPT, RENEW_SCRIPT } from './redis.scripts.js';
 import { describeTopology, type RedisTopology } from './redis-topology.js';
 
 export interface RedisBackendOptions extends HistoryLimits {
@@ -26,6 +27,8 @@ export interface RedisBackendOptions extends HistoryLimits {
   minReplicas: number;
   /** How long an append waits for those replicas before it is refused. */
   replicaTimeoutMs: number;
+  /** How long the state of a channel nobody has published to lives unless subscribers keep it. */
+  emptyChannelTtlMs: number;
 }
 
 interface ScriptCommands {
@@ -34,6 +37,7 @@ interface ScriptCommands {
   gsPosition(...args: string[]): Promise<[string, number, string]>;
   gsRead(...args: string[]): Promise<[string, number, [string, string[]][]]>;
   gsRenew(...args: string[]): Promise<string>;
+  gsKeepEmpty(...args: string[]): Promise<number>;
 }
 
 type ScriptedClient = RedisClient & ScriptCommands;
@@ -64,6 +68,7 @@ export class RedisStreamBackend extends StreamBackend {
   private readonly writer: { client: ScriptedClient; appends: ReplicatedWriter } | undefined;
   private readonly feed: LiveFeed;
   private readonly listeners = new Map<string, Set<LiveListener>>();
+  private readonly keeper: EmptyChannelKeeper;
   private up: boolean | undefined;
 
   constructor(
@@ -87,6 +92,11 @@ export class RedisStreamBackend extends StreamBackend {
       down: () => this.forEachListener((listener) => listener.stalled()),
       up: () => this.forEachListener((listener) => listener.resync()),
     });
+    this.keeper = new EmptyChannelKeeper(
+      () => this.listeners.keys(),
+      (channel) => this.commands.gsKeepEmpty(redisKeys.meta(channel), String(options.emptyChannelTtlMs)),
+      options.emptyChannelTtlMs,
+    );
   }
 
   async append(channel: string, id: string, payload: Record<string, unknown>): Promise<AppendResult> {
@@ -125,7 +135,13 @@ export class RedisStreamBackend extends StreamBackend {
 
   async position(channel: string): Promise<ChannelPosition> {
     const [epoch, top, lineage] = await this.call('position', () =>
-      this.commands.gsPosition(redisKeys.stream(channel), redisKeys.meta(channel), randomUUID(), String(this.options.historyTtlMs)),
+      this.commands.gsPosition(
+        redisKeys.stream(channel),
+        redisKeys.meta(channel),
+        randomUUID(),
+        String(this.options.historyTtlMs),
+        String(this.options.emptyChannelTtlMs),
+      ),
     );
     return { epoch, top: Number(top), lineage: parseLineage(lineage) };
   }
@@ -167,6 +183,7 @@ export class RedisStreamBackend extends StreamBackend {
 
   /** Disconnects at once, and stops reconnecting (QUIT would wait, or fail, on a Redis that is down). */
   close(): Promise<void> {
+    this.keeper.stop();
     this.listeners.clear();
     this.commands.disconnect();
     this.writer?.client.disconnect();
@@ -228,6 +245,7 @@ function scripted(client: RedisClient): ScriptedClient {
   client.defineCommand('gsPosition', { numberOfKeys: 2, lua: POSITION_SCRIPT });
   client.defineCommand('gsRead', { numberOfKeys: 2, lua: READ_SCRIPT });
   client.defineCommand('gsRenew', { numberOfKeys: 2, lua: RENEW_SCRIPT });
+  client.defineCommand('gsKeepEmpty', { numberOfKeys: 1, lua: KEEP_EMPTY_SCRIPT });
   return client as ScriptedClient;
 }
 

@@ -115,10 +115,22 @@ publish_live(ARGV[5], KEYS[3], epoch, offset, entry[2][2], entry[2][4])
 return 1
 `;
 
-/** ARGV: 1 fresh epoch, 2 history TTL ms. Returns {epoch, committed top, lineage}. */
+/**
+ * ARGV: 1 fresh epoch, 2 history TTL ms, 3 TTL ms of a channel nobody has published to.
+ * Returns {epoch, committed top, lineage}. A channel without entries is only looked at: its state
+ * lives the short TTL (renewed while a replica has subscribers on it, `KEEP_EMPTY_SCRIPT`), the
+ * first append gives it the history's.
+ */
 export const POSITION_SCRIPT = `${CHANNEL_STATE}
 local epoch, top, committed, lineage = channel_state(ARGV[1], tonumber(ARGV[2]))
+if top == 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return {epoch, committed, lineage}
+`;
+
+/** KEYS: 1 meta. ARGV: 1 TTL ms of a channel nobody has published to. Renews that TTL while the channel is still empty. */
+export const KEEP_EMPTY_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'top') == '0' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0
 `;
 
 /**
