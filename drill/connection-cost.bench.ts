@@ -8,6 +8,7 @@
  * requests in flight. Prints a table, asserts nothing but the drains' correctness.
  *
  *   npm run bench:connection-cost [-- 1000,5000,10000]     (the default counts)
+ *   npm run bench:connection-cost -- --load                (the prod caps all in use: peak RSS)
  */
 import { readFileSync } from 'node:fs';
 import { NodeProcess } from '@app/standin';
@@ -18,6 +19,8 @@ import { SERVER_ENTRY } from './cluster/server-pod.js';
 
 /** The prod overlay's server memory limit (kustomize/overlays/prod/server-deployment.patch.yaml). */
 const PROD_MEMORY_LIMIT_MIB = 384;
+/** The old-space limit tried against it under load. */
+const PROD_HEAP_MIB = 256;
 
 const KIB = 1024;
 
@@ -111,13 +114,70 @@ async function perRequestInFlight(requests: number): Promise<number> {
   }
 }
 
+/** The prod overlay's caps: its memory limit is sized for these, all in use at once. */
+const PROD_LOAD = { connections: 2000, inFlight: 100 };
+
+/**
+ * `connections` connections each with `inFlight` requests in flight (answered in 10 min: they
+ * stay in flight), the server's RSS sampled every 50 ms from the first connection until all are
+ * taken: the peak, what stays once all are held, and the JS heap after a full GC then.
+ */
+async function underLoad(connections: number, inFlight: number, nodeArgs: string[]): Promise<{ peakRss: number; heldRss: number; heap: number }> {
+  const env = { PORT: '0', MAX_CONNECTIONS: String(connections + 10), MAX_IN_FLIGHT: String(inFlight), MAX_WORK_MS: '3600000', LOG_FORMAT: 'json', DATA_INTERVAL_MS: '5000' };
+  const server = new NodeProcess(SERVER_ENTRY, env, [], ['--inspect=127.0.0.1:0', ...nodeArgs]);
+  const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
+  const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
+  const pid = server.pid as number;
+  let peakRss = rssBytes(pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 50);
+  const held: WebSocket[] = [];
+  try {
+    for (let opened = 0; opened < connections; opened += 250) {
+      const batch = Array.from({ length: Math.min(250, connections - opened) }, () => fleetLikeConnection(`ws://127.0.0.1:${port}/ws`, 1));
+      await Promise.all(batch.map((connection) => connection.seen));
+      for (const { socket } of batch) {
+        for (let i = 0; i < inFlight; i++) socket.send(JSON.stringify({ type: 'request', id: `r${i}`, payload: { workMs: 600_000 } }));
+        held.push(socket);
+      }
+      process.stderr.write(`\rconnections with ${inFlight} in flight: ${held.length}/${connections}`);
+    }
+    const inFlightNow = async (): Promise<number> =>
+      Number(/^graceful_requests_in_flight (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1]);
+    while ((await inFlightNow()) < connections * inFlight) await new Promise((resolve) => setTimeout(resolve, 100));
+    process.stderr.write(' held\n');
+    const heldRss = rssBytes(pid);
+    const heap = await heapUsedAfterGc(inspectorUrl);
+    return { peakRss: Math.max(peakRss, heldRss), heldRss, heap };
+  } finally {
+    clearInterval(sampler);
+    for (const socket of held) socket.terminate();
+    await server.kill();
+  }
+}
+
 /** The soft limit on open files of this process (each held connection is one). */
 function openFilesLimit(): number {
   const match = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
   return match ? Number(match[1]) : 1024;
 }
 
+/** `--load`: the prod caps all in use, with Node's default heap and with the prod overlay's heap limit. */
+async function mainLoad(): Promise<void> {
+  const { connections, inFlight } = PROD_LOAD;
+  const mib = (bytes: number): string => `${(bytes / KIB / KIB).toFixed(1)} MiB`;
+  const lines = ['| heap setting | peak RSS | RSS, all held | JS heap after GC, all held |', '|---|---|---|---|'];
+  for (const [label, nodeArgs] of [
+    ['Node default', []],
+    [`--max-old-space-size=${PROD_HEAP_MIB}`, [`--max-old-space-size=${PROD_HEAP_MIB}`]],
+  ] as const) {
+    const { peakRss, heldRss, heap } = await underLoad(connections, inFlight, [...nodeArgs]);
+    lines.push(`| ${label} | ${mib(peakRss)} | ${mib(heldRss)} | ${mib(heap)} |`);
+  }
+  process.stdout.write(`${connections} connections × ${inFlight} requests in flight (prod overlay caps; limit ${PROD_MEMORY_LIMIT_MIB}Mi)\n${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--load') return mainLoad();
   const counts = (process.argv[2] ?? '1000,5000,10000').split(',').map(Number);
   const measured: Held[] = [];
   for (const connections of counts) measured.push(await holdAndDrain(connections));

@@ -143,6 +143,12 @@ describe.each(OVERLAYS)('%s', (path) => {
     const historyMaxBytes = memoryBackend ? Number(serverEnv.HISTORY_MAX_BYTES) : 0;
     expect(Number.isInteger(historyMaxBytes)).toBe(true);
     expect(limit).toBeGreaterThanOrEqual(requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }));
+    // The old space capped so that V8 collects before the resident set reaches the limit (with
+    // Node's default heap the prod caps peaked at 385 MiB for a 384Mi limit).
+    const oldSpaceMiB = Number(/--max-old-space-size=(\d+)/.exec(serverEnv.NODE_OPTIONS ?? '')?.[1]);
+    expect(oldSpaceMiB + MEMORY_BUDGET.beyondOldSpaceMiB).toBeLessThanOrEqual(limit);
+    // …and never below what the formula's live data needs beside the rest.
+    expect(oldSpaceMiB).toBeGreaterThanOrEqual(requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }) - MEMORY_BUDGET.baseMiB);
     // The request is at least the base, so a scheduled pod can start.
     expect(quantityMiB(serverContainer.resources?.requests?.memory ?? '0')).toBeGreaterThanOrEqual(MEMORY_BUDGET.baseMiB);
   });

@@ -11,7 +11,19 @@
 export const MEMORY_BUDGET = {
   baseMiB: 128,
   perConnectionKiB: 24,
-  perRequestInFlightKiB: 0.5,
+  /**
+   * Measured 2026-12-04 with the prod caps all in use (`npm run bench:connection-cost -- --load`:
+   * 2000 connections × 100 requests in flight, old space capped at 256 MiB): 291 MiB peak RSS,
+   * 0.59 KiB per request beyond the base and the connections; rounded up. (The 0.5 of one
+   * connection with 20 000 in flight undercounted it.)
+   */
+  perRequestInFlightKiB: 0.75,
+  /**
+   * Resident memory beyond the old space (young generation, code, socket buffers): the limit
+   * must leave this above NODE_OPTIONS' --max-old-space-size. Measured under that load: RSS
+   * 291 MiB with 182 MiB of live heap after GC; rounded up.
+   */
+  beyondOldSpaceMiB: 96,
   /**
    * JS heap per byte of HISTORY_MAX_BYTES (memory backend), rounded up: measured 2026-12-04 by
    * storing 32 MiB of budget as the backend does (parsed payloads): 1.0 for large text payloads,
