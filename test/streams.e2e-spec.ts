@@ -232,6 +232,34 @@ describe('streams on Redis across replicas', () => {
   });
 });
 
+describe('streams on Redis: subscribing to names nobody publishes to', () => {
+  it('leaves no lasting key: 200 fresh names subscribed and left carry at most a minute of state', async () => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    const server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000' });
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      for (let index = 0; index < 200; index++) {
+        client.send({ type: 'subscribe', channel: `probe.${index}` });
+        await client.next(ofType('subscribed'));
+        client.send({ type: 'unsubscribe', channel: `probe.${index}` });
+      }
+      const keys = await admin.keys('gs:*');
+      expect(keys).toHaveLength(200);
+      // Each would have lived HISTORY_TTL_MS (a day) before; now the state of a channel only looked at.
+      const ttls = await Promise.all(keys.map((key) => admin.pttl(key)));
+      expect(Math.max(...ttls)).toBeLessThanOrEqual(60_000);
+      expect(Math.min(...ttls)).toBeGreaterThan(0);
+      client.socket.terminate();
+    } finally {
+      await server.stop();
+      admin.disconnect();
+      await redis.stop();
+    }
+  });
+});
+
 /*
  * Redis at its maxmemory with the policy the Redis component sets (allkeys-lru): a flood of
  * fresh channel names evicts the least recently used keys instead of refusing everyone's writes,

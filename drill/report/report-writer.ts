@@ -42,14 +42,16 @@ function markdown(
     '# Kubernetes graceful shutdown — drill report',
     '',
     `Run started ${startedAt.toISOString()}. **${failed === 0 ? `✅ all ${all.length} checks passed` : `❌ ${failed} of ${all.length} checks failed`}.**` +
-      ` Speed targets: ${targets.length - missed} of ${targets.length} met.` +
+      ` Speed targets: ${targets.length - missed} of ${targets.length} met` +
+      (missed === 0 ? '.' : `; missed: ${targets.filter((t) => !t.met).map((t) => `${t.name} — ${t.measured}, goal ${t.goal}`).join('; ')}.`) +
       results.filter((r) => r.notRun).map((r) => ` ⚠️ Not run: ${r.name} (${r.notRun}).`).join(''),
     '',
     '## Purpose',
     '',
     'Verify that WebSocket clients are served with nothing lost while server pods shut down: the server',
     'finishes its work and tells its clients before it exits, and the clients move to another replica on',
-    'their own. Every figure below was measured in this run; none is a constant.',
+    'their own. Every figure in the "This run" column and in the steps below was measured in this run;',
+    'the original program\'s figures come from its own report (its logs, to the second) and its code.',
     '',
     '## Environment',
     '',
@@ -80,9 +82,9 @@ function markdown(
     '',
     '## Results against the seed report',
     '',
-    '| Metric | Seed report claim | Original program, measured | This run |',
+    '| Metric | Seed report claim | Original program (its report\'s logs and its code, not this run) | This run |',
     '|---|---|---|---|',
-    ...headline.map((row) => `| ${row.metric} | ${row.seedClaim} | ${row.originalMeasured} | ${row.thisRun} |`),
+    ...headline.map((row) => `| ${row.metric} | ${row.seedClaim} | ${row.original} | ${row.thisRun} |`),
     '',
     '![timeline: connections per pod](timeline.svg)',
     '',
