@@ -24,7 +24,7 @@ const common = {
 export default {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,drill}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,drill}/**/*.spec.ts', '<rootDir>/test/docs/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

@@ -1,6 +1,6 @@
 /**
  * Benchmark: what connections cost the server in memory and in drain time, the figures the
- * manifests' memory limits are derived from (README, "Limits and security"). For each count it
+ * manifests' memory limits are derived from (docs/limits-and-security.md). For each count it
  * holds that many connections that behave like the client fleet (each acks what it gets), reads
  * the server's resident set from /proc, then sends SIGTERM and times the drain to exit (every
  * connection must close with 1001). Then the largest count that fits the prod overlay's memory

@@ -92,7 +92,7 @@ Options (defaults in brackets; --quick changes the timing defaults, explicit opt
   --redis-url URL         use this Redis for the stream scenario [start a redis-server on a free port]
   --require-redis         fail, rather than mark "not run", when no Redis can be had
   --soak                  instead of the scenarios: random faults under load, then a ledger
-                          (README, "Soak"); the faults are spaced 1–10 probe periods apart
+                          (docs/drill.md, "Soak"); the faults are spaced 1–10 probe periods apart
   --events N              faults in a soak [${FULL.soakEvents}; quick ${QUICK.soakEvents}; no limit with --minutes]
   --minutes N             end a soak's faults after N minutes (and after --events, if given too)
   --seed N                the soak's seed, to replay its plan of faults [random, printed]

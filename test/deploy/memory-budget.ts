@@ -1,7 +1,7 @@
 /**
  * What the server costs in memory, measured with `npm run bench:connection-cost` on the
  * development machine (2 cores, Node 20) and rounded up: the manifests' memory limits are
- * derived from these (README, "Memory"). Re-measure and update when the server changes shape.
+ * derived from these (docs/limits-and-security.md, "Memory"). Re-measure and update when the server changes shape.
  *
  * Measured 2026-11-27: base RSS 117–121 MiB; 9.1–15.6 KiB per fleet-like connection (2 000 held);
  * 0.5 KiB per request in flight. Re-measured 2026-11-28 after GC, with the leaner sessions: base

@@ -98,7 +98,7 @@ const clientEnvSchema = z
     outboxLimit: env.OUTBOX_LIMIT,
     heartbeatMs: env.HEARTBEAT_MS,
     exitTimeoutMs: env.EXIT_TIMEOUT_MS,
-    /** Channels every virtual client subscribes to (DESIGN §4a). */
+    /** Channels every virtual client subscribes to (docs/protocol.md, "Shared channels"). */
     channels: env.CHANNELS,
     /** Where every virtual client publishes, one entry per PUBLISH_INTERVAL_MS; undefined: no publishing. */
     publishChannel: env.PUBLISH_CHANNEL,

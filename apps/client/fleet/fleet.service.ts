@@ -12,7 +12,7 @@ import { clientConfig } from '../config/client.config.js';
 import { summarize, type ClientStats, type ClientSummary } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
 
-/** Exit code when requests or publishes are still unanswered at exit (README, "Exit codes"). */
+/** Exit code when requests or publishes are still unanswered at exit (docs/client.md, "Exit codes"). */
 export const EXIT_WORK_UNANSWERED = 3;
 
 /** Runs `CLIENTS` virtual clients, prints periodic stats, and the summary line on exit. */

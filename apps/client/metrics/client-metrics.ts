@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClientStats, ClientSummary } from '../stats/client-stats.js';
 
-/** Prepended to every client metric name, the default process metrics included (README, "Metrics"). */
+/** Prepended to every client metric name, the default process metrics included (docs/operations.md, "Metrics"). */
 export const CLIENT_METRIC_PREFIX = 'graceful_client';
 
 /** What the metrics read: the fleet's live counters. `FleetService` is one. */
@@ -16,7 +16,8 @@ const GAP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 /**
  * The client's metrics, read from the fleet's own counters when scraped: the virtual clients
  * record nothing twice and know nothing of Prometheus. What the text dialect cannot measure
- * (requests, sequence gaps, streams) is left out rather than reported as 0.
+ * (requests, sequence gaps, streams) is reset, which prom-client reports as 0 for a metric
+ * without labels: read those only from a client on `graceful.v1`.
  */
 export class ClientMetrics {
   private readonly registry = new Registry();

@@ -63,7 +63,7 @@ export interface ClientSummary {
     outstanding: number;
     refused: number;
   } | null;
-  /** Shared channels (DESIGN §4a); null in the text dialect. */
+  /** Shared channels (docs/protocol.md, "Shared channels"); null in the text dialect. */
   stream: StreamSummary | null;
 }
 

@@ -1,6 +1,6 @@
 import { LatencyHistogram } from './latency-histogram.js';
 
-/** Stream counters of one virtual client (DESIGN §4a); summed over the fleet in the summary. */
+/** Stream counters of one virtual client (docs/protocol.md, "Shared channels"); summed over the fleet in the summary. */
 export class StreamStats {
   publishCreated = 0;
   /** Publishes confirmed with `published`. */

@@ -10,7 +10,7 @@ export const DEFAULT_RECONNECT_RATE_PER_SEC = 2000;
 /**
  * The window over which a draining server asks its clients to spread their reconnects: the time
  * the next replica needs to accept them all at `ratePerSecond` (`RECONNECT_RATE_PER_SEC`, sized
- * from what one replica accepts while another drains: see the README's benchmarks). Zero for a
+ * from what one replica accepts while another drains: see docs/benchmarks.md). Zero for a
  * single client, so it comes back at once. Capped below the drain deadline so every client is
  * gone before it.
  */

@@ -1,4 +1,4 @@
-/** Prepended to every metric name, the default process metrics included (README, "Metrics"). */
+/** Prepended to every metric name, the default process metrics included (docs/operations.md, "Metrics"). */
 export const METRIC_PREFIX = 'graceful';
 
 /** How an upgrade request was answered. */

@@ -15,7 +15,7 @@ export interface JwtSettings {
   audience: string | undefined;
 }
 
-/** Auth at the upgrade (DESIGN §4b); both parts are off unless configured. */
+/** Auth at the upgrade (docs/limits-and-security.md); both parts are off unless configured. */
 export interface AuthSettings {
   jwt: JwtSettings | undefined;
   /** Origins a browser may connect from; undefined: any. */

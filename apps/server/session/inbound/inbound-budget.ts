@@ -1,6 +1,6 @@
 import { TokenBucket } from './token-bucket.js';
 
-/** A connection's inbound allowance (DESIGN §4b). */
+/** A connection's inbound allowance (docs/limits-and-security.md). */
 export interface InboundLimits {
   framesPerSec: number;
   bytesPerSec: number;

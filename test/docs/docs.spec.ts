@@ -1,0 +1,53 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/*
+ * The docs say what exists: every command they tell a reader to run, every file they point to
+ * and every setting they document is there, and every setting the apps read is documented. A
+ * rename that forgets the docs fails here, not in a reader's terminal.
+ */
+const ROOT = process.cwd();
+const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
+
+/** Every match of `pattern` in the docs, code blocks included (commands live there). */
+function mentions(pattern: RegExp): { doc: string; match: string }[] {
+  return DOCS.flatMap((doc) => [...read(doc).matchAll(pattern)].map((found) => ({ doc, match: found[1]! })));
+}
+
+describe('the docs', () => {
+  it('name only npm scripts that exist', () => {
+    const named = mentions(/npm run ([\w-]+(?::[\w-]+)*)/g);
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter(({ match }) => !scripts.includes(match))).toEqual([]);
+  });
+
+  it('link only to files that exist', () => {
+    const links = mentions(/\]\(([^)\s]+)\)/g).filter(({ match }) => !/^(https?:|#|mailto:)/.test(match));
+    expect(links.length).toBeGreaterThan(10);
+    const missing = links.filter(({ doc, match }) => !existsSync(join(ROOT, doc.includes('/') ? 'docs' : '', match.split('#')[0]!)));
+    expect(missing).toEqual([]);
+  });
+
+  it('point only to repository paths that exist', () => {
+    const paths = mentions(/`((?:apps|libs|drill|bench|test|kustomize|docs|\.ci)\/[\w./-]*[\w/])`/g);
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths.filter(({ match }) => !existsSync(join(ROOT, match)))).toEqual([]);
+  });
+
+  it.each([
+    ['server', 'apps/server/config/server.config.ts', 'docs/server.md'],
+    ['client', 'apps/client/config/client.config.ts', 'docs/client.md'],
+  ])('document every %s setting, and no setting the app does not read', (_app, source, doc) => {
+    const read_ = [...read(source).matchAll(/^ {4}([A-Z][A-Z0-9_]+):/gm)].map((found) => found[1]!);
+    expect(read_.length).toBeGreaterThan(10);
+    // A settings table's first cell names one or more variables: | `A`, `B` | default | meaning |
+    const documented = read(doc)
+      .split('\n')
+      .filter((line) => /^\| `[A-Z]/.test(line))
+      .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((found) => found[1]!));
+    expect(read_.filter((name) => !documented.includes(name))).toEqual([]);
+    expect(documented.filter((name) => !read_.includes(name))).toEqual([]);
+  });
+});
