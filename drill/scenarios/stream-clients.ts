@@ -184,22 +184,32 @@ export async function settleStream(
 function missedWithRedis(lines: string[], channel: string, lost: History[]): { min: number; max: number; total: number; unexplained: string[] } {
   // An epoch Redis lost, or one whose offsets it continued: leaving either at offset N loses the rest of that history.
   const position = new Map(lost.flatMap((history, index) => [history.epoch, ...history.ancestors].map((epoch) => [epoch, index] as const)));
-  const missed = new Map<string, number>();
+  // Each subscriber's losses in the order it was told: [history index, offset left at, epoch resumed in].
+  const told = new Map<string, { first: number; offset: number; to: string }[]>();
   const unexplained: string[] = [];
   for (const line of lines) {
-    const told = TOLD_OF_LOSS.exec(line);
-    if (!told || told[2] !== channel) continue;
-    const [, subscriber, , from, offset, to, resumedAfter] = told as unknown as [string, string, string, string, string, string, string];
+    const match = TOLD_OF_LOSS.exec(line);
+    if (!match || match[2] !== channel) continue;
+    const [, subscriber, , from, offset, to, resumedAfter] = match as unknown as [string, string, string, string, string, string, string];
     const first = position.get(from);
     if (first === undefined) {
       unexplained.push(`${subscriber} left ${from}/${offset}`);
       continue;
     }
     if (Number(resumedAfter) > 0) unexplained.push(`${subscriber} resumed after ${to}/${resumedAfter}, skipping entries Redis kept`);
-    const last = position.get(to) ?? lost.length;
-    let count = lost[first]!.ids.length - Number(offset);
-    for (let index = first + 1; index < last; index++) count += lost[index]!.ids.length;
-    missed.set(subscriber, (missed.get(subscriber) ?? 0) + count);
+    told.set(subscriber, [...(told.get(subscriber) ?? []), { first, offset: Number(offset), to }]);
+  }
+  const missed = new Map<string, number>();
+  for (const [subscriber, losses] of told) {
+    let count = 0;
+    for (const [index, { first, offset, to }] of losses.entries()) {
+      // The epoch it resumed in ended at the loss it was told of next; after its last one, at the
+      // loss whose history continues it (its lineage, if not too long ago) or at none.
+      const last = losses[index + 1]?.first ?? position.get(to) ?? lost.length;
+      count += lost[first]!.ids.length - offset;
+      for (let later = first + 1; later < last; later++) count += lost[later]!.ids.length;
+    }
+    missed.set(subscriber, count);
   }
   const counts = [...missed.values()];
   return {
