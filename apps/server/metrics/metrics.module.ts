@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+import { FrameTally } from './frame-tally.js';
 import { METRIC_PREFIX } from './metric-names.js';
 import { MetricsController } from './metrics.controller.js';
 import { ServerMetrics } from './server-metrics.js';
@@ -12,6 +13,26 @@ const STREAM_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fullName: string) => M): M {
   const fullName = `${METRIC_PREFIX}_${name}`;
   return (register.getSingleMetric(fullName) as M | undefined) ?? create(fullName);
+}
+
+/** Frame counts, per process like the registry: every app built in it counts into the same ones. */
+const FRAMES_RECEIVED = new FrameTally();
+const FRAMES_SENT = new FrameTally();
+
+/** A counter by frame type fed from `tally` when scraped. */
+function tallied(name: string, help: string, tally: FrameTally): void {
+  metric(
+    name,
+    (fullName) =>
+      new Counter({
+        name: fullName,
+        help,
+        labelNames: ['type'],
+        collect() {
+          tally.flushInto(this);
+        },
+      }),
+  );
 }
 
 /**
@@ -28,11 +49,13 @@ function metric<M extends Counter | Gauge | Histogram>(name: string, create: (fu
       provide: ServerMetrics,
       useFactory: () => {
         if (!register.getSingleMetric(`${METRIC_PREFIX}_process_cpu_seconds_total`)) collectDefaultMetrics({ prefix: `${METRIC_PREFIX}_` });
+        tallied('frames_received_total', 'Frames received from clients by type', FRAMES_RECEIVED);
+        tallied('frames_sent_total', 'Frames sent to clients by type', FRAMES_SENT);
         return new ServerMetrics({
           connections: metric('connections', (name) => new Gauge({ name, help: 'Open WebSocket connections', labelNames: ['dialect'] })),
           upgrades: metric('upgrades_total', (name) => new Counter({ name, help: 'WebSocket upgrade requests by outcome', labelNames: ['outcome'] })),
-          framesReceived: metric('frames_received_total', (name) => new Counter({ name, help: 'Frames received from clients by type', labelNames: ['type'] })),
-          framesSent: metric('frames_sent_total', (name) => new Counter({ name, help: 'Frames sent to clients by type', labelNames: ['type'] })),
+          framesReceived: FRAMES_RECEIVED,
+          framesSent: FRAMES_SENT,
           framesRejected: metric('frames_rejected_total', (name) => new Counter({ name, help: 'Client frames answered with an error, by code', labelNames: ['code'] })),
           connectionsCut: metric('connections_cut_total', (name) => new Counter({ name, help: 'Connections the server ended, by reason', labelNames: ['reason'] })),
           requestsInFlight: metric('requests_in_flight', (name) => new Gauge({ name, help: 'Requests taken and not yet answered' })),

@@ -3,14 +3,16 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Dialect } from '../session/codec/index.js';
 import type { CutReason, SessionMetrics } from '../session/session-metrics.js';
 import type { BackendOperation, PublishOutcome, StreamMetrics } from '../streams/stream-metrics.js';
+import type { FrameTally } from './frame-tally.js';
 import type { UpgradeOutcome } from './metric-names.js';
 
 /** The prom-client metrics behind `ServerMetrics`; `MetricsModule` creates them. */
 export interface ServerMetricSet {
   connections: Gauge<'dialect'>;
   upgrades: Counter<'outcome'>;
-  framesReceived: Counter<'type'>;
-  framesSent: Counter<'type'>;
+  /** Tallied here, handed to the `frames_received_total` / `frames_sent_total` counters when scraped. */
+  framesReceived: FrameTally;
+  framesSent: FrameTally;
   framesRejected: Counter<'code'>;
   connectionsCut: Counter<'reason'>;
   requestsInFlight: Gauge;
@@ -45,11 +47,11 @@ export class ServerMetrics implements SessionMetrics, StreamMetrics {
   }
 
   frameReceived(type: string): void {
-    this.m.framesReceived.inc({ type });
+    this.m.framesReceived.count(type);
   }
 
   frameSent(type: string): void {
-    this.m.framesSent.inc({ type });
+    this.m.framesSent.count(type);
   }
 
   rejected(code: ErrorCode): void {

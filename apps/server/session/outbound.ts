@@ -81,9 +81,22 @@ export class Outbound {
     return true;
   }
 
+  /**
+   * `sendSequenced` for a frame whose fields after `seq` are encoded already (`tail`, see
+   * `SessionCodec.encodeWithTail`): a frame many connections get is serialized once, not once
+   * per connection. Returns its length (0: not sent).
+   */
+  sendSequencedTail(type: SequencedBody['type'], tail: string, written?: () => void): number {
+    const seq = this.codec.sequenced ? ++this.lastSeq : 0;
+    return this.writeText(type, this.socket.readyState === WebSocket.OPEN ? this.codec.encodeWithTail(type, seq, tail) : undefined, written);
+  }
+
   /** Returns the frame's length, 0 when it was not sent. */
   private write(message: ServerMessage, written?: () => void): number {
-    const text = this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined;
+    return this.writeText(message.type, this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined, written);
+  }
+
+  private writeText(type: string, text: string | undefined, written: (() => void) | undefined): number {
     if (text === undefined) {
       written?.();
       return 0;
@@ -101,7 +114,7 @@ export class Outbound {
       return 0;
     }
     this.framesSent++;
-    this.metrics.frameSent(message.type);
+    this.metrics.frameSent(type);
     this.socket.send(text, written && (() => written()));
     return text.length;
   }

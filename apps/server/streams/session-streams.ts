@@ -2,8 +2,9 @@ import type { LoggerService } from '@nestjs/common';
 import { ErrorCode, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
 import type { Outbound, SequencedBody } from '../session/outbound.js';
 import { ChannelSubscription } from './channel-subscription.js';
+import { messageTail } from './message-tail.js';
 import { ReplayBudget } from './replay-budget.js';
-import { BackendUnavailableError, type StreamBackend } from './stream-backend.js';
+import { BackendUnavailableError, type StreamBackend, type StreamEntry } from './stream-backend.js';
 import type { StreamMetrics } from './stream-metrics.js';
 
 export interface StreamLimits {
@@ -64,7 +65,7 @@ export class SessionStreams {
       this.backend,
       {
         subscribed: (epoch, top, recovered) => this.send({ type: 'subscribed', channel, epoch, top, recovered }),
-        message: ({ offset, id, payload }, written) => this.send({ type: 'message', channel, offset, id, payload }, written),
+        message: (entry, written) => this.sendMessage(channel, entry, written),
         backlogged: () => this.outbound.backlogged,
         fannedOut: (lagMs) => this.metrics.fannedOut(lagMs),
         feed: (live) => this.send({ type: 'feed', channel, live }),
@@ -118,6 +119,15 @@ export class SessionStreams {
     this.closed = true;
     for (const subscription of this.subscriptions?.values() ?? []) subscription.stop();
     this.subscriptions?.clear();
+  }
+
+  /** A channel entry, its frame encoded once however many subscribers get it. Returns the bytes queued (0: not sent). */
+  private sendMessage(channel: string, entry: StreamEntry, written?: () => void): number {
+    if (this.closed) {
+      written?.();
+      return 0;
+    }
+    return this.outbound.sendSequencedTail('message', messageTail(channel, entry), written);
   }
 
   /** Returns the bytes queued (0: not sent). */

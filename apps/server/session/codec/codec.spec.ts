@@ -1,5 +1,6 @@
 import { ErrorCode } from '@app/protocol';
 import { businessItem } from '../feed/business-item.js';
+import { messageTail } from '../../streams/message-tail.js';
 import { JsonCodec } from './json.codec.js';
 import { TextCodec } from './text.codec.js';
 
@@ -10,6 +11,15 @@ describe('JsonCodec', () => {
 
   it('encodes every frame as its JSON object', () => {
     expect(codec.encode({ type: 'close', lastSeq: 4 })).toBe('{"type":"close","lastSeq":4}');
+  });
+
+  it('encodes a channel message from its encoded tail exactly as from the whole frame', () => {
+    const payloads = [{}, { qty: 3, note: 'quote " backslash \\ é 🚀 \u2028' }, { nested: { list: [1, null, true], empty: '' } }];
+    for (const [index, payload] of payloads.entries()) {
+      const entry = { offset: index + 1, id: `p-${index}`, payload };
+      const whole = codec.encode({ type: 'message', seq: 41 + index, channel: 'orders.eu', ...entry });
+      expect(codec.encodeWithTail('message', 41 + index, messageTail('orders.eu', entry))).toBe(whole);
+    }
   });
 
   it('decodes a valid frame, and reports binary and invalid frames with their error codes', () => {

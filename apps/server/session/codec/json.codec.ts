@@ -11,6 +11,11 @@ export class JsonCodec implements SessionCodec {
     return JSON.stringify(message);
   }
 
+  /** The same text `encode` gives `{type, seq, ...fields}`: `type` and `seq` first, then the fields. */
+  encodeWithTail(type: string, seq: number, tail: string): string {
+    return tail === '}' ? `{"type":${JSON.stringify(type)},"seq":${seq}}` : `{"type":${JSON.stringify(type)},"seq":${seq},${tail}`;
+  }
+
   decode(data: RawData, isBinary: boolean): Inbound {
     if (isBinary) {
       return {

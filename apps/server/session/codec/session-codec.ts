@@ -21,5 +21,11 @@ export interface SessionCodec {
   /** True when frames carry sequence numbers that the peer acknowledges. */
   readonly sequenced: boolean;
   encode(message: ServerMessage): string | undefined;
+  /**
+   * A sequenced frame whose fields after `seq` are encoded already (`tail`: `"a":1,…}`, the
+   * JSON of those fields without its opening brace): what many connections send the same is
+   * encoded once. `undefined` where the dialect has no such frame.
+   */
+  encodeWithTail(type: string, seq: number, tail: string): string | undefined;
   decode(data: RawData, isBinary: boolean): Inbound;
 }

@@ -31,6 +31,11 @@ export class TextCodec implements SessionCodec {
         return undefined;
     }
   }
+  /** The original dialect has no frame built from an encoded tail (channel messages are JSON only). */
+  encodeWithTail(): undefined {
+    return undefined;
+  }
+
 
   decode(data: RawData, isBinary: boolean): Inbound {
     return { kind: 'chatter', text: isBinary ? '<binary frame>' : frameText(data) };
