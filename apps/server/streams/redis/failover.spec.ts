@@ -172,6 +172,16 @@ class Subscriber {
   }
 }
 
+/** Resolves once every subscriber holds `top` in `epoch`; else says where each one stands (a stuck subscription is a bug to trace, not a timeout). */
+async function everyAtTop(subscribers: Subscriber[], epoch: string, top: number): Promise<void> {
+  await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(epoch) === top)), 30_000).catch(
+    (err: Error) => {
+      const where = subscribers.map((subscriber) => JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }));
+      throw new Error(`${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}`);
+    },
+  );
+}
+
 /** What the channel holds now: its epoch and the id at every offset. */
 async function channelNow(admin: Redis | Cluster, channel: string): Promise<{ epoch: string; ids: Map<number, string> }> {
   const epoch = (await admin.hget(redisKeys.meta(channel), 'epoch')) ?? '';
@@ -231,13 +241,7 @@ describe('a Sentinel failover', () => {
       await publisher.stop();
       const now = await channelNow(admin, channel);
       const top = Math.max(...now.ids.keys());
-      await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(now.epoch) === top)), 30_000).catch(
-        (err: Error) => {
-          // Say where each one stands: a stuck subscription is a bug to trace, not a timeout.
-          const where = subscribers.map((subscriber) => JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }));
-          throw new Error(`${err.message}: channel at ${now.epoch}/${top}; subscribers ${where.join(' | ')}`);
-        },
-      );
+      await everyAtTop(subscribers, now.epoch, top);
       expectExact(subscribers, now, top);
       const present = new Set(now.ids.values());
       const lostConfirmed = [...publisher.confirmed.keys()].filter((id) => !present.has(id));
@@ -323,7 +327,7 @@ describe('a Redis Cluster master killed mid-publish', () => {
       try {
         const now = await channelNow(admin, channel);
         const top = Math.max(...now.ids.keys());
-        await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(now.epoch) === top)), 30_000);
+        await everyAtTop(subscribers, now.epoch, top);
         expectExact(subscribers, now, top);
         const present = new Set(now.ids.values());
         expect([...publisher.confirmed.keys()].filter((id) => !present.has(id))).toEqual([]);
