@@ -6,6 +6,7 @@ import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.
 import { clientPingFrame, clientPongFrame, clientTextFrame } from './support/raw-frames.js';
 import { rawUpgrade, upgradeRequest } from './support/raw-upgrade.js';
 import { ServerProcess } from './support/server-process.js';
+import { floodFreshNames } from './support/stream-flood.js';
 
 /** Sends `request` on a socket (a new one unless given) and resolves with the head of the HTTP response. */
 function httpExchange(port: number, request: string, socket: Socket = connect(port, '127.0.0.1')): Promise<string> {
@@ -194,14 +195,7 @@ describe('server stored history (memory backend)', () => {
       const flooder = await FrameRecorder.json(server.wsUrl);
       const normal = await FrameRecorder.json(server.wsUrl);
       await Promise.all([flooder.next(ofType('hello')), normal.next(ofType('hello'))]);
-      const payload = { data: 'x'.repeat(60_000) };
-      // 300 × 60 KB = 18 MB to 300 names, a normal publish to its own channel after every 50.
-      for (let batch = 0; batch < 6; batch++) {
-        for (let index = 1; index <= 50; index++) flooder.send({ type: 'publish', id: `f${batch}-${index}`, channel: `fresh.${batch}.${index}`, payload });
-        for (let index = 1; index <= 50; index++) await flooder.next(ofType('published'));
-        normal.send({ type: 'publish', id: `n${batch}`, channel: 'orders', payload: { qty: batch } });
-        expect(await normal.next(ofType('published'))).toMatchObject({ id: `n${batch}`, duplicate: false });
-      }
+      await floodFreshNames(flooder, normal);
       const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
       const value = (name: string): number => Number(new RegExp(`^graceful_${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
       expect(value('stream_history_bytes')).toBeLessThanOrEqual(budget);

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { ClientProcess } from '../drill/cluster/client-process.js';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
 import { ServerProcess } from './support/server-process.js';
+import { floodFreshNames } from './support/stream-flood.js';
 
 /** Acks whatever arrives, as a real client does, so a drain can complete. */
 function ackEverything(client: FrameRecorder): void {
@@ -281,14 +282,7 @@ describe('streams on a Redis at its maxmemory (allkeys-lru)', () => {
       flooder.send({ type: 'publish', id: 'f0', channel: 'first', payload: { data: 'x'.repeat(60_000) } });
       await flooder.next(ofType('published'));
       flooder.send({ type: 'unsubscribe', channel: 'first' });
-      const payload = { data: 'x'.repeat(60_000) };
-      // 300 × 60 KB = 18 MB to 300 names, a normal publish to its own channel after every 50.
-      for (let batch = 0; batch < 6; batch++) {
-        for (let index = 1; index <= 50; index++) flooder.send({ type: 'publish', id: `f${batch}-${index}`, channel: `fresh.${batch}.${index}`, payload });
-        for (let index = 1; index <= 50; index++) await flooder.next(ofType('published'));
-        normal.send({ type: 'publish', id: `n${batch}`, channel: 'orders', payload: { qty: batch } });
-        expect(await normal.next(ofType('published'))).toMatchObject({ id: `n${batch}`, duplicate: false });
-      }
+      await floodFreshNames(flooder, normal);
       expect(normal.frames.filter((frame) => frame.type === 'error')).toEqual([]);
       // Whatever was evicted of its keys, what the channel holds under its epoch ends at its counter, without a hole.
       const top = Number(await admin.hget(redisKeys.meta('orders'), ChannelMetaField.top));
