@@ -88,25 +88,56 @@ class PubSubLiveFeed implements LiveFeed {
  * is reported `down` for every channel (ioredis does not say which shard's channels it carried);
  * `up` follows once the group is subscribed again.
  */
+/** How soon subscriptions are confirmed again when a node did not answer. */
+const CONFIRM_RETRY_MS = 250;
+
 class ShardedLiveFeed implements LiveFeed {
   readonly publishCommand = 'SPUBLISH';
+  /** The channels subscribed, to confirm after a topology change. */
+  private readonly names = new Set<string>();
+  private closed = false;
 
   constructor(
     private readonly cluster: Cluster,
-    handlers: LiveFeedHandlers,
+    private readonly handlers: LiveFeedHandlers,
   ) {
     cluster.on('error', () => undefined);
     cluster.on('-node', () => handlers.down());
-    cluster.on('subscribersReady', () => handlers.up());
+    cluster.on('subscribersReady', () => void this.confirmSubscriptions());
     cluster.on('smessage', (name: string, text: string) => handlers.message(name, text));
   }
 
   async subscribe(name: string): Promise<void> {
+    this.names.add(name);
     await this.cluster.ssubscribe(name);
   }
 
   unsubscribe(name: string): void {
+    this.names.delete(name);
     this.cluster.sunsubscribe(name).catch(() => undefined);
+  }
+
+  /**
+   * ioredis says its sharded subscribers are ready after a topology change as soon as it has
+   * *sent* their SSUBSCRIBEs (and skips a node whose connection is not up yet): a catch-up run
+   * then could read the channel's top before the subscription on the new owner took effect, and
+   * an entry appended in between would be neither caught up nor delivered live — a subscriber
+   * stuck silently behind (seen under load in the Cluster failover spec). So every channel is
+   * subscribed again and answered (a repeat is harmless: duplicates are dropped by offset) before
+   * the feed is reported up and its listeners catch up.
+   */
+  private async confirmSubscriptions(): Promise<void> {
+    for (;;) {
+      try {
+        await Promise.all([...this.names].map((name) => this.cluster.ssubscribe(name)));
+        break;
+      } catch {
+        // A node not reachable yet: try again shortly (the feed stays reported down meanwhile).
+        if (this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, CONFIRM_RETRY_MS).unref());
+      }
+    }
+    if (!this.closed) this.handlers.up();
   }
 
   whenUp(): Promise<void> {
@@ -114,6 +145,7 @@ class ShardedLiveFeed implements LiveFeed {
   }
 
   close(): void {
+    this.closed = true;
     this.cluster.disconnect();
   }
 }
