@@ -40,11 +40,14 @@ function fleetLikeConnection(url: string, frames: number): { socket: WebSocket; 
   return { socket, seen };
 }
 
-async function startServer(env: Record<string, string>): Promise<{ server: NodeProcess; url: string; pid: number; inspectorUrl: string }> {
-  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env }, [], ['--inspect=127.0.0.1:0']);
+async function startServer(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ server: NodeProcess; port: number; url: string; pid: number; inspectorUrl: string }> {
+  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env }, [], ['--inspect=127.0.0.1:0', ...nodeArgs]);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
   const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
-  return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
+  return { server, port, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 
 interface Held {
@@ -123,17 +126,14 @@ const PROD_LOAD = { connections: 2000, inFlight: 100 };
  * taken: the peak, what stays once all are held, and the JS heap after a full GC then.
  */
 async function underLoad(connections: number, inFlight: number, nodeArgs: string[]): Promise<{ peakRss: number; heldRss: number; heap: number }> {
-  const env = { PORT: '0', MAX_CONNECTIONS: String(connections + 10), MAX_IN_FLIGHT: String(inFlight), MAX_WORK_MS: '3600000', LOG_FORMAT: 'json', DATA_INTERVAL_MS: '5000' };
-  const server = new NodeProcess(SERVER_ENTRY, env, [], ['--inspect=127.0.0.1:0', ...nodeArgs]);
-  const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
-  const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
-  const pid = server.pid as number;
+  const env = { MAX_CONNECTIONS: String(connections + 10), MAX_IN_FLIGHT: String(inFlight), MAX_WORK_MS: '3600000', LOG_FORMAT: 'json', DATA_INTERVAL_MS: '5000' };
+  const { server, port, url, pid, inspectorUrl } = await startServer(env, nodeArgs);
   let peakRss = rssBytes(pid);
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 50);
   const held: WebSocket[] = [];
   try {
     for (let opened = 0; opened < connections; opened += 250) {
-      const batch = Array.from({ length: Math.min(250, connections - opened) }, () => fleetLikeConnection(`ws://127.0.0.1:${port}/ws`, 1));
+      const batch = Array.from({ length: Math.min(250, connections - opened) }, () => fleetLikeConnection(url, 1));
       await Promise.all(batch.map((connection) => connection.seen));
       for (const { socket } of batch) {
         for (let i = 0; i < inFlight; i++) socket.send(JSON.stringify({ type: 'request', id: `r${i}`, payload: { workMs: 600_000 } }));
