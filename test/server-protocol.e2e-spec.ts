@@ -18,7 +18,13 @@ describe('server protocol (graceful.v1)', () => {
 
   it('greets with hello naming the server and its limits', async () => {
     const hello = await client.next();
-    expect(hello).toMatchObject({ type: 'hello', protocol: 1, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536 });
+    expect(hello).toMatchObject({ type: 'hello', protocol: 1, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536, maxInFlight: 100 });
+  });
+
+  it('answers a ping with a pong at once, without a seq, the heartbeat a browser can see', async () => {
+    await client.next(ofType('hello'));
+    client.send({ type: 'ping' });
+    expect(await client.next(ofType('pong'))).toEqual({ type: 'pong' });
   });
 
   it('sends the current business data item right after hello, not one interval later', async () => {

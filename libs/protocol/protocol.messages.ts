@@ -1,31 +1,31 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CHANNEL_PATTERN, ErrorCode, MAX_REQUEST_ID_LENGTH, PROTOCOL_VERSION } from './protocol.constants.js';
 
-const seq = z.number().int().positive();
+const seq = z.int().check(z.positive());
 const payload = z.record(z.string(), z.unknown());
-const channel = z.string().regex(CHANNEL_PATTERN, 'must match ^[A-Za-z0-9._:-]{1,100}$');
-const workId = z.string().min(1).max(MAX_REQUEST_ID_LENGTH);
+const channel = z.string().check(z.regex(CHANNEL_PATTERN, 'must match ^[A-Za-z0-9._:-]{1,100}$'));
+const workId = z.string().check(z.minLength(1), z.maxLength(MAX_REQUEST_ID_LENGTH));
 /** A channel's offsets count from 1 within one epoch; 0 means "nothing yet". */
-const offset = z.number().int().nonnegative();
-const epoch = z.string().min(1).max(64);
+const offset = z.int().check(z.nonnegative());
+const epoch = z.string().check(z.minLength(1), z.maxLength(64));
 
 /* Client → server */
 
 export const requestMessageSchema = z.strictObject({
   type: z.literal('request'),
   id: workId,
-  payload: z.looseObject({ workMs: z.number().int().nonnegative().optional() }),
+  payload: z.looseObject({ workMs: z.optional(z.int().check(z.nonnegative())) }),
 });
 
 export const ackMessageSchema = z.strictObject({
   type: z.literal('ack'),
-  seq: z.number().int().nonnegative(),
+  seq: z.int().check(z.nonnegative()),
 });
 
 export const subscribeMessageSchema = z.strictObject({
   type: z.literal('subscribe'),
   channel,
-  since: z.strictObject({ epoch, offset }).optional(),
+  since: z.optional(z.strictObject({ epoch, offset })),
 });
 
 export const unsubscribeMessageSchema = z.strictObject({
@@ -40,8 +40,12 @@ export const publishMessageSchema = z.strictObject({
   payload,
 });
 
+/** Application-level heartbeat: answered at once with `pong` (browsers cannot see WebSocket pings). */
+export const pingMessageSchema = z.strictObject({ type: z.literal('ping') });
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   requestMessageSchema,
+  pingMessageSchema,
   ackMessageSchema,
   subscribeMessageSchema,
   unsubscribeMessageSchema,
@@ -55,8 +59,10 @@ export const helloMessageSchema = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   serverId: z.string(),
   sessionId: z.string(),
-  heartbeatMs: z.number().int().positive(),
-  maxPayload: z.number().int().positive(),
+  heartbeatMs: z.int().check(z.positive()),
+  maxPayload: z.int().check(z.positive()),
+  /** `MAX_IN_FLIGHT`: unanswered requests and publishes the connection takes (absent from older servers). */
+  maxInFlight: z.optional(z.int().check(z.positive())),
 });
 
 export const dataMessageSchema = z.strictObject({
@@ -76,14 +82,14 @@ export const resultMessageSchema = z.strictObject({
 export const shutdownMessageSchema = z.strictObject({
   type: z.literal('shutdown'),
   reason: z.string(),
-  deadlineMs: z.number().int().nonnegative(),
-  inFlight: z.number().int().nonnegative(),
-  reconnectJitterMs: z.number().int().nonnegative(),
+  deadlineMs: z.int().check(z.nonnegative()),
+  inFlight: z.int().check(z.nonnegative()),
+  reconnectJitterMs: z.int().check(z.nonnegative()),
 });
 
 export const closeMessageSchema = z.strictObject({
   type: z.literal('close'),
-  lastSeq: z.number().int().nonnegative(),
+  lastSeq: z.int().check(z.nonnegative()),
 });
 
 export const errorMessageSchema = z.strictObject({
@@ -91,9 +97,9 @@ export const errorMessageSchema = z.strictObject({
   code: z.enum(ErrorCode),
   message: z.string(),
   /** The request or publish the error is about. */
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   /** The subscribe or unsubscribe the error is about. */
-  channel: z.string().optional(),
+  channel: z.optional(z.string()),
 });
 
 export const subscribedMessageSchema = z.strictObject({
@@ -109,7 +115,7 @@ export const streamMessageSchema = z.strictObject({
   type: z.literal('message'),
   seq,
   channel,
-  offset: z.number().int().positive(),
+  offset: z.int().check(z.positive()),
   id: z.string(),
   payload,
 });
@@ -119,7 +125,7 @@ export const publishedMessageSchema = z.strictObject({
   seq,
   id: z.string(),
   channel,
-  offset: z.number().int().positive(),
+  offset: z.int().check(z.positive()),
   duplicate: z.boolean(),
 });
 
@@ -135,8 +141,12 @@ export const feedMessageSchema = z.strictObject({
   live: z.boolean(),
 });
 
+/** The answer to a client's `ping`; no `seq` (it is not data, and may follow the drain marker). */
+export const pongMessageSchema = z.strictObject({ type: z.literal('pong') });
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   helloMessageSchema,
+  pongMessageSchema,
   dataMessageSchema,
   resultMessageSchema,
   shutdownMessageSchema,
@@ -153,6 +163,8 @@ export type AckMessage = z.infer<typeof ackMessageSchema>;
 export type SubscribeMessage = z.infer<typeof subscribeMessageSchema>;
 export type UnsubscribeMessage = z.infer<typeof unsubscribeMessageSchema>;
 export type PublishMessage = z.infer<typeof publishMessageSchema>;
+export type PingMessage = z.infer<typeof pingMessageSchema>;
+export type PongMessage = z.infer<typeof pongMessageSchema>;
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type HelloMessage = z.infer<typeof helloMessageSchema>;
 export type DataMessage = z.infer<typeof dataMessageSchema>;

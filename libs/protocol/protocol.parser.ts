@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { ErrorCode } from './protocol.constants.js';
 import {
   clientMessageSchema,
@@ -22,10 +23,13 @@ const ECHOED_CHANNEL_LIMIT = 100;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: ProtocolError };
 
-type MessageSchema<T> = z.ZodType<T> & { def: { options: readonly z.ZodObject[] } };
+// zod/mini loads no messages by default; English ones make BAD_MESSAGE errors say what was wrong.
+z.config(en());
+
+type MessageSchema<T> = z.ZodMiniType<T> & { def: { options: readonly z.ZodMiniObject[] } };
 
 function knownTypes(schema: MessageSchema<unknown>): Set<string> {
-  return new Set(schema.def.options.map((option) => String((option.shape.type as z.ZodLiteral).value)));
+  return new Set(schema.def.options.map((option) => String((option.shape.type as z.ZodMiniLiteral).def.values[0])));
 }
 
 function makeParser<T>(schema: MessageSchema<T>): (text: string) => ParseResult<T> {

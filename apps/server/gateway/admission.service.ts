@@ -1,3 +1,4 @@
+import { SUBPROTOCOL, loggable } from '@app/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
@@ -80,6 +81,17 @@ export class AdmissionService {
 
   private refusalBeforeAuth(request: IncomingMessage): Refusal | undefined {
     if (this.shutdownState.shuttingDown) return draining();
+    const unspoken = unspokenSubprotocols(request);
+    if (unspoken !== undefined) {
+      // Accepting without a subprotocol would answer in the text dialect, which a client that
+      // asked for something else fails with a bare 1006: say what this server speaks instead.
+      return {
+        status: 400,
+        reason: `unsupported subprotocol ${loggable(unspoken, 100)}; this server speaks ${SUBPROTOCOL} (or none, for the original text dialect)`,
+        headers: {},
+        outcome: 'bad_subprotocol',
+      };
+    }
     const { allowedOrigins } = this.config.auth;
     const origin = request.headers.origin;
     // Only browsers send Origin, and only browsers need the check (cross-site WebSocket hijacking).
@@ -119,6 +131,14 @@ function draining(): Refusal {
 
 function unauthorized(reason: string, challenge: string): Refusal {
   return { status: 401, reason, headers: { 'WWW-Authenticate': challenge }, outcome: 'unauthorized' };
+}
+
+/** The offered subprotocols when some were offered and none is `graceful.v1`. */
+function unspokenSubprotocols(request: IncomingMessage): string | undefined {
+  const header = request.headers['sec-websocket-protocol'];
+  if (header === undefined || header.trim() === '') return undefined;
+  const offered = header.split(',').map((name) => name.trim());
+  return offered.includes(SUBPROTOCOL) ? undefined : offered.join(', ');
 }
 
 /** From `Authorization: Bearer …`, or the `access_token` query parameter that browsers can set (RFC 6750 §2.3). */

@@ -116,6 +116,7 @@ export class Session {
       sessionId: this.id,
       heartbeatMs: this.parts.heartbeatMs,
       maxPayload: this.parts.maxPayloadBytes,
+      maxInFlight: this.parts.maxInFlight,
     });
     this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
     heartbeat.start(() => {
@@ -208,6 +209,9 @@ export class Session {
 
   private onMessage(message: ClientMessage): void {
     switch (message.type) {
+      case 'ping':
+        this.outbound.send({ type: 'pong' });
+        return;
       case 'request':
         this.onRequest(message.id, message.payload.workMs ?? 0);
         return;
