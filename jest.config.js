@@ -16,7 +16,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@app/(protocol|env|standin|contract)$': '<rootDir>/libs/$1/index.ts',
+    '^@app/(protocol|env|standin|contract|client)$': '<rootDir>/libs/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -1,27 +1,24 @@
-import type { LoggerService } from '@nestjs/common';
-import type { ClientStats } from '../stats/client-stats.js';
+import type { ClientEvent } from './events.js';
+
+type SeqEvent = Extract<ClientEvent, { type: 'seq-gap' | 'seq-backwards' }>;
 
 /**
  * One connection's sequence numbers: what arrived, what was acked. A skipped `seq` is data
- * lost and is counted; one going backwards is an invalid frame.
+ * lost (reported as `seq-gap`); one going backwards is an invalid frame (`seq-backwards`).
  */
 export class SeqTracker {
   private receivedSeq = 0;
   private ackedSeq = 0;
 
-  constructor(
-    private readonly stats: ClientStats,
-    private readonly logger: LoggerService,
-  ) {}
+  constructor(private readonly report: (event: SeqEvent) => void) {}
 
-  /** True when the frame continues the sequence (or skips ahead, counting the gap). */
+  /** True when the frame continues the sequence (or skips ahead, reporting the gap). */
   accept(seq: number): boolean {
     if (seq <= this.receivedSeq) {
-      this.stats.invalidFrames++;
-      this.logger.warn(`Ignored a frame whose seq ${seq} went backwards (last was ${this.receivedSeq})`);
+      this.report({ type: 'seq-backwards', seq, last: this.receivedSeq });
       return false;
     }
-    if (seq > this.receivedSeq + 1) this.countGap(seq - 1);
+    if (seq > this.receivedSeq + 1) this.reportGap(seq - 1);
     this.receivedSeq = seq;
     return true;
   }
@@ -31,7 +28,7 @@ export class SeqTracker {
    * acknowledge, always, since the server waits for exactly that ack.
    */
   closeMarker(lastSeq: number): number {
-    if (lastSeq > this.receivedSeq) this.countGap(lastSeq);
+    if (lastSeq > this.receivedSeq) this.reportGap(lastSeq);
     this.receivedSeq = Math.max(this.receivedSeq, lastSeq);
     return (this.ackedSeq = this.receivedSeq);
   }
@@ -42,9 +39,7 @@ export class SeqTracker {
     return (this.ackedSeq = this.receivedSeq);
   }
 
-  private countGap(upTo: number): void {
-    const missing = upTo - this.receivedSeq;
-    this.stats.seqGaps += missing;
-    this.logger.warn(`Lost ${missing} frames: seq ${this.receivedSeq + 1} to ${upTo} never arrived`);
+  private reportGap(upTo: number): void {
+    this.report({ type: 'seq-gap', from: this.receivedSeq + 1, to: upTo });
   }
 }

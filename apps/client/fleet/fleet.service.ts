@@ -21,7 +21,6 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger('Client');
   private readonly clients: VirtualClient[];
   private statsTimer: NodeJS.Timeout | undefined;
-  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(@Inject(clientConfig.KEY) private readonly settings: ConfigType<typeof clientConfig>) {
     // A per-process prefix keeps request ids unique across client restarts and replicas.
@@ -41,10 +40,6 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     for (const client of this.clients) client.start();
-    // One timer acks for the whole fleet: a timer per virtual client costs each one memory.
-    this.ackTimer = setInterval(() => {
-      for (const client of this.clients) client.flushAck();
-    }, this.settings.ackIntervalMs);
     if (this.settings.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logStats(), this.settings.statsIntervalMs);
     }
@@ -54,7 +49,6 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.log(`Stopping: waiting up to ${this.settings.exitTimeoutMs} ms for outstanding results`);
     const left = await Promise.all(this.clients.map((client) => client.stop(this.settings.exitTimeoutMs)));
-    clearInterval(this.ackTimer);
     const requests = left.reduce((sum, count) => sum + count.requests, 0);
     const publishes = left.reduce((sum, count) => sum + count.publishes, 0);
     if (requests > 0) this.logger.warn(`${requests} requests still unanswered at exit`);
