@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { firstValueFrom, filter } from 'rxjs';
+import { Subject, firstValueFrom, filter } from 'rxjs';
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import type { ClientEvent } from './events.js';
 import { GracefulClient, RefusedError, type GracefulClientOptions } from './graceful-client.js';
 import { MemoryStorage } from './storage.js';
-import type { SocketFactory, WebSocketLike } from './transport.js';
+import type { SocketFactory } from './transport.js';
 
 const HELLO = { type: 'hello', protocol: 1, serverId: 'scripted', sessionId: 's', heartbeatMs: 25_000, maxPayload: 65_536 };
 
@@ -47,7 +47,7 @@ async function scriptedServer(onConnection: (socket: ServerSocket, frames: Frame
 }
 
 const nodeSockets: SocketFactory = (url, protocols, token) =>
-  new WebSocket(url, protocols, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } }) as unknown as WebSocketLike;
+  new WebSocket(url, protocols, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
 
 function client(options: Omit<GracefulClientOptions, 'createSocket'>): GracefulClient {
   return new GracefulClient({ createSocket: nodeSockets, reconnectBaseMs: 10, reconnectMaxMs: 50, ...options });
@@ -147,6 +147,23 @@ describe('GracefulClient against a scripted server', () => {
     subject.connect();
     await event(subject, 'healthy');
     expect(asked).toEqual([false, true]);
+  });
+
+  it('cuts a reconnect wait short when a wake signal comes (a page back online or visible again)', async () => {
+    server = await scriptedServer((socket) => socket.close(1011, 'not now'));
+    const wake = new Subject<string>();
+    // A backoff of up to an hour: only the wake can bring the next attempt soon.
+    subject = client({ url: server.url, reconnectBaseMs: 3_600_000, reconnectMaxMs: 3_600_000, wakeSignals: wake });
+    const attempts: number[] = [];
+    subject.events$.pipe(filter((e) => e.type === 'connecting')).subscribe(() => attempts.push(attempts.length + 1));
+    subject.connect();
+    const scheduled = await event(subject, 'reconnect-scheduled');
+    expect(scheduled.delayMs).toBeGreaterThan(0);
+    expect(attempts).toEqual([1]);
+    const next = event(subject, 'connecting');
+    wake.next('network back online');
+    await next;
+    expect(attempts).toEqual([1, 2]);
   });
 
   it('pings a quiet server, stays connected while it answers, and gives up after two silent periods', async () => {

@@ -11,7 +11,17 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   terminate?(): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: SocketEvent) => void): void;
+}
+
+/** The fields read from a socket's events: `data` (message), `code` and `reason` (close), `message` and `error` (error; `ws` only). */
+export interface SocketEvent {
+  type?: string;
+  data?: unknown;
+  code?: number;
+  reason?: string;
+  message?: string;
+  error?: unknown;
 }
 
 /**
@@ -157,7 +167,7 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
       }
       subscriber.next({ kind: 'open', send });
     });
-    socket.addEventListener('message', (event: { data: unknown }) => {
+    socket.addEventListener('message', (event) => {
       lastFrameAt = performance.now();
       pinged = false;
       if (typeof event.data !== 'string') {
@@ -189,20 +199,21 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
       subscriber.next({ kind: 'message', message: parsed.message, text });
       if (parsed.message.type === 'close') endOfDrain();
     });
-    socket.addEventListener('error', (event: { message?: string; error?: { code?: string } }) => {
-      if (event.error?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return fail(tooBig());
+    socket.addEventListener('error', (event) => {
+      if ((event.error as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return fail(tooBig());
       // `ws` says why; a browser never does (a refused upgrade and a reset look the same).
       const status = /Unexpected server response: (\d{3})/.exec(event.message ?? '')?.[1];
       if (status !== undefined) return fail(new ConnectionLostError(`upgrade refused: HTTP ${status}`, Number(status), true));
       fail(new ConnectionLostError(event.message ? loggable(event.message) : opened ? 'socket error' : 'could not connect', undefined, !opened));
     });
-    socket.addEventListener('close', (event: { code: number; reason: string }) => {
+    socket.addEventListener('close', (event) => {
       stopTimers();
-      const why = loggable(event.reason, 123);
-      onSocketClosed?.(event.code, why);
+      const code = event.code ?? 1006;
+      const why = loggable(event.reason ?? '', 123);
+      onSocketClosed?.(code, why);
       if (drainMarkerSeen) return;
-      if (event.code === CloseCode.MESSAGE_TOO_BIG) return fail(tooBig());
-      fail(new ConnectionLostError(`closed with ${event.code}${why.length > 0 ? ` ${why}` : ''} before the drain marker`, undefined, !opened));
+      if (code === CloseCode.MESSAGE_TOO_BIG) return fail(tooBig());
+      fail(new ConnectionLostError(`closed with ${code}${why.length > 0 ? ` ${why}` : ''} before the drain marker`, undefined, !opened));
     });
 
     return () => {

@@ -31,7 +31,7 @@ describe('the docs', () => {
   });
 
   it('point only to repository paths that exist', () => {
-    const paths = mentions(/`((?:apps|libs|drill|bench|test|kustomize|docs|\.ci)\/[\w./-]*[\w/])`/g);
+    const paths = mentions(/`((?:apps|libs|drill|bench|test|kustomize|docs|examples|\.ci)\/[\w./-]*[\w/])`/g);
     expect(paths.length).toBeGreaterThan(20);
     expect(paths.filter(({ match }) => !existsSync(join(ROOT, match)))).toEqual([]);
   });

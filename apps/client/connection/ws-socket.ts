@@ -1,4 +1,4 @@
-import type { SocketFactory, WebSocketLike } from '@app/client';
+import type { SocketFactory } from '@app/client';
 import WebSocket from 'ws';
 
 /**
@@ -11,5 +11,5 @@ export function wsSocketFactory(maxPayloadBytes: number): SocketFactory {
       perMessageDeflate: false,
       maxPayload: maxPayloadBytes,
       headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
-    }) as unknown as WebSocketLike;
+    });
 }
