@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the product against a raw-`ws` floor (bench/floor-server.ts, same frames on
- * the wire) in the same run, interleaved and repeated, because only ratios measured side by side
+ * the wire), and for fan-out also against Socket.IO 4 (bench/socketio-server.ts), in the same run, interleaved and repeated, because only ratios measured side by side
  * mean anything on a noisy machine. Prints a table of product, floor and ratio, and writes it as
  * JSON and Markdown with a chart. Asserts no speed; it fails only when a correctness check does
  * (a drain that loses a frame or closes with anything but 1001).
@@ -15,11 +15,14 @@ import { NodeProcess } from '@app/standin';
 import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
 import { summarizeGaps } from '../apps/client/stats/client-stats.js';
 import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
+import { gracefulSubscriber, socketIoSubscriber, type FanOutSubscriber } from './fanout-subscriber.js';
 import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';
 import { writeBenchReport, type BenchRow } from './report.js';
 
-type Kind = 'product' | 'floor';
+/** The product, the raw-`ws` floor, and (fan-out only) the peer users would otherwise pick: Socket.IO 4. */
+type Kind = 'product' | 'floor' | 'peer';
 const FLOOR_SERVER = resolve('dist/bench/floor-server.js');
+const PEER_SERVER = resolve('dist/bench/socketio-server.js');
 const FLOOR_CLIENT = resolve('dist/bench/floor-client.js');
 
 const { values: args } = parseArgs({
@@ -50,7 +53,7 @@ async function startServer(kind: Kind, env: Record<string, string> = {}): Promis
   const server =
     kind === 'product'
       ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' }, [], inspect)
-      : new NodeProcess(FLOOR_SERVER, common, [], inspect);
+      : new NodeProcess(kind === 'floor' ? FLOOR_SERVER : PEER_SERVER, common, [], inspect);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
   const port = (await server.expectLine(/Server starting on :(\d+)/))[1];
   return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
@@ -163,55 +166,73 @@ const PACED_PUBLISH_INTERVAL_MS = 50;
 /**
  * Stream fan-out: `subscribers` connections on one channel and one publisher. First `publishes`
  * entries sent at once: messages delivered per second (first publish sent → last message
- * received by every subscriber). Then `paced` entries, one per 50 ms: publish → receipt per
- * message, without a queue of its own making. The product runs its memory backend with its
- * inbound limits out of the way: this measures the fan-out, not the budget.
+ * received by every subscriber). Then `paced` entries, one per 50 ms (1 000 subscribers × 20/s in
+ * a full run): publish → receipt per message, without a queue of its own making, and the
+ * server's CPU per delivered message. The product runs its memory backend with its inbound
+ * limits out of the way: this measures the fan-out, not the budget. Its subscribers (and the
+ * floor's) ack every 100 ms as `GracefulClient` does; Socket.IO's have nothing to ack.
  */
 async function fanOut(kind: Kind): Promise<Record<string, number>> {
-  const { server, url } = await startServer(kind, { MAX_IN_FLIGHT: '100000', INBOUND_FRAMES_PER_SEC: '1000000', INBOUND_BYTES_PER_SEC: '1000000000' });
+  const { server, url, pid } = await startServer(kind, { MAX_IN_FLIGHT: '100000', INBOUND_FRAMES_PER_SEC: '1000000', INBOUND_BYTES_PER_SEC: '1000000000' });
+  const connect = kind === 'peer' ? socketIoSubscriber : gracefulSubscriber;
+  const opened: FanOutSubscriber[] = [];
   try {
-    const subscribers = await openConnections(url, sizes.subscribers, (open) => progress(`${kind} fan-out: ${open}/${sizes.subscribers} connected`));
     const total = sizes.publishes + sizes.paced;
     const latencies: number[] = [];
     let outOfOrder = 0;
-    // Per subscriber: confirmed, reached the end of the burst, reached the last offset.
-    const milestones = subscribers.map((connection) => {
+    /** One subscriber, subscribed, and the moments it reaches the end of the burst and the last offset. */
+    const subscriber = async (): Promise<Record<Milestone, Promise<void>>> => {
       let lastOffset = 0;
       const reach: Partial<Record<Milestone, () => void>> = {};
       const marks = Object.fromEntries(MILESTONES.map((name) => [name, new Promise<void>((resolve) => (reach[name] = resolve))])) as Record<Milestone, Promise<void>>;
-      connection.socket.on('message', (data: Buffer) => {
-        const frame = JSON.parse(data.toString()) as { type: string; offset?: number; payload?: { sentAt: number } };
-        if (frame.type === 'subscribed') reach.subscribed!();
-        if (frame.type !== 'message') return;
-        if (frame.offset !== lastOffset + 1) outOfOrder++;
-        lastOffset = frame.offset!;
-        if (lastOffset > sizes.publishes) latencies.push(performance.now() - frame.payload!.sentAt);
+      const connection = await connect(url, (offset, payload) => {
+        if (offset !== lastOffset + 1) outOfOrder++;
+        lastOffset = offset;
+        if (lastOffset > sizes.publishes) latencies.push(performance.now() - payload.sentAt);
         if (lastOffset === sizes.publishes) reach.burst!();
         if (lastOffset === total) reach.all!();
       });
+      opened.push(connection);
+      await connection.subscribe('bench');
       return marks;
-    });
+    };
+    const milestones: Record<Milestone, Promise<void>>[] = [];
+    // In batches, so the accept queue is not what is measured.
+    while (milestones.length < sizes.subscribers) {
+      milestones.push(...(await Promise.all(Array.from({ length: Math.min(200, sizes.subscribers - milestones.length) }, subscriber))));
+      progress(`${kind} fan-out: ${milestones.length}/${sizes.subscribers} subscribed`);
+    }
     const reached = (milestone: Milestone): Promise<void[]> => Promise.all(milestones.map((marks) => marks[milestone]));
-    for (const connection of subscribers) connection.socket.send(JSON.stringify({ type: 'subscribe', channel: 'bench' }));
-    await reached('subscribed');
-    const publisher = new BenchConnection(url);
-    await publisher.hello;
-    const publish = (id: string): void => publisher.socket.send(JSON.stringify({ type: 'publish', id, channel: 'bench', payload: { sentAt: performance.now() } }));
+    const publisher = await connect(url, () => undefined);
+    opened.push(publisher);
+    const publish = (id: string): void => publisher.publish('bench', id, { sentAt: performance.now() });
     progress(`${kind} fan-out: ${sizes.publishes} publishes at once to ${sizes.subscribers}`);
     const startedAt = performance.now();
+    const burstCpuBefore = cpuMs(pid);
     for (let index = 0; index < sizes.publishes; index++) publish(`burst-${index}`);
     await reached('burst');
     const burstMs = performance.now() - startedAt;
+    const burstCpuMs = cpuMs(pid) - burstCpuBefore;
     progress(`${kind} fan-out: ${sizes.paced} publishes, one per ${PACED_PUBLISH_INTERVAL_MS} ms`);
+    const pacedCpuBefore = cpuMs(pid);
     for (let index = 0; index < sizes.paced; index++) {
       publish(`paced-${index}`);
       await delay(PACED_PUBLISH_INTERVAL_MS);
     }
     await reached('all');
+    const pacedCpuMs = cpuMs(pid) - pacedCpuBefore;
     if (outOfOrder > 0) throw new Error(`${kind} fan-out: ${outOfOrder} messages out of offset order`);
     const { p50, p99 } = summarizeGaps(latencies.map(Math.round));
-    return { fanOutMessagesPerSec: (sizes.publishes * sizes.subscribers) / (burstMs / 1000), fanOutLatencyP50Ms: p50!, fanOutLatencyP99Ms: p99! };
+    const perMessageUs = (cpu: number, messages: number): number => (cpu * 1000) / (messages * sizes.subscribers);
+    return {
+      fanOutMessagesPerSec: (sizes.publishes * sizes.subscribers) / (burstMs / 1000),
+      fanOutBurstCpuPerMessageUs: perMessageUs(burstCpuMs, sizes.publishes),
+      fanOutCpuPerMessageUs: perMessageUs(pacedCpuMs, sizes.paced),
+      fanOutLatencyP50Ms: p50!,
+      fanOutLatencyP99Ms: p99!,
+    };
   } finally {
+    for (const connection of opened) connection.close();
     await server.kill();
   }
 }
@@ -263,21 +284,26 @@ function withDeadline<T>(name: string, work: Promise<T>): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const runs: Record<Kind, Record<string, number>[]> = { product: [], floor: [] };
+  const runs: Record<Kind, Record<string, number>[]> = { product: [], floor: [], peer: [] };
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const scenario of SCENARIOS) {
-      // Interleaved, alternating which goes first, so drift in the machine hits both alike.
+      // Interleaved, alternating which goes first, so drift in the machine hits all alike.
       const order: Kind[] = repeat % 2 === 0 ? ['product', 'floor'] : ['floor', 'product'];
+      if (scenario === fanOut) order.splice(repeat % 2, 0, 'peer');
       for (const kind of order) runs[kind][repeat] = { ...runs[kind][repeat], ...(await withDeadline(`${scenario.name} (${kind})`, scenario(kind))) };
     }
   }
   progress('');
   const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-  const rows: BenchRow[] = Object.keys(runs.product[0]!).map((metric) => ({
-    metric,
-    product: median(runs.product.map((run) => run[metric]!)),
-    floor: median(runs.floor.map((run) => run[metric]!)),
-  }));
+  const rows: BenchRow[] = Object.keys(runs.product[0]!).map((metric) => {
+    const peer = runs.peer.map((run) => run[metric]).filter((value) => value !== undefined);
+    return {
+      metric,
+      product: median(runs.product.map((run) => run[metric]!)),
+      floor: median(runs.floor.map((run) => run[metric]!)),
+      ...(peer.length > 0 ? { peer: median(peer) } : {}),
+    };
+  });
   // Whether honouring the advice pays: the same move's p99 with the jitter over without it, per server.
   const ignored = rows.find((row) => row.metric === 'moveGapP99Ms');
   const honoured = rows.find((row) => row.metric === 'jitteredMoveGapP99Ms');

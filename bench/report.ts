@@ -3,18 +3,20 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as echarts from 'echarts';
 
-/** One measured figure: the median over the repeats for each server. */
+/** One measured figure: the median over the repeats for each server (`peer`: Socket.IO 4, fan-out only). */
 export interface BenchRow {
   metric: string;
   product: number;
   floor: number;
+  peer?: number;
 }
 
 /**
- * `target`: the ratio to the floor issue 12 aims for; `productAtMost`: a bound on the product's
- * own figure. Both printed as met or missed, never asserted.
+ * `target`: the ratio to the floor issue 12 aims for; `peerTarget`: the ratio to Socket.IO issue
+ * 23 aims for; `productAtMost`: a bound on the product's own figure. Printed as met or missed,
+ * never asserted.
  */
-const LABELS: Record<string, { label: string; unit: string; target?: number; productAtMost?: number }> = {
+const LABELS: Record<string, { label: string; unit: string; target?: number; peerTarget?: number; productAtMost?: number }> = {
   acceptCpuFreshMs: { label: 'server CPU per accepted connection, fresh process', unit: 'ms', target: 1.2 },
   acceptCpuWarmMs: { label: 'server CPU per accepted connection, warm', unit: 'ms', target: 1.2 },
   heapPerConnectionKiB: { label: 'server JS heap per idle connection (after GC)', unit: 'KiB', target: 1.5 },
@@ -33,16 +35,22 @@ const LABELS: Record<string, { label: string; unit: string; target?: number; pro
   jitteredMoveListenOverflows: { label: 'move honouring the jitter: listen-queue overflows', unit: '', productAtMost: 0 },
   jitterHonouredOverIgnoredP99: { label: 'move p99 honouring the jitter ÷ ignoring it (same server)', unit: '×', productAtMost: 1 },
   fanOutMessagesPerSec: { label: 'stream fan-out: messages delivered per second (1 channel, all subscribers)', unit: '/s' },
+  fanOutBurstCpuPerMessageUs: { label: 'stream fan-out: server CPU per delivered message, burst', unit: 'µs' },
+  fanOutCpuPerMessageUs: { label: 'stream fan-out: server CPU per delivered message, one publish per 50 ms', unit: 'µs', peerTarget: 1 },
   fanOutLatencyP50Ms: { label: 'stream fan-out: publish → receipt p50 (one publish per 50 ms)', unit: 'ms' },
-  fanOutLatencyP99Ms: { label: 'stream fan-out: publish → receipt p99 (one publish per 50 ms)', unit: 'ms' },
+  fanOutLatencyP99Ms: { label: 'stream fan-out: publish → receipt p99 (one publish per 50 ms)', unit: 'ms', peerTarget: 1.5 },
   clientHeapPerVirtualClientKiB: { label: 'client app JS heap per virtual client (after GC)', unit: 'KiB', target: 1.3 },
   clientRssPerVirtualClientKiB: { label: 'client app RSS per virtual client', unit: 'KiB', target: 1.3 },
 };
 
 const ratio = ({ product, floor }: BenchRow): number | null => (floor > 0 ? product / floor : null);
 
-function targetVerdict(row: BenchRow & { ratio: number | null; target?: number; productAtMost?: number }): string {
+const peerRatio = ({ product, peer }: BenchRow): number | null => (peer !== undefined && peer > 0 ? product / peer : null);
+
+function targetVerdict(row: BenchRow & { ratio: number | null; target?: number; peerTarget?: number; productAtMost?: number }): string {
   if (row.productAtMost !== undefined) return `product ≤ ${row.productAtMost} ${row.product <= row.productAtMost ? 'met' : 'missed'}`;
+  const versusPeer = peerRatio(row);
+  if (row.peerTarget !== undefined && versusPeer !== null) return `≤ ${row.peerTarget}× Socket.IO ${versusPeer <= row.peerTarget ? 'met' : 'missed'}`;
   if (row.target === undefined || row.ratio === null) return '';
   return `≤ ${row.target}× ${row.ratio <= row.target ? 'met' : 'missed'}`;
 }
@@ -79,20 +87,25 @@ export function writeBenchReport(dir: string, rows: BenchRow[], run: { quick: bo
   writeFileSync(join(dir, 'bench.json'), `${JSON.stringify({ date, machine, ...run, rows: labelled }, null, 2)}\n`);
   writeFileSync(join(dir, 'bench.svg'), chartSvg(rows));
 
-  const header = ['metric', 'product', 'floor', 'product ÷ floor', 'target'];
-  const lines = labelled.map((row) => [
-    row.label ?? row.metric,
-    `${figure(row.product)} ${row.unit ?? ''}`.trim(),
-    `${figure(row.floor)} ${row.unit ?? ''}`.trim(),
-    row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`,
-    targetVerdict(row),
-  ]);
+  const header = ['metric', 'product', 'floor', 'product ÷ floor', 'Socket.IO 4', 'product ÷ Socket.IO', 'target'];
+  const lines = labelled.map((row) => {
+    const versusPeer = peerRatio(row);
+    return [
+      row.label ?? row.metric,
+      `${figure(row.product)} ${row.unit ?? ''}`.trim(),
+      `${figure(row.floor)} ${row.unit ?? ''}`.trim(),
+      row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}×`,
+      row.peer === undefined ? '' : `${figure(row.peer)} ${row.unit ?? ''}`.trim(),
+      versusPeer === null ? '' : `${versusPeer.toFixed(2)}×`,
+      targetVerdict(row),
+    ];
+  });
   const sizes = Object.entries(run.sizes)
     .filter(([name]) => name !== 'repeats')
     .map(([name, value]) => `${name} ${value}`)
     .join(', ');
   const markdown = [
-    `# Benchmark: product vs raw-ws floor (${date.slice(0, 10)})`,
+    `# Benchmark: product vs raw-ws floor, and Socket.IO 4 for fan-out (${date.slice(0, 10)})`,
     '',
     `${machine}; median of ${run.repeats} interleaved run(s)${run.quick ? ' (--quick: small sizes, not for comparison)' : ''}; sizes: ${sizes}.`,
     '',

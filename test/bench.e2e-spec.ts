@@ -7,11 +7,12 @@ interface Row {
   metric: string;
   product: number;
   floor: number;
+  peer?: number;
   ratio: number | null;
 }
 
 describe('npm run bench -- --quick', () => {
-  it('measures the product and the raw-ws floor side by side and writes the table as JSON, Markdown and a chart', async () => {
+  it('measures the product and the raw-ws floor side by side (and Socket.IO for fan-out) and writes the table as JSON, Markdown and a chart', async () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-'));
     try {
       const bench = new ChildProgram(process.execPath, ['dist/bench/main.js', '--quick', '--out', out]);
@@ -37,6 +38,8 @@ describe('npm run bench -- --quick', () => {
         'jitteredMoveFailedReconnects',
         'jitteredMoveListenOverflows',
         'fanOutMessagesPerSec',
+        'fanOutBurstCpuPerMessageUs',
+        'fanOutCpuPerMessageUs',
         'fanOutLatencyP50Ms',
         'fanOutLatencyP99Ms',
         'clientHeapPerVirtualClientKiB',
@@ -47,12 +50,16 @@ describe('npm run bench -- --quick', () => {
       for (const row of report.rows) {
         expect(Number.isFinite(row.product) && Number.isFinite(row.floor)).toBe(true);
         if (row.metric.endsWith('Ms')) expect(row.product).toBeGreaterThan(0);
+        // The peer is measured for fan-out, and only there.
+        expect(row.peer !== undefined).toBe(row.metric.startsWith('fanOut'));
+        if (row.peer !== undefined) expect(Number.isFinite(row.peer)).toBe(true);
       }
       const markdown = readFileSync(join(out, 'bench.md'), 'utf8');
-      expect(markdown).toMatch(/\| server RSS per idle connection \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\|/);
+      expect(markdown).toMatch(/\| server RSS per idle connection \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\| {2}\| {2}\|/);
       // Targets are printed as met or missed, never asserted.
-      expect(markdown).toMatch(/\| server JS heap per idle connection \(after GC\) \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| ≤ 1\.5× (met|missed) \|/);
-      expect(markdown).toMatch(/\| move p99 honouring the jitter ÷ ignoring it \(same server\) \| [\d.]+ × \| [\d.]+ × \| [\d.]+× \| product ≤ 1 (met|missed) \|/);
+      expect(markdown).toMatch(/\| server JS heap per idle connection \(after GC\) \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\| {2}\| ≤ 1\.5× (met|missed) \|/);
+      expect(markdown).toMatch(/\| move p99 honouring the jitter ÷ ignoring it \(same server\) \| [\d.]+ × \| [\d.]+ × \| [\d.]+× \| {2}\| {2}\| product ≤ 1 (met|missed) \|/);
+      expect(markdown).toMatch(/\| stream fan-out: server CPU per delivered message, one publish per 50 ms \| [\d.]+ µs \| [\d.]+ µs \| [\d.]+× \| [\d.]+ µs \| [\d.]+× \| ≤ 1× Socket\.IO (met|missed) \|/);
       expect(readFileSync(join(out, 'bench.svg'), 'utf8')).toMatch(/^<svg/);
       expect(bench.log.lines.join('\n')).toMatch(/product ÷ floor/);
     } finally {

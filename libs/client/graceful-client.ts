@@ -77,6 +77,12 @@ interface Settle {
   reject: (reason: RefusedError) => void;
 }
 
+/** A channel followed: its observers share one subject. */
+interface Followed {
+  subject: Subject<ChannelEvent>;
+  observers: number;
+}
+
 /** The connection in use. */
 interface Link {
   number: number;
@@ -114,7 +120,8 @@ export class GracefulClient {
   private readonly publishes: Outbox<PublishBody>;
   private readonly settles = new Map<string, Settle>();
   private readonly cursors = new ChannelCursors((event) => this.onChannelEvent(event));
-  private readonly channelSubjects = new Map<string, { subject: Subject<ChannelEvent>; observers: number }>();
+  // Created on first use, as the retry set and the idle waiters: a load generator runs thousands of clients.
+  private channelSubjects: Map<string, Followed> | undefined;
   private readonly policy: ReconnectPolicy;
   private readonly wake$: Observable<string>;
   private readonly stored: StoredState | undefined;
@@ -128,13 +135,13 @@ export class GracefulClient {
   private loop: Subscription | undefined;
   private stopAcks: (() => void) | undefined;
   /** Work and channels refused UNAVAILABLE wait for this timer. */
-  private readonly retry: { timer: ReturnType<typeof setTimeout> | undefined; attempt: number; channels: Set<string> } = {
+  private readonly retry: { timer: ReturnType<typeof setTimeout> | undefined; attempt: number; channels: Set<string> | undefined } = {
     timer: undefined,
     attempt: 0,
-    channels: new Set(),
+    channels: undefined,
   };
   private persistQueued = false;
-  private readonly idleWaiters = new Set<() => void>();
+  private idleWaiters: Set<() => void> | undefined;
 
   constructor(options: GracefulClientOptions) {
     this.options = {
@@ -215,8 +222,9 @@ export class GracefulClient {
   channel(name: string): Observable<ChannelEvent> {
     if (!CHANNEL_PATTERN.test(name)) throw new RangeError(`channel must match ${CHANNEL_PATTERN.source}`);
     return new Observable<ChannelEvent>((subscriber) => {
-      let entry = this.channelSubjects.get(name);
-      if (!entry) this.channelSubjects.set(name, (entry = { subject: new Subject<ChannelEvent>(), observers: 0 }));
+      const subjects = (this.channelSubjects ??= new Map<string, Followed>());
+      let entry = subjects.get(name);
+      if (!entry) subjects.set(name, (entry = { subject: new Subject<ChannelEvent>(), observers: 0 }));
       const subscription = entry.subject.subscribe(subscriber);
       if (++entry.observers === 1) {
         this.cursors.follow(name, this.stored?.cursors[name]);
@@ -226,7 +234,7 @@ export class GracefulClient {
       return () => {
         subscription.unsubscribe();
         if (--followed.observers > 0) return;
-        this.channelSubjects.delete(name);
+        subjects.delete(name);
         this.cursors.unfollow(name);
         if (this.stored) delete this.stored.cursors[name];
         this.usableLink()?.send(JSON.stringify({ type: 'unsubscribe', channel: name }));
@@ -243,14 +251,15 @@ export class GracefulClient {
   /** Resolves when no work is outstanding, or after `timeoutMs`; with what is still outstanding. */
   async whenIdle(timeoutMs: number): Promise<{ requests: number; publishes: number }> {
     if (this.requests.size + this.publishes.size > 0) {
+      const waiters = (this.idleWaiters ??= new Set<() => void>());
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timeout);
-          this.idleWaiters.delete(done);
+          waiters.delete(done);
           resolve();
         };
         const timeout = setTimeout(done, timeoutMs);
-        this.idleWaiters.add(done);
+        waiters.add(done);
       });
     }
     return this.outstanding;
@@ -429,7 +438,7 @@ export class GracefulClient {
     if (channel !== undefined && this.cursors.follows(channel)) {
       if (code === ErrorCode.DRAINING) return;
       if (NOT_TAKEN.has(code)) return this.retryLater(channel);
-      this.channelSubjects.get(channel)?.subject.next({ type: 'refused', channel, code, message });
+      this.channelSubjects?.get(channel)?.subject.next({ type: 'refused', channel, code, message });
     }
     this.emit({ type: 'refused', code, message, ...(id === undefined ? {} : { id }), ...(channel === undefined ? {} : { channel }) });
   }
@@ -445,7 +454,7 @@ export class GracefulClient {
     this.setState({ state: 'open', serverId: link.serverId });
     if (this.options.dialect === 'text') return;
     for (const channel of this.cursors.channels) link.send(this.cursors.subscribeFrame(channel));
-    this.retry.channels.clear();
+    this.retry.channels?.clear();
     this.sendPending(link);
   }
 
@@ -506,15 +515,15 @@ export class GracefulClient {
 
   private retryLater(channel: string | undefined): void {
     const retry = this.retry;
-    if (channel !== undefined) retry.channels.add(channel);
+    if (channel !== undefined) (retry.channels ??= new Set<string>()).add(channel);
     if (retry.timer !== undefined) return;
     const delayMs = backoffDelayMs(retry.attempt++, this.options.reconnectBaseMs, this.options.streamRetryMaxMs);
     retry.timer = setTimeout(() => {
       retry.timer = undefined;
       const link = this.usableLink();
       if (!link) return;
-      for (const name of retry.channels) if (this.cursors.follows(name)) link.send(this.cursors.subscribeFrame(name));
-      retry.channels.clear();
+      for (const name of retry.channels ?? []) if (this.cursors.follows(name)) link.send(this.cursors.subscribeFrame(name));
+      retry.channels?.clear();
       this.sendPending(link);
     }, delayMs);
   }
@@ -533,7 +542,7 @@ export class GracefulClient {
   }
 
   private onChannelEvent(event: ChannelEvent): void {
-    this.channelSubjects.get(event.channel)?.subject.next(event);
+    this.channelSubjects?.get(event.channel)?.subject.next(event);
     if (event.type === 'entry' || event.type === 'subscribed') this.persist();
   }
 
@@ -546,7 +555,7 @@ export class GracefulClient {
   /** Work left the outbox: store it, and wake whoever waits for none to be left. */
   private workLeft(): void {
     this.persist();
-    if (this.requests.size + this.publishes.size === 0) for (const waiter of [...this.idleWaiters]) waiter();
+    if (this.requests.size + this.publishes.size === 0) for (const waiter of [...(this.idleWaiters ?? [])]) waiter();
   }
 
   /** Saves the state once this turn's frames are handled: a reload cannot come in between. */

@@ -1,0 +1,71 @@
+import { SUBPROTOCOL } from '@app/protocol';
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+
+/** One fan-out subscriber, whatever the server speaks: subscribes to a channel and reports each entry. */
+export interface FanOutSubscriber {
+  /** Resolves once the server confirmed the subscription. */
+  subscribe(channel: string): Promise<void>;
+  publish(channel: string, id: string, payload: Record<string, unknown>): void;
+  close(): void;
+}
+
+type OnEntry = (offset: number, payload: { sentAt: number }) => void;
+
+/** Unacked frames a subscriber lets pile up before it acks: the library's cadence (docs/client.md). */
+const ACK_INTERVAL_MS = 100;
+
+/**
+ * `graceful.v1` (the product and the raw-ws floor): raw `ws`, acking cumulatively every
+ * `ACK_INTERVAL_MS` as `GracefulClient` does, so the server pays for acks as it does in use.
+ */
+export async function gracefulSubscriber(url: string, onEntry: OnEntry): Promise<FanOutSubscriber> {
+  const socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
+  let lastSeq = 0;
+  let ackedSeq = 0;
+  let subscribed: (() => void) | undefined;
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('message', () => resolve());
+  });
+  socket.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as { type: string; seq?: number; offset?: number; payload?: { sentAt: number } };
+    if (frame.seq !== undefined) lastSeq = frame.seq;
+    if (frame.type === 'subscribed') subscribed?.();
+    if (frame.type === 'message') onEntry(frame.offset!, frame.payload!);
+  });
+  const acks = setInterval(() => {
+    if (lastSeq === ackedSeq || socket.readyState !== WebSocket.OPEN) return;
+    ackedSeq = lastSeq;
+    socket.send(`{"type":"ack","seq":${lastSeq}}`);
+  }, ACK_INTERVAL_MS);
+  return {
+    subscribe: (channel) =>
+      new Promise((resolve) => {
+        subscribed = resolve;
+        socket.send(JSON.stringify({ type: 'subscribe', channel }));
+      }),
+    publish: (channel, id, payload) => socket.send(JSON.stringify({ type: 'publish', id, channel, payload })),
+    close: () => {
+      clearInterval(acks);
+      socket.terminate();
+    },
+  };
+}
+
+/** Socket.IO 4 (bench/socketio-server.ts): the websocket transport, as its fan-out guides use it. */
+export async function socketIoSubscriber(url: string, onEntry: OnEntry): Promise<FanOutSubscriber> {
+  const socket: Socket = io(url.replace(/^ws/, 'http').replace(/\/ws$/, ''), { transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.on('message', (entry: { offset: number; payload: { sentAt: number } }) => onEntry(entry.offset, entry.payload));
+  return {
+    subscribe: async (channel) => {
+      await socket.emitWithAck('subscribe', channel);
+    },
+    publish: (channel, id, payload) => socket.emit('publish', { channel, id, payload }, () => undefined),
+    close: () => socket.disconnect(),
+  };
+}
