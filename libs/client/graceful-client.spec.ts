@@ -62,6 +62,8 @@ describe('GracefulClient against a scripted server', () => {
   afterEach(() => {
     subject?.close();
     server?.close();
+    subject = undefined;
+    server = undefined;
   });
 
   it("keeps unanswered work within the hello's maxInFlight, sending more as answers arrive", async () => {
@@ -137,6 +139,15 @@ describe('GracefulClient against a scripted server', () => {
     expect(subscribes[1]).toEqual({ type: 'subscribe', channel: 'prices', since: { epoch: 'e1', offset: 8 } });
     const publishes = await server.until('publish', 4);
     expect(publishes.map((frame) => frame.id)).toEqual(['page1-p1', 'page1-p2', 'page1-p1', 'page1-p2']);
+  });
+
+  it('takes back all the work a stored state holds, even more than its own outbox limit', () => {
+    const storage = new MemoryStorage();
+    const work = ['a', 'b', 'c'].map((id) => ({ kind: 'publish' as const, id, channel: 'orders', payload: {} }));
+    storage.save({ cursors: {}, work });
+    subject = client({ url: 'ws://127.0.0.1:9/ws', storage, outboxLimit: 2 });
+    expect(subject.outstanding).toEqual({ requests: 0, publishes: 3 });
+    expect(subject.isFull('publish')).toBe(true);
   });
 
   it('asks the token provider again, to refresh, after the server refused the token with 401', async () => {

@@ -163,10 +163,13 @@ export class GracefulClient {
     };
     this.wake$ = options.wakeSignals ?? browserWakeSignals();
     this.policy = new ReconnectPolicy(this.options);
-    this.requests = new Outbox(this.options.outboxLimit);
-    this.publishes = new Outbox(this.options.outboxLimit);
     this.stored = this.options.storage?.load();
-    for (const work of this.stored?.work ?? []) {
+    const stored = this.stored?.work ?? [];
+    // Work stored by a page with a larger outbox is all taken back: none of it is dropped.
+    const room = (kind: WorkKind): number => Math.max(this.options.outboxLimit, stored.filter((work) => work.kind === kind).length);
+    this.requests = new Outbox(room('request'));
+    this.publishes = new Outbox(room('publish'));
+    for (const work of stored) {
       if (work.kind === 'request') this.requests.add(work.id, { payload: work.payload });
       else this.publishes.add(work.id, { channel: work.channel, payload: work.payload });
     }
