@@ -137,6 +137,30 @@ describe('the example page in Chromium', () => {
     expect({ gaps: after.gaps, losses: after.losses }).toEqual({ gaps: 0, losses: 0 });
   });
 
+  it('reconnects at once when the network comes back, instead of sitting out a long backoff', async () => {
+    demo = await DemoCluster.start({ replicas: 1, redis: false });
+    const page = await openPage(browser, demo);
+    await demo.stopServers();
+    await page.context().setOffline(true);
+    // Back, but out of the page's reach while it is offline.
+    await demo.startServers(1);
+    // Failures in a row grow the backoff (full jitter under 100 ms × 2ⁿ, up to 10 s): wait for a long one.
+    const waiting = await page.waitForFunction(
+      () => {
+        const last = window.demo.seen.states.at(-1);
+        return last?.state === 'waiting-to-reconnect' && last.delayMs! >= 3000 ? last : undefined;
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    const { at, delayMs } = (await waiting.jsonValue()) as { at: number; delayMs: number };
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => window.demo.seen.states.at(-1)?.state === 'open');
+    const openedAt = await page.evaluate(() => window.demo.seen.states.at(-1)!.at);
+    // Connected before the wait it was sitting out would have ended: the `online` event cut it short.
+    expect(openedAt).toBeLessThan(at + delayMs);
+  }, 90_000);
+
   it('notices a server that stops answering without closing within two heartbeats', async () => {
     const heartbeatMs = 1000;
     demo = await DemoCluster.start({ replicas: 1, redis: false, serverEnv: { HEARTBEAT_MS: String(heartbeatMs) } });
