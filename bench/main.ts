@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { NodeProcess } from '@app/standin';
 import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
-import { summarizeGaps } from '../apps/client/stats/client-stats.js';
+import { summarizeGaps } from '@app/contract';
 import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
 import { gracefulSubscriber, socketIoSubscriber, type FanOutSubscriber } from './fanout-subscriber.js';
 import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';

@@ -2,7 +2,7 @@ import type { TcpForwarder } from '@app/standin';
 import type { RedisSentinelGroup } from '@app/standin';
 import type { Redis } from 'ioredis';
 import type { EndpointsController } from './cluster/endpoints-controller.js';
-import type { GapSummary } from '../apps/client/stats/client-stats.js';
+import type { GapSummary } from '@app/contract';
 import type { ClientProcess } from './cluster/client-process.js';
 import type { Deployment } from './cluster/deployment.js';
 import type { ServerPod } from './cluster/server-pod.js';

@@ -20,7 +20,7 @@ interface PageSeen {
   duplicates: number;
   confirmed: number;
   drains: number;
-  states: { at: number; state: string; reason?: string }[];
+  states: { at: number; state: string; reason?: string; delayMs?: number }[];
   failures: { at: number; error: string }[];
 }
 interface DemoPage {
@@ -148,7 +148,7 @@ describe('the example page in Chromium', () => {
     const waiting = await page.waitForFunction(
       () => {
         const last = window.demo.seen.states.at(-1);
-        return last?.state === 'waiting-to-reconnect' && last.delayMs! >= 3000 ? last : undefined;
+        return last?.state === 'waiting-to-reconnect' && (last.delayMs ?? 0) >= 3000 ? last : undefined;
       },
       undefined,
       { timeout: 60_000 },

@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
 import { NodeProcess } from '@app/standin';
-import { EXIT_WORK_UNANSWERED } from '../../apps/client/fleet/fleet.service.js';
-import type { ClientSummary } from '../../apps/client/stats/client-stats.js';
+import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, parseClientSummaryLine, type ClientSummary } from '@app/contract';
 
 export const CLIENT_ENTRY = resolve('dist/apps/client/main.js');
-const SUMMARY_PREFIX = 'Client summary: ';
 
 /** The built client as a real process; its summary line is its result. */
 export class ClientProcess extends NodeProcess {
@@ -28,8 +26,8 @@ export class ClientProcess extends NodeProcess {
     this.signal('SIGTERM');
     const exit = await this.exited;
     if (exit.code !== 0 && exit.code !== EXIT_WORK_UNANSWERED) throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
-    const line = this.log.lines.find((candidate) => candidate.startsWith(SUMMARY_PREFIX));
+    const line = this.log.lines.find((candidate) => candidate.startsWith(CLIENT_SUMMARY_PREFIX));
     if (!line) throw new Error(`no summary line in:\n${this.log.lines.join('\n')}`);
-    return JSON.parse(line.slice(SUMMARY_PREFIX.length)) as ClientSummary;
+    return parseClientSummaryLine(line);
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { GapSummary } from '../../apps/client/stats/client-stats.js';
+import type { GapSummary } from '@app/contract';
 import type { DrillOptions } from '../drill.options.js';
 import type { ScenarioResult } from '../drill.context.js';
 import type { Timeline } from '../timeline.js';

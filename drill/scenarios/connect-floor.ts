@@ -1,6 +1,6 @@
 import { SUBPROTOCOL } from '@app/protocol';
 import WebSocket from 'ws';
-import { summarizeGaps, type GapSummary } from '../../apps/client/stats/client-stats.js';
+import { summarizeGaps, type GapSummary } from '@app/contract';
 
 /**
  * The floor of any reconnect gap on this machine, now: fresh WebSocket → `hello` through the

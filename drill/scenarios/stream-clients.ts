@@ -1,6 +1,6 @@
 import { ChannelMetaField, parseLineage, redisKeys } from '@app/contract';
 import type { Redis } from 'ioredis';
-import type { StreamSummary } from '../../apps/client/stats/client-stats.js';
+import type { StreamSummary } from '@app/contract';
 import { ClientProcess } from '../cluster/client-process.js';
 import { check, type Check } from '../drill.context.js';
 import type { Timeline } from '../timeline.js';

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { runningChildren, until } from '@app/standin';
-import type { ClientSummary, GapSummary } from '../../apps/client/stats/client-stats.js';
+import type { ClientSummary, GapSummary } from '@app/contract';
 import type { ClientProcess } from '../cluster/client-process.js';
 import type { ServerPod, Termination } from '../cluster/server-pod.js';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';

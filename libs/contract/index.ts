@@ -1,1 +1,2 @@
 export * from './redis-keys.js';
+export * from './client-summary.js';

@@ -9,11 +9,9 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { clientConfig } from '../config/client.config.js';
-import { summarize, type ClientStats, type ClientSummary } from '../stats/client-stats.js';
+import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, type ClientSummary } from '@app/contract';
+import { summarize, type ClientStats } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
-
-/** Exit code when requests or publishes are still unanswered at exit (docs/client.md, "Exit codes"). */
-export const EXIT_WORK_UNANSWERED = 3;
 
 /** Runs `CLIENTS` virtual clients, prints periodic stats, and the summary line on exit. */
 @Injectable()
@@ -62,7 +60,7 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
     const invalid = this.clients.reduce((sum, client) => sum + client.stats.invalidFrames, 0);
     if (invalid > 0) this.logger.warn(`Ignored ${invalid} invalid frames from the server`);
     // Plain JSON on its own line, whatever the logger does, so tools can parse it.
-    process.stdout.write(`Client summary: ${JSON.stringify(this.summary())}\n`);
+    process.stdout.write(`${CLIENT_SUMMARY_PREFIX}${JSON.stringify(this.summary())}\n`);
   }
 
   /** Each virtual client's counters, as they are now. */

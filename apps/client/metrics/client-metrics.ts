@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClientStats, ClientSummary } from '../stats/client-stats.js';
+import type { ClientSummary } from '@app/contract';
+import type { ClientStats } from '../stats/client-stats.js';
 
 /** Prepended to every client metric name, the default process metrics included (docs/operations.md, "Metrics"). */
 export const CLIENT_METRIC_PREFIX = 'graceful_client';

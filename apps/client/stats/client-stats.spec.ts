@@ -1,4 +1,5 @@
-import { ClientStats, summarize, summarizeGaps } from './client-stats.js';
+import { summarizeGaps } from '@app/contract';
+import { ClientStats, summarize } from './client-stats.js';
 
 describe('summarizeGaps', () => {
   it('reports nearest-rank percentiles and the maximum', () => {

@@ -1,3 +1,4 @@
+import { summarizeGaps, type ClientSummary, type GapSummary, type StreamSummary } from '@app/contract';
 import { LatencyHistogram } from './latency-histogram.js';
 import { StreamStats } from './stream-stats.js';
 
@@ -32,67 +33,6 @@ export interface ServerGap {
   server: string;
 }
 
-export interface GapSummary {
-  count: number;
-  p50: number | null;
-  p99: number | null;
-  max: number | null;
-}
-
-/** The `Client summary:` line's object. `null` marks a figure the text dialect cannot measure. */
-export interface ClientSummary {
-  clients: number;
-  connections: number;
-  reconnects: number;
-  failedAttempts: number;
-  reconnectGapMs: {
-    afterDrain: GapSummary;
-    /** The same gaps by the server that drained: one entry per replica a rolling update replaced. */
-    afterDrainByServer: Record<string, GapSummary>;
-    afterFailure: GapSummary;
-    /** By the server whose connection failed (a SIGKILLed replica, say). */
-    afterFailureByServer: Record<string, GapSummary>;
-  };
-  frames: { received: number; seqGaps: number | null };
-  requests: {
-    created: number;
-    sent: number;
-    resent: number;
-    completed: number;
-    duplicates: number;
-    outstanding: number;
-    refused: number;
-  } | null;
-  /** Shared channels (docs/protocol.md, "Shared channels"); null in the text dialect. */
-  stream: StreamSummary | null;
-}
-
-export interface StreamSummary {
-  published: { created: number; acked: number; duplicates: number; outstanding: number; refused: number };
-  received: number;
-  duplicates: number;
-  gaps: number;
-  unrecoverable: number;
-  /** Over the virtual clients that follow a channel: the fewest and most losses each was told of (null: none follows one). */
-  unrecoverablePerSubscriber: { min: number; max: number } | null;
-  latencyMs: { p50: number | null; p99: number | null; max: number | null };
-  /** Longest time any virtual client waited between two entries of a channel. */
-  maxStallMs: number;
-  /**
-   * Live feeds a server said stopped (its stream backend unreachable): how many notices, their
-   * time summed up to their end (or to this summary, for the `open` ones still stopped).
-   */
-  feedStalls: { count: number; totalMs: number; open: number };
-  /** Per channel, the lowest and highest last offset any virtual client received. */
-  lastOffset: Record<string, { min: number; max: number }>;
-}
-
-/** Nearest-rank percentile of an ascending list. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
-}
-
 function summarizeByServer(gaps: ServerGap[]): Record<string, GapSummary> {
   const byServer = new Map<string, number[]>();
   for (const { ms, server } of gaps) {
@@ -101,11 +41,6 @@ function summarizeByServer(gaps: ServerGap[]): Record<string, GapSummary> {
     else byServer.set(server, [ms]);
   }
   return Object.fromEntries([...byServer].map(([server, ms]) => [server, summarizeGaps(ms)]));
-}
-
-export function summarizeGaps(gaps: number[]): GapSummary {
-  const sorted = [...gaps].sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null };
 }
 
 /** What is still unanswered at exit. */
