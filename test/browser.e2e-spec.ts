@@ -44,8 +44,7 @@ async function openPage(browser: Browser, demo: DemoCluster): Promise<Page> {
   openPages.push(page);
   page.on('pageerror', (err) => pageErrors.push(err));
   await page.goto(demo.pageUrl);
-  // Subscribed first: a subscription without a cursor starts after the top the server reads,
-  // which may already hold a publish sent after the subscribe.
+  // Subscribed: the page's counters start from a confirmed subscription.
   await page.waitForFunction(() => window.demo?.seen.states.at(-1)?.state === 'open' && window.demo.seen.subscribed > 0);
   return page;
 }

@@ -90,6 +90,26 @@ describe('streams on Redis across replicas', () => {
 
   const redisEnv = (): Record<string, string> => ({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000' });
 
+  it('delivers to a fresh subscription the entry its own connection published right after subscribing', async () => {
+    const server = await ServerProcess.start(redisEnv());
+    try {
+      const client = await FrameRecorder.json(server.wsUrl);
+      await client.next(ofType('hello'));
+      // Back to back, on fresh channels: the subscription reads the top while the append runs.
+      for (let round = 1; round <= 10; round++) {
+        const channel = `own-${round}`;
+        client.send({ type: 'subscribe', channel });
+        client.send({ type: 'publish', id: `mine-${round}`, channel, payload: {} });
+        const subscribed = await client.next((frame) => frame.type === 'subscribed' && frame.channel === channel);
+        expect(subscribed).toMatchObject({ top: 0 });
+        expect(await client.next((frame) => frame.type === 'message' && frame.channel === channel)).toMatchObject({ offset: 1, id: `mine-${round}` });
+      }
+      client.socket.terminate();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('appends the same publish sent to two replicas once', async () => {
     const [a, b] = await Promise.all([ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }), ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' })]);
     try {

@@ -22,6 +22,11 @@ const UNAVAILABLE_MESSAGE = 'stream backend unavailable; send it again later';
  * A connection's channel subscriptions and in-flight publishes. A publish counts as in-flight
  * work until its `published` (or refusal) is sent, so the drain waits for it. After `close()`
  * (the drain's close marker, or the socket closing) nothing more is sent.
+ *
+ * Frames of one connection keep their order across the two: a publish waits until every
+ * subscription the connection asked for before it has read its channel's top, so a client that
+ * subscribes and then publishes receives its own entry (the top would otherwise be read after
+ * the append, and a subscription without `since` starts after the top).
  */
 export class SessionStreams {
   // Created on first use: most connections never touch a channel, and an empty Map or Set
@@ -29,6 +34,8 @@ export class SessionStreams {
   private subscriptions: Map<string, ChannelSubscription> | undefined;
   private replayBudget: ReplayBudget | undefined;
   private publishing: Set<string> | undefined;
+  /** Subscriptions still reading their channel's top, which a later publish waits for. */
+  private starting: Set<Promise<void>> | undefined;
   private closed = false;
 
   constructor(
@@ -75,7 +82,10 @@ export class SessionStreams {
       (this.replayBudget ??= new ReplayBudget(this.limits.replayBytesPerSec, this.metrics)),
     );
     subscriptions.set(channel, subscription);
-    subscription.start(since).catch(failed);
+    const starting = (this.starting ??= new Set<Promise<void>>());
+    const started = subscription.start(since).catch(failed);
+    starting.add(started);
+    void started.finally(() => starting.delete(started));
   }
 
   unsubscribe({ channel }: UnsubscribeMessage): void {
@@ -96,8 +106,8 @@ export class SessionStreams {
     }
     publishing.add(id);
     const takenAt = performance.now();
-    this.backend
-      .append(channel, id, payload)
+    const earlierSubscriptions = this.starting?.size ? Promise.all(this.starting) : undefined;
+    (earlierSubscriptions ? earlierSubscriptions.then(() => this.backend.append(channel, id, payload)) : this.backend.append(channel, id, payload))
       .then(
         ({ offset, duplicate }) => {
           this.metrics.published(duplicate ? 'duplicate' : 'appended', performance.now() - takenAt);
