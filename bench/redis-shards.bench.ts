@@ -12,10 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hostList, NodeProcess, RedisClusterGroup, RedisServer } from '@app/standin';
+import { hostList, NodeProcess, RedisClusterGroup, RedisServer, SERVER_ENTRY } from '@app/standin';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { SERVER_ENTRY } from '../drill/cluster/server-pod.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
 const sizes = args.quick === true ? { channels: 12, publishes: 20 } : { channels: 60, publishes: 200 };

@@ -11,11 +11,10 @@
  *   npm run bench:connection-cost -- --load                (the prod caps all in use: peak RSS)
  */
 import { readFileSync } from 'node:fs';
-import { NodeProcess } from '@app/standin';
+import { NodeProcess, SERVER_ENTRY } from '@app/standin';
 import { SUBPROTOCOL, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import { heapUsedAfterGc, rssBytes } from '../bench/probes.js';
-import { SERVER_ENTRY } from './cluster/server-pod.js';
 
 /** The prod overlay's server memory limit (kustomize/overlays/prod/server-deployment.patch.yaml). */
 const PROD_MEMORY_LIMIT_MIB = 384;

@@ -1,11 +1,7 @@
-import type { TcpForwarder } from '@app/standin';
-import type { RedisSentinelGroup } from '@app/standin';
+import type { Deployment, EndpointsController, RedisSentinelGroup, ServerPod, TcpForwarder } from '@app/standin';
 import type { Redis } from 'ioredis';
-import type { EndpointsController } from './cluster/endpoints-controller.js';
 import type { GapSummary } from '@app/contract';
 import type { ClientProcess } from './cluster/client-process.js';
-import type { Deployment } from './cluster/deployment.js';
-import type { ServerPod } from './cluster/server-pod.js';
 import type { DrillOptions, ScenarioName } from './drill.options.js';
 import type { Progress } from './report/progress.js';
 import type { Timeline } from './timeline.js';

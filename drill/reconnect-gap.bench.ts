@@ -5,9 +5,8 @@
  *
  *   npm run bench:reconnect [-- DRAINS]     (default 30 drains)
  */
-import { NodeProcess, TcpForwarder } from '@app/standin';
+import { NodeProcess, SERVER_ENTRY, TcpForwarder } from '@app/standin';
 import { ClientProcess } from './cluster/client-process.js';
-import { SERVER_ENTRY } from './cluster/server-pod.js';
 import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { GAP_TARGET_MS } from './scenarios/targets.js';
 

@@ -1,7 +1,5 @@
-import { hostList, RedisSentinelGroup, RedisServer, TcpForwarder } from '@app/standin';
+import { Deployment, EndpointsController, hostList, RedisSentinelGroup, RedisServer, TcpForwarder } from '@app/standin';
 import { Redis } from 'ioredis';
-import { Deployment } from './cluster/deployment.js';
-import { EndpointsController } from './cluster/endpoints-controller.js';
 import type { DrillContext, ScenarioResult } from './drill.context.js';
 import type { DrillOptions, ScenarioName } from './drill.options.js';
 import { Progress } from './report/progress.js';

@@ -1,12 +1,7 @@
+import type { ClusterEventKind } from '@app/standin';
+
 export type TimelineKind =
-  | 'pod-created'
-  | 'pod-ready'
-  | 'pod-deleted'
-  | 'pod-sigterm'
-  | 'pod-sigkill'
-  | 'pod-exited'
-  | 'endpoint-added'
-  | 'endpoint-removed'
+  | ClusterEventKind
   | 'connections'
   /** `value`: stream entries delivered so far to the subscriber fleet of channel `detail`. */
   | 'stream-delivered'

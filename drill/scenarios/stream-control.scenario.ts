@@ -1,6 +1,4 @@
-import { TcpForwarder } from '@app/standin';
-import { Deployment } from '../cluster/deployment.js';
-import { EndpointsController } from '../cluster/endpoints-controller.js';
+import { Deployment, EndpointsController, TcpForwarder } from '@app/standin';
 import { check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { excerpt } from '../log-lines.js';
 import { startStreamClients } from './stream-clients.js';

@@ -1,12 +1,8 @@
-import { RedisServer, TcpForwarder } from '@app/standin';
+import { Deployment, EndpointsController, IGNORE_CLUSTER_EVENTS, RedisServer, TcpForwarder, type ServerPod } from '@app/standin';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { Deployment } from '../../drill/cluster/deployment.js';
-import { EndpointsController } from '../../drill/cluster/endpoints-controller.js';
-import type { ServerPod } from '../../drill/cluster/server-pod.js';
-import { Timeline } from '../../drill/timeline.js';
 
 /** The page's files, from the sources, and the client bundle `npm run build` made. */
 const FILES: Record<string, { path: string; type: string }> = {
@@ -57,8 +53,7 @@ export class DemoCluster {
   static async start(options: DemoOptions = {}, log: (line: string) => void = () => undefined): Promise<DemoCluster> {
     const service = new TcpForwarder();
     const wsUrl = `ws://127.0.0.1:${await service.listen()}/ws`;
-    const timeline = new Timeline();
-    const endpoints = new EndpointsController(service, 300, timeline);
+    const endpoints = new EndpointsController(service, 300, IGNORE_CLUSTER_EVENTS);
     let redis: RedisServer | undefined;
     let backend = 'memory (redis not wanted)';
     if (options.redis !== false) {
@@ -79,7 +74,7 @@ export class DemoCluster {
       { name: 'demo', replicas: options.replicas ?? 2, env, probePeriodMs: 200, preStopMs: 500, gracePeriodMs: 30_000 },
       service,
       endpoints,
-      timeline,
+      IGNORE_CLUSTER_EVENTS,
     );
     await deployment.scaleUp();
     const config: DemoConfig = { wsUrl, channel: DEMO_CHANNEL, backend };

@@ -5,3 +5,7 @@ export * from './redis-server.js';
 export * from './running-children.js';
 export * from './delay-proxy.js';
 export * from './redis-topologies.js';
+export * from './cluster/cluster-recorder.js';
+export * from './cluster/server-pod.js';
+export * from './cluster/endpoints-controller.js';
+export * from './cluster/deployment.js';

@@ -1,5 +1,4 @@
-import { NodeProcess } from '@app/standin';
-import { SERVER_ENTRY } from '../../drill/cluster/server-pod.js';
+import { NodeProcess, SERVER_ENTRY } from '@app/standin';
 
 /** The built server as a real process on port 0. */
 export class ServerProcess extends NodeProcess {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { TcpForwarder } from '@app/standin';
-import type { Timeline } from '../timeline.js';
+import type { TcpForwarder } from '../tcp-forwarder.js';
+import type { ClusterRecorder } from './cluster-recorder.js';
 import type { ServerPod } from './server-pod.js';
 
 /**
@@ -18,7 +18,7 @@ export class EndpointsController extends EventEmitter<{ changed: [] }> {
   constructor(
     private readonly service: TcpForwarder,
     private readonly propagationMs: number,
-    private readonly timeline: Timeline,
+    private readonly timeline: ClusterRecorder,
   ) {
     super();
   }

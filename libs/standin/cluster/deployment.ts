@@ -1,5 +1,5 @@
-import type { TcpForwarder } from '@app/standin';
-import type { Timeline } from '../timeline.js';
+import type { TcpForwarder } from '../tcp-forwarder.js';
+import type { ClusterRecorder } from './cluster-recorder.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { ServerPod, podSuffix, type Termination } from './server-pod.js';
 
@@ -27,7 +27,7 @@ export class Deployment {
     private readonly spec: DeploymentSpec,
     private readonly service: TcpForwarder,
     private readonly endpoints: EndpointsController,
-    private readonly timeline: Timeline,
+    private readonly timeline: ClusterRecorder,
   ) {
     this.replicas = spec.replicas;
   }

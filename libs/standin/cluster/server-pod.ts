@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NodeProcess, type Exit } from '@app/standin';
-import type { Timeline } from '../timeline.js';
+import { NodeProcess, type Exit } from '../node-process.js';
+import type { ClusterRecorder } from './cluster-recorder.js';
 
 export const SERVER_ENTRY = resolve('dist/apps/server/main.js');
 
@@ -41,7 +41,7 @@ export class ServerPod {
   constructor(
     readonly name: string,
     env: Record<string, string>,
-    private readonly timeline: Timeline,
+    private readonly timeline: ClusterRecorder,
     private readonly probePeriodMs: number,
     private readonly onReadinessChange: (pod: ServerPod) => void,
   ) {
