@@ -76,10 +76,18 @@ export class DemoCluster {
       endpoints,
       IGNORE_CLUSTER_EVENTS,
     );
-    await deployment.scaleUp();
     const config: DemoConfig = { wsUrl, channel: DEMO_CHANNEL, backend };
     const page = createServer();
-    await new Promise<void>((done) => page.listen(options.port ?? 0, '127.0.0.1', done));
+    try {
+      await deployment.scaleUp();
+      await new Promise<void>((done, fail) => page.once('error', fail).listen(options.port ?? 0, '127.0.0.1', done));
+    } catch (err) {
+      // A port in use, a pod that would not start: leave no process behind.
+      await deployment.teardown();
+      await service.close();
+      await redis?.stop();
+      throw err;
+    }
     const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
     const demo = new DemoCluster(config, pageUrl, deployment, page, service, redis, log);
     page.on('request', (request: IncomingMessage, response: ServerResponse) => void demo.serve(request, response));
