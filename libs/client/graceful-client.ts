@@ -4,7 +4,7 @@ import { everyAckPeriod } from './ack-ticker.js';
 import { backoffDelayMs, drainReconnectDelayMs } from './backoff.js';
 import { ChannelCursors } from './channel-cursors.js';
 import type { ChannelEvent, ClientEvent, ClientState, WorkKind } from './events.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type PendingWork } from './outbox.js';
 import { ReconnectPolicy, type ReconnectDelay } from './reconnect-policy.js';
 import { SeqTracker } from './seq-tracker.js';
 import type { ClientStorage, StoredState } from './storage.js';
@@ -182,7 +182,7 @@ export class GracefulClient {
 
   /** True when `request` (or `publish`) would be refused `OUTBOX_FULL` now. */
   isFull(kind: WorkKind): boolean {
-    return (kind === 'request' ? this.requests : this.publishes).full;
+    return this.outboxOf(kind).full;
   }
 
   /** Starts connecting (and reconnecting, until `close`). */
@@ -285,7 +285,7 @@ export class GracefulClient {
 
   private addWork<T>(kind: WorkKind, id: string | undefined, body: RequestBody | PublishBody): Promise<T> {
     if (this.options.dialect === 'text') return Promise.reject(new RefusedError('TEXT_DIALECT', 'the text dialect has no requests, publishes or channels'));
-    const outbox: Outbox<RequestBody | PublishBody> = kind === 'request' ? this.requests : this.publishes;
+    const outbox = this.outboxOf(kind);
     const workId = id ?? `${this.options.idPrefix}-${kind === 'publish' ? 'p' : ''}${++this.idCounter}`;
     if (outbox.full) return Promise.reject(new RefusedError('OUTBOX_FULL', `${this.options.outboxLimit} ${kind}s are unanswered`));
     if (!outbox.add(workId, body)) return Promise.reject(new RefusedError(ErrorCode.DUPLICATE_ID, `${workId} is unanswered already`));
@@ -408,7 +408,7 @@ export class GracefulClient {
   }
 
   private onAnswer(kind: WorkKind, id: string, value: unknown, appendedBefore?: boolean): void {
-    const outcome = (kind === 'request' ? this.requests : this.publishes).complete(id);
+    const outcome = this.outboxOf(kind).complete(id);
     this.emit(appendedBefore === undefined ? { type: 'answered', kind, id, outcome } : { type: 'answered', kind, id, outcome, appendedBefore });
     if (outcome !== 'completed') return;
     if (kind === 'publish') this.retry.attempt = 0;
@@ -480,40 +480,33 @@ export class GracefulClient {
 
   /** Sends unanswered work not yet sent on this connection, oldest first, within the in-flight budget. */
   private sendPending(link: Link): void {
-    if (!link.ready || link.draining || this.options.dialect === 'text') return;
+    if (!link.ready || link.draining) return;
     let budget = link.maxInFlight - this.requests.inFlightOn(link.number) - this.publishes.inFlightOn(link.number);
     const requests = this.requests.unsentOn(link.number);
     const publishes = this.publishes.unsentOn(link.number);
+    const spent = (sent: boolean): boolean => {
+      if (sent) budget--;
+      return sent;
+    };
     // Alternately, so a stream of one kind never starves the other.
     let requestsLeft = this.requests.size > 0;
     let publishesLeft = this.publishes.size > 0;
     while (budget > 0 && (requestsLeft || publishesLeft)) {
-      if (requestsLeft) {
-        const next = requests.next();
-        if (next.done) requestsLeft = false;
-        else {
-          this.sendWork(link, 'request', this.requests, next.value.id, { type: 'request', id: next.value.id, payload: next.value.body.payload });
-          budget--;
-        }
-      }
-      if (publishesLeft && budget > 0) {
-        const next = publishes.next();
-        if (next.done) publishesLeft = false;
-        else {
-          const { channel, payload } = next.value.body;
-          this.sendWork(link, 'publish', this.publishes, next.value.id, { type: 'publish', id: next.value.id, channel, payload });
-          budget--;
-        }
-      }
+      if (requestsLeft) requestsLeft = spent(this.sendNext(link, 'request', this.requests, requests, ({ id, body }) => ({ type: 'request', id, payload: body.payload })));
+      if (publishesLeft && budget > 0) publishesLeft = spent(this.sendNext(link, 'publish', this.publishes, publishes, ({ id, body }) => ({ type: 'publish', id, ...body })));
     }
   }
 
-  private sendWork<Body>(link: Link, kind: WorkKind, outbox: Outbox<Body>, id: string, frame: object): void {
-    const work = outbox.get(id)!;
+  /** Sends the next of `pending` on `link`; false when there is none. */
+  private sendNext<Body>(link: Link, kind: WorkKind, outbox: Outbox<Body>, pending: Iterator<PendingWork<Body>>, frame: (work: PendingWork<Body>) => object): boolean {
+    const next = pending.next();
+    if (next.done) return false;
+    const work = next.value;
     const resend = work.everSent;
     outbox.markSent(work, link.number);
-    link.send(JSON.stringify(frame));
-    this.emit({ type: 'sent', kind, id, resend });
+    link.send(JSON.stringify(frame(work)));
+    this.emit({ type: 'sent', kind, id: work.id, resend });
+    return true;
   }
 
   private retryLater(channel: string | undefined): void {
@@ -531,6 +524,10 @@ export class GracefulClient {
     }, delayMs);
   }
 
+  private outboxOf(kind: WorkKind): Outbox<RequestBody | PublishBody> {
+    return kind === 'request' ? this.requests : this.publishes;
+  }
+
   private usableLink(): Link | undefined {
     return this.link?.ready && !this.link.draining ? this.link : undefined;
   }
@@ -540,8 +537,9 @@ export class GracefulClient {
     if (this.link && seq !== undefined) this.sendAck(this.link, seq);
   }
 
+  /** Only the JSON dialect numbers its frames, so only it ever has something to ack. */
   private sendAck(link: Link, seq: number): void {
-    if (this.options.dialect === 'json') link.send(`{"type":"ack","seq":${seq}}`);
+    link.send(`{"type":"ack","seq":${seq}}`);
   }
 
   private onChannelEvent(event: ChannelEvent): void {
