@@ -1,6 +1,6 @@
-import { SUBPROTOCOL } from '@app/protocol';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { BenchConnection } from './probes.js';
 
 /** One fan-out subscriber, whatever the server speaks: subscribes to a channel and reports each entry. */
 export interface FanOutSubscriber {
@@ -16,28 +16,22 @@ type OnEntry = (offset: number, payload: { sentAt: number }) => void;
 const ACK_INTERVAL_MS = 100;
 
 /**
- * `graceful.v1` (the product and the raw-ws floor): raw `ws`, acking cumulatively every
+ * `graceful.v1` (the product and the raw-ws floor): a `BenchConnection` acking cumulatively every
  * `ACK_INTERVAL_MS` as `GracefulClient` does, so the server pays for acks as it does in use.
  */
 export async function gracefulSubscriber(url: string, onEntry: OnEntry): Promise<FanOutSubscriber> {
-  const socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
-  let lastSeq = 0;
-  let ackedSeq = 0;
   let subscribed: (() => void) | undefined;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('message', () => resolve());
-  });
-  socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as { type: string; seq?: number; offset?: number; payload?: { sentAt: number } };
-    if (frame.seq !== undefined) lastSeq = frame.seq;
+  const connection = new BenchConnection(url, (frame) => {
     if (frame.type === 'subscribed') subscribed?.();
     if (frame.type === 'message') onEntry(frame.offset!, frame.payload!);
   });
+  const { socket } = connection;
+  await connection.hello;
+  let ackedSeq = 0;
   const acks = setInterval(() => {
-    if (lastSeq === ackedSeq || socket.readyState !== WebSocket.OPEN) return;
-    ackedSeq = lastSeq;
-    socket.send(`{"type":"ack","seq":${lastSeq}}`);
+    if (connection.lastSeq === ackedSeq || socket.readyState !== WebSocket.OPEN) return;
+    ackedSeq = connection.lastSeq;
+    socket.send(`{"type":"ack","seq":${ackedSeq}}`);
   }, ACK_INTERVAL_MS);
   return {
     subscribe: (channel) =>

@@ -27,21 +27,32 @@ export function listenOverflows(): number {
   return Number(values?.[names?.indexOf('ListenOverflows') ?? -1] ?? Number.NaN);
 }
 
+/** The fields of a server frame the benchmarks read. */
+export interface BenchFrame {
+  type: string;
+  seq?: number;
+  lastSeq?: number;
+  reconnectJitterMs?: number;
+  offset?: number;
+  payload?: { sentAt: number };
+}
+
 /**
  * A client connection as the fleet keeps one, reduced to what the benchmark times: resolves
  * `hello` when it arrives, acks the close marker at once, and records how the connection ended
- * and whether any sequence number was skipped.
+ * and whether any sequence number was skipped. `onFrame` sees every frame, parsed once.
  */
 export class BenchConnection {
   readonly socket: WebSocket;
   readonly hello: Promise<number>;
   readonly closed: Promise<{ code: number; at: number }>;
-  private lastSeq = 0;
+  /** The highest sequence number received. */
+  lastSeq = 0;
   seqGaps = 0;
   /** The drain notice: when it came and the window it advised spreading the reconnect over. */
   notice: { at: number; jitterMs: number } | undefined;
 
-  constructor(url: string) {
+  constructor(url: string, onFrame?: (frame: BenchFrame) => void) {
     this.socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
     this.hello = new Promise((resolve, reject) => {
       this.socket.once('error', reject);
@@ -50,13 +61,14 @@ export class BenchConnection {
     });
     this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve({ code, at: performance.now() })));
     this.socket.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { type: string; seq?: number; lastSeq?: number; reconnectJitterMs?: number };
+      const frame = JSON.parse(data.toString()) as BenchFrame;
       if (frame.seq !== undefined) {
         if (frame.seq !== this.lastSeq + 1) this.seqGaps++;
         this.lastSeq = frame.seq;
       }
       if (frame.type === 'shutdown') this.notice = { at: performance.now(), jitterMs: frame.reconnectJitterMs ?? 0 };
       if (frame.type === 'close') this.socket.send(JSON.stringify({ type: 'ack', seq: frame.lastSeq }));
+      onFrame?.(frame);
     });
     // Failures are counted through `hello`; the socket's later errors need no handler of their own.
     this.socket.on('error', () => undefined);

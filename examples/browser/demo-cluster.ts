@@ -42,13 +42,17 @@ export class DemoCluster {
 
   private constructor(
     readonly config: DemoConfig,
-    readonly pageUrl: string,
     readonly deployment: Deployment,
     private readonly page: Server,
     private readonly service: TcpForwarder,
     private readonly redis: RedisServer | undefined,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** Where the page is served (once `start` resolved). */
+  get pageUrl(): string {
+    return `http://127.0.0.1:${(this.page.address() as AddressInfo).port}/`;
+  }
 
   static async start(options: DemoOptions = {}, log: (line: string) => void = () => undefined): Promise<DemoCluster> {
     const service = new TcpForwarder();
@@ -77,20 +81,16 @@ export class DemoCluster {
       IGNORE_CLUSTER_EVENTS,
     );
     const config: DemoConfig = { wsUrl, channel: DEMO_CHANNEL, backend };
-    const page = createServer();
+    const demo = new DemoCluster(config, deployment, createServer(), service, redis, log);
+    demo.page.on('request', (request: IncomingMessage, response: ServerResponse) => void demo.serve(request, response));
     try {
       await deployment.scaleUp();
-      await new Promise<void>((done, fail) => page.once('error', fail).listen(options.port ?? 0, '127.0.0.1', done));
+      await new Promise<void>((done, fail) => demo.page.once('error', fail).listen(options.port ?? 0, '127.0.0.1', done));
     } catch (err) {
       // A port in use, a pod that would not start: leave no process behind.
-      await deployment.teardown();
-      await service.close();
-      await redis?.stop();
+      await demo.stop();
       throw err;
     }
-    const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
-    const demo = new DemoCluster(config, pageUrl, deployment, page, service, redis, log);
-    page.on('request', (request: IncomingMessage, response: ServerResponse) => void demo.serve(request, response));
     return demo;
   }
 
