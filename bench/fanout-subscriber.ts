@@ -16,8 +16,9 @@ type OnEntry = (offset: number, payload: { sentAt: number }) => void;
 const ACK_INTERVAL_MS = 100;
 
 /**
- * `graceful.v1` (the product and the raw-ws floor): a `BenchConnection` acking cumulatively every
- * `ACK_INTERVAL_MS` as `GracefulClient` does, so the server pays for acks as it does in use.
+ * `graceful.v2` (the product and the raw-ws floor): a `BenchConnection` acking cumulatively every
+ * `ACK_INTERVAL_MS` as `GracefulClient` does, so the server pays for acks as it does in use —
+ * for the frames that carry a `seq` (channel messages have none).
  */
 export async function gracefulSubscriber(url: string, onEntry: OnEntry): Promise<FanOutSubscriber> {
   let subscribed: (() => void) | undefined;

@@ -12,7 +12,7 @@ const clients = Number(process.env.CLIENTS ?? 1);
 let connected = 0;
 
 for (let index = 0; index < clients; index++) {
-  const socket = new WebSocket(url, 'graceful.v1', { perMessageDeflate: false });
+  const socket = new WebSocket(url, 'graceful.v2', { perMessageDeflate: false });
   socket.once('message', () => {
     if (++connected === clients) process.stdout.write(`Stats: connected=${clients}/${clients}\n`);
   });

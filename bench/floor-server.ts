@@ -1,8 +1,9 @@
 /**
- * The floor the benchmark measures the product against: the same `graceful.v1` frames on the
+ * The floor the benchmark measures the product against: the same `graceful.v2` frames on the
  * wire — hello, a data item at once and one per interval, results, cumulative acks, heartbeat
- * pings, shared channels held in memory (subscribe, publish, live messages; no history, no
- * de-duplication), and on SIGTERM the whole drain sequence — written on plain `ws` and
+ * pings, shared channels held in memory (subscribe, publish, live messages encoded once for
+ * every subscriber; no history, no de-duplication), and on SIGTERM the whole drain sequence
+ * (its marker without `channels`) — written on plain `ws` and
  * `node:http`, with none of the framework, validation, limits, metrics or logging. Not for
  * production: it trusts every frame it gets.
  *
@@ -43,12 +44,12 @@ const item = (index?: number) => ({ time: new Date().toTimeString().slice(0, 8),
 const sendSequenced = (c: Connection, body: Record<string, unknown>): void => c.socket.send(JSON.stringify({ ...body, seq: ++c.seq }));
 
 const http = createServer((_request, response) => response.writeHead(404).end());
-const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('graceful.v1') ? 'graceful.v1' : false) });
+const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('graceful.v2') ? 'graceful.v2' : false) });
 
 wss.on('connection', (socket) => {
   const c: Connection = { socket, seq: 0, inFlight: 0, closing: false };
   connections.add(c);
-  socket.send(JSON.stringify({ type: 'hello', protocol: 1, serverId: 'floor', sessionId: String(connections.size), heartbeatMs: HEARTBEAT_MS, maxPayload: 65_536 }));
+  socket.send(JSON.stringify({ type: 'hello', protocol: 2, serverId: 'floor', sessionId: String(connections.size), heartbeatMs: HEARTBEAT_MS, maxPayload: 65_536 }));
   sendSequenced(c, { type: 'data', payload: item(), final: false });
   const feed = setInterval(() => sendSequenced(c, { type: 'data', payload: item(), final: false }), DATA_INTERVAL_MS);
   socket.on('message', (data: Buffer) => {
@@ -63,8 +64,9 @@ wss.on('connection', (socket) => {
       const channel = channelNamed(frame.channel!);
       const offset = ++channel.top;
       sendSequenced(c, { type: 'published', id: frame.id, channel: frame.channel, offset, duplicate: false });
+      const message = Buffer.from(JSON.stringify({ type: 'message', channel: frame.channel, offset, id: frame.id, payload: frame.payload }));
       for (const subscriber of channel.subscribers) {
-        if (!subscriber.closing) sendSequenced(subscriber, { type: 'message', channel: frame.channel, offset, id: frame.id, payload: frame.payload });
+        if (!subscriber.closing) subscriber.socket.send(message, { binary: false });
       }
     }
     if (frame.type !== 'request' || c.closing) return;

@@ -40,9 +40,9 @@ async function nodeStats(port: number): Promise<NodeStats> {
   }
 }
 
-/** A graceful.v1 connection that answers the drain and resolves frames by type. */
+/** A graceful.v2 connection that answers the drain and resolves frames by type. */
 function open(url: string): Promise<{ socket: WebSocket; on: (type: string, handle: (frame: Record<string, unknown>) => void) => void }> {
-  const socket = new WebSocket(url, 'graceful.v1', { perMessageDeflate: false });
+  const socket = new WebSocket(url, 'graceful.v2', { perMessageDeflate: false });
   const handlers = new Map<string, (frame: Record<string, unknown>) => void>();
   socket.on('message', (data: Buffer) => {
     const frame = JSON.parse(data.toString()) as Record<string, unknown>;

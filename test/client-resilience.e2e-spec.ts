@@ -169,7 +169,7 @@ describe('client resilience', () => {
 describe('client configuration', () => {
   it.each([
     ['SERVER_URL', 'http://localhost:8080/ws', 'SERVER_URL must be a ws:// or wss:// URL (got "http://localhost:8080/ws")'],
-    ['PROTOCOL', 'graceful.v2', 'PROTOCOL must be one of graceful.v1, text (got "graceful.v2")'],
+    ['PROTOCOL', 'graceful.v1', 'PROTOCOL must be one of graceful.v2, text (got "graceful.v1")'],
     ['CLIENTS', '0', 'CLIENTS must be an integer from 1 to 10000 (got "0")'],
     ['RECONNECT_MAX_MS', '10', 'RECONNECT_MAX_MS (10) must not be below RECONNECT_BASE_MS (100)'],
     ['METRICS_PORT', '70000', 'METRICS_PORT must be an integer from 0 to 65535 (got "70000")'],

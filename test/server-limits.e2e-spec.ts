@@ -371,11 +371,13 @@ describe('server HTTP edge', () => {
   it('refuses an upgrade offering only subprotocols it does not speak with 400 naming them, instead of answering in the text dialect', async () => {
     const server = await ServerProcess.start();
     try {
-      const answer = await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'mqtt, graceful.v2' }));
+      const answer = await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'mqtt, graceful.v3' }));
       expect(answer).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
-      expect(answer).toContain('unsupported subprotocol mqtt, graceful.v2; this server speaks graceful.v1 (or none, for the original text dialect)');
-      // Offered among others, graceful.v1 is chosen; offering none is the text dialect.
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: `mqtt, ${SUBPROTOCOL}` }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v1\r\n/i);
+      expect(answer).toContain('unsupported subprotocol mqtt, graceful.v3; this server speaks graceful.v2, graceful.v1 (or none, for the original text dialect)');
+      // Offered among others, the newest JSON version offered is chosen, whatever the order; offering none is the text dialect.
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: `mqtt, ${SUBPROTOCOL}` }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1, graceful.v2' }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1' }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v1\r\n/i);
     } finally {
       await server.stop();
     }

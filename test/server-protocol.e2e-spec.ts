@@ -2,7 +2,7 @@ import { ErrorCode } from '@app/protocol';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
 import { ServerProcess } from './support/server-process.js';
 
-describe('server protocol (graceful.v1)', () => {
+describe('server protocol (graceful.v2)', () => {
   let server: ServerProcess;
   let client: FrameRecorder;
 
@@ -18,7 +18,14 @@ describe('server protocol (graceful.v1)', () => {
 
   it('greets with hello naming the server and its limits', async () => {
     const hello = await client.next();
-    expect(hello).toMatchObject({ type: 'hello', protocol: 1, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536, maxInFlight: 100 });
+    expect(hello).toMatchObject({ type: 'hello', protocol: 2, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536, maxInFlight: 100 });
+  });
+
+  it('still speaks graceful.v1 to a client that offers only it', async () => {
+    const v1 = await FrameRecorder.json(server.wsUrl, {}, 'graceful.v1');
+    expect(v1.socket.protocol).toBe('graceful.v1');
+    expect(await v1.next()).toMatchObject({ type: 'hello', protocol: 1 });
+    v1.socket.terminate();
   });
 
   it('answers a ping with a pong at once, without a seq, the heartbeat a browser can see', async () => {

@@ -29,17 +29,31 @@ describe('streams on one server (memory backend)', () => {
   });
   afterEach(() => client.socket.terminate());
 
-  it('confirms a publish with its offset once, and delivers it to a subscriber in seq order', async () => {
+  it('confirms a publish with its offset once, and delivers it to a subscriber in order, without a seq (graceful.v2)', async () => {
     client.send({ type: 'subscribe', channel: 'orders' });
     const subscribed = await client.next(ofType('subscribed'));
     expect(subscribed).toMatchObject({ channel: 'orders', top: 0, recovered: true });
     client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: { qty: 3 } });
     const message = await client.next(ofType('message'));
     const published = await client.next(ofType('published'));
-    expect(message).toEqual({ type: 'message', seq: subscribed.seq + 1, channel: 'orders', offset: 1, id: 'p1', payload: { qty: 3 } });
-    expect(published).toEqual({ type: 'published', seq: subscribed.seq + 2, id: 'p1', channel: 'orders', offset: 1, duplicate: false });
+    expect(message).toEqual({ type: 'message', channel: 'orders', offset: 1, id: 'p1', payload: { qty: 3 } });
+    expect(published).toEqual({ type: 'published', seq: subscribed.seq + 1, id: 'p1', channel: 'orders', offset: 1, duplicate: false });
     client.send({ type: 'publish', id: 'p1', channel: 'orders', payload: { qty: 3 } });
     expect(await client.next(ofType('published'))).toMatchObject({ offset: 1, duplicate: true });
+  });
+
+  it('numbers channel messages for a client that speaks only graceful.v1', async () => {
+    const v1 = await FrameRecorder.json(server.wsUrl, {}, 'graceful.v1');
+    try {
+      expect(await v1.next(ofType('hello'))).toMatchObject({ protocol: 1 });
+      v1.send({ type: 'subscribe', channel: 'orders.v1' });
+      const subscribed = await v1.next(ofType('subscribed'));
+      v1.send({ type: 'publish', id: 'p1', channel: 'orders.v1', payload: {} });
+      expect(await v1.next(ofType('message'))).toEqual({ type: 'message', seq: subscribed.seq + 1, channel: 'orders.v1', offset: 1, id: 'p1', payload: {} });
+      expect(await v1.next(ofType('published'))).toMatchObject({ seq: subscribed.seq + 2 });
+    } finally {
+      v1.socket.terminate();
+    }
   });
 
   it('resumes with since: the entries after it, then live', async () => {
@@ -217,6 +231,9 @@ describe('streams on Redis across replicas', () => {
       ]);
       expect(duringDrain.filter(ofType('message')).length).toBeGreaterThan(0);
       expect(subscriber.frames.slice(subscriber.frames.indexOf(marker) + 1)).toEqual([]);
+      // The marker names where the channel stopped: the last message this subscriber received.
+      const { epoch } = subscriber.frames.find(ofType('subscribed'))!;
+      expect(marker.channels).toEqual({ marker: { epoch, offset: subscriber.frames.filter(ofType('message')).at(-1)!.offset } });
       expect(await a.exited).toEqual({ code: 0, signal: null });
     } finally {
       await publisher.kill();

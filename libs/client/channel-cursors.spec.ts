@@ -50,4 +50,19 @@ describe('ChannelCursors', () => {
     expect(cursors.onMessage(message(10))).toBe(false);
     expect(events).toEqual([]);
   });
+
+  it('reports a gap for entries the drain marker names sent in its epoch and that never arrived, and keeps its cursor to ask again', () => {
+    const { cursors, of } = setup();
+    cursors.follow('other');
+    cursors.onSubscribed(subscribed('e1', 0, true));
+    cursors.onMessage(message(1));
+    cursors.onDrainMarker({ c: { epoch: 'e1', offset: 3 }, other: { epoch: 'e9', offset: 5 }, unfollowed: { epoch: 'e1', offset: 9 } });
+    expect(of('gap')).toEqual([{ type: 'gap', channel: 'c', from: 2, to: 3 }]);
+    expect(cursors.subscribeFrame('c')).toBe('{"type":"subscribe","channel":"c","since":{"epoch":"e1","offset":1}}');
+    // Nothing to report once the cursor has what the marker names.
+    cursors.onMessage(message(2));
+    cursors.onMessage(message(3));
+    cursors.onDrainMarker({ c: { epoch: 'e1', offset: 3 } });
+    expect(of('gap')).toHaveLength(1);
+  });
 });

@@ -1,4 +1,4 @@
-import type { FeedMessage, StreamMessage, SubscribedMessage } from '@app/protocol';
+import type { ChannelStop, FeedMessage, StreamMessage, SubscribedMessage } from '@app/protocol';
 import type { ChannelEvent, Cursor } from './events.js';
 
 /**
@@ -54,6 +54,21 @@ export class ChannelCursors {
     if (cursor && recovered) cursor.epoch = epoch;
     else this.cursors.set(channel, { epoch, offset: top });
     return true;
+  }
+
+  /**
+   * The drain marker's `channels` (`graceful.v2`): where the server stopped sending each one.
+   * A cursor behind it in the same epoch means entries were sent and never arrived — a fault
+   * over one connection, reported as a gap. The cursor stays put, so the next subscription's
+   * `since` asks for them again.
+   */
+  onDrainMarker(stops: Record<string, ChannelStop>): void {
+    for (const [channel, stop] of Object.entries(stops)) {
+      const cursor = this.cursors.get(channel);
+      if (cursor?.epoch === stop.epoch && cursor.offset < stop.offset) {
+        this.report({ type: 'gap', channel, from: cursor.offset + 1, to: stop.offset });
+      }
+    }
   }
 
   onFeed({ channel, live }: FeedMessage): void {

@@ -55,7 +55,10 @@ export type ChannelEvent =
   | { type: 'subscribed'; channel: string; epoch: string; top: number; recovered: boolean }
   /** Entries after `had` are gone (`recovered: false`); delivery resumes after `resumesAfter`. */
   | { type: 'loss'; channel: string; had: Cursor; resumesAfter: Cursor }
-  /** Offsets skipped within an epoch without the server saying so: lost silently (never expected). */
+  /**
+   * Offsets skipped within an epoch without the server saying so (never expected): skipped in
+   * delivery (lost), or named sent by the drain marker and never received (asked for again).
+   */
   | { type: 'gap'; channel: string; from: number; to: number }
   /** An entry at or below the cursor arrived again, and was dropped. */
   | { type: 'duplicate'; channel: string; offset: number }

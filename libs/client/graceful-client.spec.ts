@@ -10,9 +10,12 @@ const HELLO = { type: 'hello', protocol: 1, serverId: 'scripted', sessionId: 's'
 
 type Frame = Record<string, unknown> & { type: string };
 
-/** A scripted server on port 0: every frame a client sends, and a hook to answer it. */
-async function scriptedServer(onConnection: (socket: ServerSocket, frames: Frame[], request: { url?: string }) => void) {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graceful.v1' });
+/** A scripted server on port 0 (speaking `protocol`): every frame a client sends, and a hook to answer it. */
+async function scriptedServer(
+  onConnection: (socket: ServerSocket, frames: Frame[], request: IncomingMessage) => void,
+  protocol: 'graceful.v1' | 'graceful.v2' = 'graceful.v1',
+) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => protocol });
   await new Promise((resolve) => wss.once('listening', resolve));
   const received: Frame[] = [];
   const arrivals: (() => void)[] = [];
@@ -107,6 +110,34 @@ describe('GracefulClient against a scripted server', () => {
     await expect(bad).rejects.toEqual(new RefusedError('BAD_MESSAGE', 'no'));
     expect(await subject.request({ n: 1 }, { id: 'kept' })).toEqual({ on: 2 });
     expect(server.received.filter((frame) => frame.id === 'kept')).toHaveLength(2);
+  });
+
+  it('graceful.v2: offers v2 before v1, takes channel messages without seq, and asks again for entries the marker names but that never arrived', async () => {
+    const offered: (string | undefined)[] = [];
+    server = await scriptedServer((socket, frames, request) => {
+      offered.push(request.headers['sec-websocket-protocol']);
+      socket.send(JSON.stringify({ ...HELLO, protocol: 2 }));
+      socket.on('message', () => {
+        if (frames.at(-1)!.type !== 'subscribe' || offered.length > 1) return;
+        socket.send(JSON.stringify({ type: 'subscribed', seq: 1, channel: 'prices', epoch: 'e1', top: 0, recovered: true }));
+        for (const offset of [1, 2]) socket.send(JSON.stringify({ type: 'message', channel: 'prices', offset, id: `m${offset}`, payload: {} }));
+        // Offset 3 is named sent, but never arrives.
+        socket.send(JSON.stringify({ type: 'close', lastSeq: 1, channels: { prices: { epoch: 'e1', offset: 3 } } }));
+      });
+    }, 'graceful.v2');
+    subject = client({ url: server.url });
+    const channelEvents: string[] = [];
+    subject.channel('prices').subscribe((e) => channelEvents.push(e.type === 'entry' ? `entry ${e.offset}` : e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type));
+    const seqEvents: ClientEvent[] = [];
+    subject.events$.pipe(filter((e) => e.type === 'seq-gap' || e.type === 'seq-backwards')).subscribe((e) => seqEvents.push(e));
+    subject.connect();
+    const subscribes = await server.until('subscribe', 2);
+    expect(subscribes[1]).toEqual({ type: 'subscribe', channel: 'prices', since: { epoch: 'e1', offset: 2 } });
+    // The marker's lastSeq, acked at once; channel messages are never acked.
+    expect(new Set(server.received.filter((frame) => frame.type === 'ack').map((frame) => frame.seq))).toEqual(new Set([1]));
+    expect(offered[0]).toBe('graceful.v2,graceful.v1');
+    expect(channelEvents).toEqual(['subscribed', 'entry 1', 'entry 2', 'gap 3-3']);
+    expect(seqEvents).toEqual([]);
   });
 
   it('resumes channels and re-sends unconfirmed publishes with their ids from a stored state (a reload)', async () => {

@@ -17,7 +17,7 @@ export type TokenProvider = (context: { refresh: boolean }) => string | undefine
 export interface GracefulClientOptions {
   /** `ws://host/ws` or `wss://…`. */
   url: string;
-  /** `json` (`graceful.v1`, default) or `text`: the original program's line dialect (no acks, work or channels). */
+  /** `json` (default: offers `graceful.v2`, then `graceful.v1` for servers built before it) or `text`: the original program's line dialect (no acks, work or channels). */
   dialect?: 'json' | 'text';
   /** Opens sockets; default: the global `WebSocket`. */
   createSocket?: SocketFactory;
@@ -101,7 +101,7 @@ interface Link {
 const NOT_TAKEN = new Set<string>([ErrorCode.DRAINING, ErrorCode.TOO_MANY_IN_FLIGHT, ErrorCode.UNAVAILABLE]);
 
 /**
- * A client of the `graceful.v1` protocol that loses nothing across drains, failures and
+ * A client of the `graceful.v2` protocol (and of `graceful.v1` servers) that loses nothing across drains, failures and
  * restarts: it keeps a connection up (backoff with full jitter, the window a drain notice
  * advises), acks what arrives, keeps every request and publish until answered and sends it
  * again with its id on the next connection, and resumes every channel from its cursor.
@@ -380,7 +380,8 @@ export class GracefulClient {
         if (link.seq.accept(message.seq) && this.cursors.onSubscribed(message)) this.retry.attempt = 0;
         return;
       case 'message':
-        if (link.seq.accept(message.seq)) this.cursors.onMessage(message);
+        // `graceful.v2` channel messages have no seq: offsets order them, and the marker closes them.
+        if (message.seq === undefined || link.seq.accept(message.seq)) this.cursors.onMessage(message);
         return;
       case 'feed':
         if (link.seq.accept(message.seq)) this.cursors.onFeed(message);
@@ -392,6 +393,7 @@ export class GracefulClient {
         this.emit({ type: 'drain-marker', lastSeq: message.lastSeq });
         // The server waits for exactly this ack before it closes: at once, not at the next tick.
         this.sendAck(link, link.seq.closeMarker(message.lastSeq));
+        if (message.channels) this.cursors.onDrainMarker(message.channels);
         return;
       case 'error':
         this.onError(message);

@@ -1,4 +1,4 @@
-import { CloseCode, SUBPROTOCOL, classifyTextFrame, loggable, parseServerFrame, type ServerMessage, type TextFrameKind } from '@app/protocol';
+import { CloseCode, JSON_SUBPROTOCOLS, classifyTextFrame, loggable, parseServerFrame, type ServerMessage, type TextFrameKind } from '@app/protocol';
 import { Observable } from 'rxjs';
 
 /**
@@ -116,7 +116,7 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
     let pinged = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     let helloDeadline: ReturnType<typeof setTimeout> | undefined;
-    const socket = options.createSocket(url, dialect === 'json' ? [SUBPROTOCOL] : [], options.token);
+    const socket = options.createSocket(url, dialect === 'json' ? [...JSON_SUBPROTOCOLS] : [], options.token);
     socket.binaryType = 'arraybuffer';
 
     const cut = (): void => (socket.terminate ? socket.terminate() : socket.close());

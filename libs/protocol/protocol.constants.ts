@@ -1,8 +1,27 @@
-/** WebSocket subprotocol that selects the JSON dialect. No subprotocol selects the text dialect. */
-export const SUBPROTOCOL = 'graceful.v1';
+/**
+ * WebSocket subprotocol of the JSON dialect's current version. No subprotocol selects the text
+ * dialect. Version 2 differs from version 1 only in channel traffic: a `message` carries no
+ * `seq` (so a broadcast is framed once for every subscriber), and the `close` marker names the
+ * last offset sent on each channel.
+ */
+export const SUBPROTOCOL = 'graceful.v2';
 
-/** Version number carried in every `hello` frame of the JSON dialect. */
-export const PROTOCOL_VERSION = 1;
+/** The JSON dialect's first version, still spoken: clients built before version 2 keep working. */
+export const SUBPROTOCOL_V1 = 'graceful.v1';
+
+/** The JSON dialect's subprotocols, newest first: clients offer them in this order, and servers pick the newest offered. */
+export const JSON_SUBPROTOCOLS = [SUBPROTOCOL, SUBPROTOCOL_V1] as const;
+export type JsonSubprotocol = (typeof JSON_SUBPROTOCOLS)[number];
+
+/** The version a JSON subprotocol carries in its `hello` frame. */
+export const PROTOCOL_VERSIONS = { [SUBPROTOCOL]: 2, [SUBPROTOCOL_V1]: 1 } as const satisfies Record<JsonSubprotocol, number>;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[JsonSubprotocol];
+
+/** The JSON subprotocol a server picks from those a client offers: the newest it speaks, or none. */
+export function pickSubprotocol(offered: Iterable<string>): JsonSubprotocol | undefined {
+  const names = new Set(offered);
+  return JSON_SUBPROTOCOLS.find((name) => names.has(name));
+}
 
 /** WebSocket path the server serves. */
 export const WS_PATH = '/ws';

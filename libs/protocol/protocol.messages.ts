@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CHANNEL_PATTERN, ErrorCode, MAX_REQUEST_ID_LENGTH, PROTOCOL_VERSION } from './protocol.constants.js';
+import { CHANNEL_PATTERN, ErrorCode, MAX_REQUEST_ID_LENGTH, PROTOCOL_VERSIONS } from './protocol.constants.js';
 
 const seq = z.int().check(z.positive());
 const payload = z.record(z.string(), z.unknown());
@@ -56,7 +56,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 
 export const helloMessageSchema = z.strictObject({
   type: z.literal('hello'),
-  protocol: z.literal(PROTOCOL_VERSION),
+  /** 2 on `graceful.v2`, 1 on `graceful.v1`. */
+  protocol: z.literal(Object.values(PROTOCOL_VERSIONS)),
   serverId: z.string(),
   sessionId: z.string(),
   heartbeatMs: z.int().check(z.positive()),
@@ -87,9 +88,14 @@ export const shutdownMessageSchema = z.strictObject({
   reconnectJitterMs: z.int().check(z.nonnegative()),
 });
 
+/** Where the server stopped sending a channel: its epoch and the last offset sent (or announced by `subscribed`). */
+export const channelStopSchema = z.strictObject({ epoch, offset });
+
 export const closeMessageSchema = z.strictObject({
   type: z.literal('close'),
   lastSeq: z.int().check(z.nonnegative()),
+  /** `graceful.v2`: every channel the connection was subscribed to, and where its delivery stopped. */
+  channels: z.optional(z.record(channel, channelStopSchema)),
 });
 
 export const errorMessageSchema = z.strictObject({
@@ -113,7 +119,8 @@ export const subscribedMessageSchema = z.strictObject({
 
 export const streamMessageSchema = z.strictObject({
   type: z.literal('message'),
-  seq,
+  /** `graceful.v1` only: `graceful.v2` channel messages are ordered by `offset` alone. */
+  seq: z.optional(seq),
   channel,
   offset: z.int().check(z.positive()),
   id: z.string(),
@@ -171,6 +178,7 @@ export type DataMessage = z.infer<typeof dataMessageSchema>;
 export type ResultMessage = z.infer<typeof resultMessageSchema>;
 export type ShutdownMessage = z.infer<typeof shutdownMessageSchema>;
 export type CloseMessage = z.infer<typeof closeMessageSchema>;
+export type ChannelStop = z.infer<typeof channelStopSchema>;
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 export type SubscribedMessage = z.infer<typeof subscribedMessageSchema>;
 export type StreamMessage = z.infer<typeof streamMessageSchema>;

@@ -70,8 +70,8 @@ function makeParser<T>(schema: MessageSchema<T>): (text: string) => ParseResult<
   };
 }
 
-/** Parses one text frame sent by a client (`graceful.v1`). */
+/** Parses one text frame sent by a client (`graceful.v2` or `graceful.v1`). */
 export const parseClientFrame: (text: string) => ParseResult<ClientMessage> = makeParser(clientMessageSchema);
 
-/** Parses one text frame sent by a server (`graceful.v1`). */
+/** Parses one text frame sent by a server (`graceful.v2` or `graceful.v1`). */
 export const parseServerFrame: (text: string) => ParseResult<ServerMessage> = makeParser(serverMessageSchema);

@@ -1,4 +1,4 @@
-import { SUBPROTOCOL, frameText, parseServerFrame, type ServerMessage } from '@app/protocol';
+import { SUBPROTOCOL, frameText, parseServerFrame, type JsonSubprotocol, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 
 export interface Closed {
@@ -33,9 +33,9 @@ export class FrameRecorder<Frame = ServerMessage> {
     socket.on('error', () => undefined);
   }
 
-  /** A `graceful.v1` client whose frames are validated as they arrive. */
-  static async json(url: string, options: WebSocket.ClientOptions = {}): Promise<FrameRecorder> {
-    const recorder = new FrameRecorder(new WebSocket(url, SUBPROTOCOL, options), (text) => {
+  /** A `graceful.v2` client (or `protocol`) whose frames are validated as they arrive. */
+  static async json(url: string, options: WebSocket.ClientOptions = {}, protocol: JsonSubprotocol = SUBPROTOCOL): Promise<FrameRecorder> {
+    const recorder = new FrameRecorder(new WebSocket(url, protocol, options), (text) => {
       const parsed = parseServerFrame(text);
       if (!parsed.ok) throw new Error(`invalid server frame ${text}: ${parsed.error.message}`);
       return parsed.message;

@@ -68,7 +68,7 @@ const clientEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.PROTOCOL === 'text' && (env.CHANNELS.length > 0 || env.PUBLISH_CHANNEL !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'CHANNELS and PUBLISH_CHANNEL need PROTOCOL graceful.v1: the text dialect has no channels' });
+      ctx.addIssue({ code: 'custom', message: `CHANNELS and PUBLISH_CHANNEL need PROTOCOL ${SUBPROTOCOL}: the text dialect has no channels` });
     }
     if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) {
       ctx.addIssue({

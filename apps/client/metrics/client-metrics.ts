@@ -18,7 +18,7 @@ const GAP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
  * The client's metrics, read from the fleet's own counters when scraped: the virtual clients
  * record nothing twice and know nothing of Prometheus. What the text dialect cannot measure
  * (requests, sequence gaps, streams) is reset, which prom-client reports as 0 for a metric
- * without labels: read those only from a client on `graceful.v1`.
+ * without labels: read those only from a client on `graceful.v2`.
  */
 export class ClientMetrics {
   private readonly registry = new Registry();

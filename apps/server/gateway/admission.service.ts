@@ -1,4 +1,4 @@
-import { SUBPROTOCOL, loggable } from '@app/protocol';
+import { JSON_SUBPROTOCOLS, loggable, pickSubprotocol } from '@app/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
@@ -87,7 +87,7 @@ export class AdmissionService {
       // asked for something else fails with a bare 1006: say what this server speaks instead.
       return {
         status: 400,
-        reason: `unsupported subprotocol ${loggable(unspoken, 100)}; this server speaks ${SUBPROTOCOL} (or none, for the original text dialect)`,
+        reason: `unsupported subprotocol ${loggable(unspoken, 100)}; this server speaks ${JSON_SUBPROTOCOLS.join(', ')} (or none, for the original text dialect)`,
         headers: {},
         outcome: 'bad_subprotocol',
       };
@@ -133,12 +133,12 @@ function unauthorized(reason: string, challenge: string): Refusal {
   return { status: 401, reason, headers: { 'WWW-Authenticate': challenge }, outcome: 'unauthorized' };
 }
 
-/** The offered subprotocols when some were offered and none is `graceful.v1`. */
+/** The offered subprotocols when some were offered and none is a JSON version this server speaks. */
 function unspokenSubprotocols(request: IncomingMessage): string | undefined {
   const header = request.headers['sec-websocket-protocol'];
   if (header === undefined || header.trim() === '') return undefined;
   const offered = header.split(',').map((name) => name.trim());
-  return offered.includes(SUBPROTOCOL) ? undefined : offered.join(', ');
+  return pickSubprotocol(offered) ? undefined : offered.join(', ');
 }
 
 /** From `Authorization: Bearer …`, or the `access_token` query parameter that browsers can set (RFC 6750 §2.3). */

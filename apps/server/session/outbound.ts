@@ -1,8 +1,15 @@
 import { ErrorCode, loggable, type ServerMessage } from '@app/protocol';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
 import type { PeerLog } from './peer-log.js';
 import type { SessionMetrics } from './session-metrics.js';
+import type { StreamEntry } from '../streams/stream-backend.js';
+import { sharedTextFrame } from './shared-frames.js';
+import type { TickWrites } from './tick-writes.js';
+
+/** Every frame of the protocol is a text frame, including one handed over as bytes. */
+const TEXT_FRAME = { binary: false } as const;
 
 /** A frame that takes the next sequence number. */
 type Sequenced = Extract<ServerMessage, { seq: number }>;
@@ -14,7 +21,8 @@ export type SequencedBody = WithoutSeq<Sequenced>;
  * Everything a session writes to its peer goes through here: frames are numbered, encoded by
  * the dialect and written only to an open socket (a write to a closed one is a bug, never a log
  * line). A peer that stopped reading is cut once `maxBufferedBytes` are queued for it, so a slow
- * consumer cannot grow this process's memory without bound.
+ * consumer cannot grow this process's memory without bound. What one turn of the event loop
+ * writes leaves in one TCP write (`TickWrites`).
  */
 export class Outbound {
   /** Last sequence number sent; stays 0 in a dialect without them. */
@@ -23,15 +31,26 @@ export class Outbound {
   ackedSeq = 0;
   /** Frames written so far. */
   framesSent = 0;
+  /**
+   * Shared frames go to the TCP socket as they are, ws's framing done once for every connection.
+   * Sound while ws writes each frame straight through, as it does without permessage-deflate
+   * (which this server never negotiates: the check is for a socket that somehow has it).
+   */
+  private readonly writesSharedFrames: boolean;
 
   constructor(
     private readonly socket: WebSocket,
+    /** The connection's TCP socket, under `socket`. */
+    private readonly wire: Duplex,
+    private readonly writes: TickWrites,
     private readonly codec: SessionCodec,
     private readonly maxBufferedBytes: number,
     private readonly peer: string,
     private readonly log: PeerLog,
     private readonly metrics: Pick<SessionMetrics, 'frameSent' | 'rejected' | 'cut'>,
-  ) {}
+  ) {
+    this.writesSharedFrames = socket.extensions === '';
+  }
 
   /** True when the peer acknowledged everything sent. */
   get settled(): boolean {
@@ -82,22 +101,22 @@ export class Outbound {
   }
 
   /**
-   * `sendSequenced` for a frame whose fields after `seq` are encoded already (`tail`, see
-   * `SessionCodec.encodeWithTail`): a frame many connections get is serialized once, not once
-   * per connection. Returns its length (0: not sent).
+   * Sends a channel entry's `message` frame (numbered where the dialect numbers them) and returns
+   * its length (0: not sent). Its payload is serialized once however many connections send it.
    */
-  sendSequencedTail(type: SequencedBody['type'], tail: string, written?: () => void): number {
-    const seq = this.codec.sequenced ? ++this.lastSeq : 0;
-    return this.writeText(type, this.socket.readyState === WebSocket.OPEN ? this.codec.encodeWithTail(type, seq, tail) : undefined, written);
+  sendEntry(channel: string, entry: StreamEntry, written?: () => void): number {
+    const frame = this.socket.readyState === WebSocket.OPEN ? this.codec.encodeEntry(channel, entry, () => ++this.lastSeq) : undefined;
+    return this.writeFrame('message', frame, written);
   }
 
   /** Returns the frame's length, 0 when it was not sent. */
   private write(message: ServerMessage, written?: () => void): number {
-    return this.writeText(message.type, this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined, written);
+    return this.writeFrame(message.type, this.socket.readyState === WebSocket.OPEN ? this.codec.encode(message) : undefined, written);
   }
 
-  private writeText(type: string, text: string | undefined, written: (() => void) | undefined): number {
-    if (text === undefined) {
+  /** `frame`: text, or the UTF-8 bytes of a text frame (shared with other connections: never modified). */
+  private writeFrame(type: string, frame: string | Buffer | undefined, written: (() => void) | undefined): number {
+    if (frame === undefined) {
       written?.();
       return 0;
     }
@@ -115,7 +134,10 @@ export class Outbound {
     }
     this.framesSent++;
     this.metrics.frameSent(type);
-    this.socket.send(text, written && (() => written()));
-    return text.length;
+    this.writes.hold(this.wire);
+    const done = written && ((): void => written());
+    if (typeof frame !== 'string' && this.writesSharedFrames) this.wire.write(sharedTextFrame(frame), done);
+    else this.socket.send(frame, TEXT_FRAME, done);
+    return frame.length;
   }
 }

@@ -21,7 +21,7 @@ export class SessionRegistry {
   /** `subject`: who the access token named, when auth is on. */
   open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
     const peer = peerOf(request);
-    const session = this.factory.create(socket, peer);
+    const session = this.factory.create(socket, request.socket, peer);
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
     const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
@@ -37,14 +37,8 @@ export class SessionRegistry {
       this.metrics.connectionClosed(session.dialect);
       this.logger.log(`Client disconnected: ${peer}`, { event: 'client_disconnected', peer, code });
     });
-    // `hello` and the first data item leave in one TCP write instead of two: the upgraded
-    // connection's socket is the request's, and ws writes each frame to it at once.
-    request.socket.cork();
-    try {
-      session.start();
-    } finally {
-      request.socket.uncork();
-    }
+    // `hello` and the first data item leave in one TCP write (`TickWrites`).
+    session.start();
     return session;
   }
 

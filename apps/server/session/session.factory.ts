@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { SUBPROTOCOL } from '@app/protocol';
+import { JSON_SUBPROTOCOLS, type JsonSubprotocol } from '@app/protocol';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { serverConfig } from '../config/server.config.js';
 import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
@@ -15,13 +16,16 @@ import { StreamBackend } from '../streams/stream-backend.js';
 import { SessionStreams } from '../streams/session-streams.js';
 import { RequestExecutor } from './request-executor.js';
 import { Session } from './session.js';
+import { TickWrites } from './tick-writes.js';
 
 /** Assembles a `Session` and its collaborators for an accepted socket. */
 @Injectable()
 export class SessionFactory {
   private readonly logger = new Logger('Server');
-  private readonly json = new JsonCodec();
+  /** One codec per dialect and version, shared by every session that speaks it. */
+  private readonly codecs = new Map<string, SessionCodec>(JSON_SUBPROTOCOLS.map((name: JsonSubprotocol) => [name, new JsonCodec(name)]));
   private readonly text = new TextCodec();
+  private readonly writes = new TickWrites();
   private readonly heartbeats: HeartbeatSweep;
 
   constructor(
@@ -32,12 +36,14 @@ export class SessionFactory {
     this.heartbeats = new HeartbeatSweep(config.heartbeatMs);
   }
 
-  create(socket: WebSocket, peer: string): Session {
+  /** `wire`: the TCP socket the upgrade took over (the request's). */
+  create(socket: WebSocket, wire: Duplex, peer: string): Session {
     const { serverId, dataIntervalMs, finalDataItems, maxWorkMs, heartbeatMs, maxPayloadBytes, maxBufferedBytes, limits } = this.config;
-    const codec: SessionCodec = socket.protocol === SUBPROTOCOL ? this.json : this.text;
+    // The subprotocol the gateway picked; none at all is the original text dialect.
+    const codec = this.codecs.get(socket.protocol) ?? this.text;
     const log = new PeerLog(this.logger, `Client ${peer}`);
     const { metrics } = this;
-    const outbound = new Outbound(socket, codec, maxBufferedBytes, peer, log, metrics);
+    const outbound = new Outbound(socket, wire, this.writes, codec, maxBufferedBytes, peer, log, metrics);
     return new Session({
       socket,
       peer,

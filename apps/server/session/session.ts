@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION, loggable, type ClientMessage } from '@app/protocol';
+import { CloseCode, ErrorCode, loggable, type ClientMessage, type ProtocolVersion } from '@app/protocol';
 import WebSocket, { type RawData } from 'ws';
 import type { Inbound, SessionCodec } from './codec/index.js';
 import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
@@ -109,15 +109,7 @@ export class Session {
       });
     }
     socket.on('error', (err) => this.onSocketError(err));
-    this.outbound.send({
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      serverId: this.parts.serverId,
-      sessionId: this.id,
-      heartbeatMs: this.parts.heartbeatMs,
-      maxPayload: this.parts.maxPayloadBytes,
-      maxInFlight: this.parts.maxInFlight,
-    });
+    this.sayHello(this.codec.protocolVersion);
     this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
     heartbeat.start(() => {
       logger.warn(`Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`);
@@ -153,9 +145,10 @@ export class Session {
     });
     await this.until(() => this.inFlight === 0);
     for (let index = 1; index <= this.parts.finalDataItems; index++) this.sendData(businessItem(new Date(), index), true);
-    // Live stream messages flow until the marker and never after it.
-    this.streams.close();
-    this.outbound.send({ type: 'close', lastSeq: this.outbound.lastSeq });
+    // Live stream messages flow until the marker and never after it; the marker says where each
+    // channel stopped, and the client resumes from there on its next connection.
+    const channels = this.streams.close();
+    this.outbound.send(channels ? { type: 'close', lastSeq: this.outbound.lastSeq, channels } : { type: 'close', lastSeq: this.outbound.lastSeq });
     await this.until(() => this.outbound.settled);
     if (this.isOpen) this.socket.close(CloseCode.GOING_AWAY, 'server draining');
     await this.closed;
@@ -256,6 +249,20 @@ export class Session {
       this.wakeDrain?.();
     });
     if (refusal) this.outbound.reject(refusal.code, refusal.message, { id });
+  }
+
+  /** The first frame of a JSON dialect (the text dialect has none). */
+  private sayHello(protocol: ProtocolVersion | undefined): void {
+    if (protocol === undefined) return;
+    this.outbound.send({
+      type: 'hello',
+      protocol,
+      serverId: this.parts.serverId,
+      sessionId: this.id,
+      heartbeatMs: this.parts.heartbeatMs,
+      maxPayload: this.parts.maxPayloadBytes,
+      maxInFlight: this.parts.maxInFlight,
+    });
   }
 
   private sendData(item: BusinessItem, final: boolean): void {

@@ -1,3 +1,4 @@
+import type { ChannelStop } from '@app/protocol';
 import type { ReplayBudget } from './replay-budget.js';
 import { sharedUpTo, type ChannelPosition, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
@@ -102,6 +103,14 @@ export class ChannelSubscription implements LiveListener {
     this.sink.subscribed(this.epoch, recovered ? position.top : this.lastSent, recovered);
     this.live = true;
     void this.pump(position.top);
+  }
+
+  /**
+   * Where delivery stands once `subscribed` went out: the epoch and the last offset sent (or
+   * announced) — the client's cursor, if it received everything sent.
+   */
+  get delivered(): ChannelStop | undefined {
+    return this.live ? { epoch: this.epoch, offset: this.lastSent } : undefined;
   }
 
   /** Stops delivery at once; nothing more is sent. */
@@ -257,9 +266,7 @@ export class ChannelSubscription implements LiveListener {
         this.sink.subscribed(this.epoch, this.lastSent, false);
         continue;
       }
-      const entries = page.entries.filter((entry) => entry.offset <= upTo);
-      this.lastSent = entries.at(-1)!.offset;
-      await this.sendPaced(entries);
+      await this.sendPaced(page.entries.filter((entry) => entry.offset <= upTo));
     }
   }
 
@@ -272,6 +279,7 @@ export class ChannelSubscription implements LiveListener {
   private async sendPaced(entries: StreamEntry[]): Promise<void> {
     for (const [index, entry] of entries.entries()) {
       if (this.stopped) return;
+      this.lastSent = entry.offset;
       let done: (() => void) | undefined;
       const written = index === entries.length - 1 || this.sink.backlogged() ? new Promise<void>((resolve) => (done = resolve)) : undefined;
       this.replayBudget.spend(this.sink.message(entry, done));

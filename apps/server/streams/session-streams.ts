@@ -1,8 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { ErrorCode, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
+import { ErrorCode, type ChannelStop, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
 import type { Outbound, SequencedBody } from '../session/outbound.js';
 import { ChannelSubscription } from './channel-subscription.js';
-import { messageTail } from './message-tail.js';
 import { ReplayBudget } from './replay-budget.js';
 import { BackendUnavailableError, type StreamBackend, type StreamEntry } from './stream-backend.js';
 import type { StreamMetrics } from './stream-metrics.js';
@@ -124,11 +123,20 @@ export class SessionStreams {
       });
   }
 
-  /** Stops every subscription; nothing more is sent from here on. */
-  close(): void {
+  /**
+   * Stops every subscription; nothing more is sent from here on. Returns where each subscribed
+   * channel's delivery stopped, for the drain's marker (absent when none had answered yet).
+   */
+  close(): Record<string, ChannelStop> | undefined {
     this.closed = true;
-    for (const subscription of this.subscriptions?.values() ?? []) subscription.stop();
+    let stops: Record<string, ChannelStop> | undefined;
+    for (const [channel, subscription] of this.subscriptions ?? []) {
+      subscription.stop();
+      const delivered = subscription.delivered;
+      if (delivered) (stops ??= {})[channel] = delivered;
+    }
     this.subscriptions?.clear();
+    return stops;
   }
 
   /** A channel entry, its frame encoded once however many subscribers get it. Returns the bytes queued (0: not sent). */
@@ -137,7 +145,7 @@ export class SessionStreams {
       written?.();
       return 0;
     }
-    return this.outbound.sendSequencedTail('message', messageTail(channel, entry), written);
+    return this.outbound.sendEntry(channel, entry, written);
   }
 
   /** Returns the bytes queued (0: not sent). */

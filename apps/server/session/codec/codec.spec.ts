@@ -1,25 +1,45 @@
+import { jest } from '@jest/globals';
 import { ErrorCode } from '@app/protocol';
 import { businessItem } from '../feed/business-item.js';
-import { messageTail } from '../../streams/message-tail.js';
 import { JsonCodec } from './json.codec.js';
 import { TextCodec } from './text.codec.js';
 
 const at = new Date(2025, 8, 12, 7, 0, 2);
 
+const payloads = [{}, { qty: 3, note: 'quote " backslash \\ é 🚀 \u2028' }, { nested: { list: [1, null, true], empty: '' } }];
+const stops = { 'orders.eu': { epoch: 'e1', offset: 7 } };
+
 describe('JsonCodec', () => {
-  const codec = new JsonCodec();
+  const codec = new JsonCodec('graceful.v2');
+  const v1 = new JsonCodec('graceful.v1');
 
   it('encodes every frame as its JSON object', () => {
     expect(codec.encode({ type: 'close', lastSeq: 4 })).toBe('{"type":"close","lastSeq":4}');
+    expect(codec.encode({ type: 'close', lastSeq: 4, channels: stops })).toBe('{"type":"close","lastSeq":4,"channels":{"orders.eu":{"epoch":"e1","offset":7}}}');
   });
 
-  it('encodes a channel message from its encoded tail exactly as from the whole frame', () => {
-    const payloads = [{}, { qty: 3, note: 'quote " backslash \\ é 🚀 \u2028' }, { nested: { list: [1, null, true], empty: '' } }];
+  it('v2: a channel message has no seq, and every connection is handed the same bytes for an entry', () => {
     for (const [index, payload] of payloads.entries()) {
       const entry = { offset: index + 1, id: `p-${index}`, payload };
-      const whole = codec.encode({ type: 'message', seq: 41 + index, channel: 'orders.eu', ...entry });
-      expect(codec.encodeWithTail('message', 41 + index, messageTail('orders.eu', entry))).toBe(whole);
+      const nextSeq = jest.fn(() => 1);
+      const frame = codec.encodeEntry('orders.eu', entry, nextSeq);
+      expect(frame).toBeInstanceOf(Buffer);
+      expect(frame.toString()).toBe(codec.encode({ type: 'message', channel: 'orders.eu', ...entry }));
+      expect(codec.encodeEntry('orders.eu', entry, nextSeq)).toBe(frame);
+      expect(nextSeq).not.toHaveBeenCalled();
     }
+  });
+
+  it('v1: a channel message takes the next seq, and reads exactly as the whole frame encoded', () => {
+    for (const [index, payload] of payloads.entries()) {
+      const entry = { offset: index + 1, id: `p-${index}`, payload };
+      const whole = v1.encode({ type: 'message', seq: 41 + index, channel: 'orders.eu', ...entry });
+      expect(v1.encodeEntry('orders.eu', entry, () => 41 + index)).toBe(whole);
+    }
+  });
+
+  it('v1: the close marker leaves out the channels its clients do not know', () => {
+    expect(v1.encode({ type: 'close', lastSeq: 4, channels: stops })).toBe('{"type":"close","lastSeq":4}');
   });
 
   it('decodes a valid frame, and reports binary and invalid frames with their error codes', () => {

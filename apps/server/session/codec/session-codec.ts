@@ -1,7 +1,8 @@
-import type { ProtocolError, ClientMessage, ServerMessage } from '@app/protocol';
+import type { ProtocolError, ClientMessage, ProtocolVersion, ServerMessage } from '@app/protocol';
 import type { RawData } from 'ws';
+import type { StreamEntry } from '../../streams/stream-backend.js';
 
-/** `json` is `graceful.v1`; `text` is the original dialect (no subprotocol). */
+/** `json` is `graceful.v2` or `graceful.v1`; `text` is the original dialect (no subprotocol). */
 export type Dialect = 'json' | 'text';
 
 /** What a peer's frame turned out to be. */
@@ -13,19 +14,22 @@ export type Inbound =
 
 /**
  * How one dialect puts the session's frames on the wire and reads the peer's. The session
- * builds every frame as a `graceful.v1` message; a dialect that has no counterpart for one
+ * builds every frame as a `graceful.v2` message; a dialect that has no counterpart for one
  * returns `undefined` and nothing is sent.
  */
 export interface SessionCodec {
   readonly dialect: Dialect;
+  /** The version `hello` announces (undefined: the dialect has no `hello`). */
+  readonly protocolVersion: ProtocolVersion | undefined;
   /** True when frames carry sequence numbers that the peer acknowledges. */
   readonly sequenced: boolean;
   encode(message: ServerMessage): string | undefined;
   /**
-   * A sequenced frame whose fields after `seq` are encoded already (`tail`: `"a":1,…}`, the
-   * JSON of those fields without its opening brace): what many connections send the same is
-   * encoded once. `undefined` where the dialect has no such frame.
+   * A channel entry's `message` frame, its payload serialized once however many connections
+   * send it (`entry-frames.ts`). `nextSeq` numbers the frame in a version that sequences channel
+   * messages; a `Buffer` is the same bytes for every connection. `undefined` where the dialect
+   * has no channels.
    */
-  encodeWithTail(type: string, seq: number, tail: string): string | undefined;
+  encodeEntry(channel: string, entry: StreamEntry, nextSeq: () => number): string | Buffer | undefined;
   decode(data: RawData, isBinary: boolean): Inbound;
 }

@@ -16,6 +16,7 @@ import type { Inbound, SessionCodec } from './session-codec.js';
 export class TextCodec implements SessionCodec {
   readonly dialect = 'text';
   readonly sequenced = false;
+  readonly protocolVersion = undefined;
 
   encode(message: ServerMessage): string | undefined {
     switch (message.type) {
@@ -31,11 +32,10 @@ export class TextCodec implements SessionCodec {
         return undefined;
     }
   }
-  /** The original dialect has no frame built from an encoded tail (channel messages are JSON only). */
-  encodeWithTail(): undefined {
+  /** The original dialect has no channels. */
+  encodeEntry(): undefined {
     return undefined;
   }
-
 
   decode(data: RawData, isBinary: boolean): Inbound {
     return { kind: 'chatter', text: isBinary ? '<binary frame>' : frameText(data) };
