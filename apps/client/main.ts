@@ -11,7 +11,7 @@ const logger = new Logger('Client');
 
 runMain(async () => {
   const settings = readSettingsOrExit(readClientSettings, logger);
-  const app = await NestFactory.createApplicationContext(ClientModule, {
+  const app = await NestFactory.createApplicationContext(ClientModule.forRoot(settings), {
     logger: createLogger(settings.logLevel, settings.logFormat),
     abortOnError: false,
   });

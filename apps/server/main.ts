@@ -11,9 +11,9 @@ Logger.overrideLogger(bootLogger());
 const logger = new Logger('Server');
 
 runMain(async () => {
-  // The config provider validates the same way for anything that builds the module itself.
+  // Read once: the app is built from these settings and reads the environment no more.
   const settings = readSettingsOrExit(readServerSettings, logger);
-  const app = await createServerApp({ logger: createLogger(settings.logLevel, settings.logFormat) });
+  const app = await createServerApp(settings, { logger: createLogger(settings.logLevel, settings.logFormat) });
   if (settings.maxWorkMs >= settings.drainTimeoutMs) {
     logger.warn(
       `MAX_WORK_MS (${settings.maxWorkMs}) is not below DRAIN_TIMEOUT_MS (${settings.drainTimeoutMs}): ` +

@@ -3,17 +3,17 @@ import { NestFactory } from '@nestjs/core';
 import { DrainingExpressAdapter } from './adapters/draining-express.adapter.js';
 import { DrainingWsAdapter } from './adapters/draining-ws.adapter.js';
 import { AppModule } from './app.module.js';
-import { readServerSettings } from './config/server.config.js';
+import type { ServerSettings } from './config/server.config.js';
 import { AdmissionService } from './gateway/admission.service.js';
 
 /**
- * Builds the server application with the adapters the drain depends on. Throws a `ConfigError`
- * when the environment is invalid. Signal handling is left to the caller, so tests can run the
- * app in-process and close it themselves.
+ * Builds the server application from its settings (`readServerSettings`), with the adapters the
+ * drain depends on. Signal handling is left to the caller, so tests can run the app in-process
+ * and close it themselves.
  */
-export async function createServerApp(options: NestApplicationOptions = {}): Promise<INestApplication> {
-  const { maxPayloadBytes, limits } = readServerSettings();
-  const app = await NestFactory.create(AppModule, new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs, listenBacklog: limits.listenBacklog }), {
+export async function createServerApp(settings: ServerSettings, options: NestApplicationOptions = {}): Promise<INestApplication> {
+  const { maxPayloadBytes, limits } = settings;
+  const app = await NestFactory.create(AppModule.forRoot(settings), new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs, listenBacklog: limits.listenBacklog }), {
     ...options,
     abortOnError: false,
   });

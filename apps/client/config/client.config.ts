@@ -1,4 +1,3 @@
-import { registerAs } from '@nestjs/config';
 import { CHANNEL_PATTERN, SUBPROTOCOL } from '@app/protocol';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, optionalIntVar, parseEnv, wsUrlVar } from '@app/env';
 import { z } from 'zod';
@@ -122,4 +121,5 @@ export function readClientSettings(env: NodeJS.ProcessEnv = process.env): Client
   return parseEnv(clientEnvSchema, env);
 }
 
-export const clientConfig = registerAs('client', () => readClientSettings());
+/** Injects the client's settings: read and validated once per process (`main.ts`), handed to `ClientModule.forRoot`. */
+export const CLIENT_SETTINGS = Symbol('ClientSettings');

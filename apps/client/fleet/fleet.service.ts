@@ -7,8 +7,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { clientConfig } from '../config/client.config.js';
+import { CLIENT_SETTINGS, type ClientSettings } from '../config/client.config.js';
 import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, type ClientSummary } from '@app/contract';
 import { summarize, type ClientStats } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
@@ -20,7 +19,7 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly clients: VirtualClient[];
   private statsTimer: NodeJS.Timeout | undefined;
 
-  constructor(@Inject(clientConfig.KEY) private readonly settings: ConfigType<typeof clientConfig>) {
+  constructor(@Inject(CLIENT_SETTINGS) private readonly settings: ClientSettings) {
     // A per-process prefix keeps request ids unique across client restarts and replicas.
     const run = randomBytes(4).toString('hex');
     const single = settings.clients === 1;

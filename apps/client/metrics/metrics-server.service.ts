@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { clientConfig } from '../config/client.config.js';
+import { CLIENT_SETTINGS, type ClientSettings } from '../config/client.config.js';
 import { FleetService } from '../fleet/fleet.service.js';
 import { ClientMetrics } from './client-metrics.js';
 
@@ -16,7 +15,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   private server: Server | undefined;
 
   constructor(
-    @Inject(clientConfig.KEY) private readonly settings: ConfigType<typeof clientConfig>,
+    @Inject(CLIENT_SETTINGS) private readonly settings: ClientSettings,
     private readonly fleet: FleetService,
   ) {}
 

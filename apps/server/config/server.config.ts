@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
-import { registerAs } from '@nestjs/config';
 import { z } from 'zod';
-import { readAuthSettings } from '../gateway/auth/auth-settings.js';
+import { readAuthSettings } from './auth-settings.js';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
-import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../drain/reconnect-jitter.js';
-import { hostListVar, readRedisTopology, type RedisTopology, type RedisTopologyEnv } from '../streams/redis/redis-topology.js';
+import { DEFAULT_RECONNECT_RATE_PER_SEC } from './reconnect-rate.js';
+import { hostListVar, readRedisTopology, type RedisTopology, type RedisTopologyEnv } from './redis-topology.js';
 
 const HOUR_MS = 3_600_000;
 /** A peer may send this many seconds' worth of its inbound budget at once. */
@@ -143,5 +142,8 @@ export function readServerSettings(env: NodeJS.ProcessEnv = process.env): Server
   return parseEnv(serverEnvSchema, env);
 }
 
-/** Typed server configuration, validated when the module graph is built. */
-export const serverConfig = registerAs('server', () => readServerSettings());
+/**
+ * Injects the server's settings: read and validated once per process (`main.ts`) and handed to
+ * `AppModule.forRoot`, so nothing after the boot reads the environment (or a key file) again.
+ */
+export const SERVER_SETTINGS = Symbol('ServerSettings');

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { serverConfig } from '../config/server.config.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
@@ -28,7 +27,7 @@ export class DrainService implements OnApplicationShutdown {
   private readonly logger = new Logger('Server');
 
   constructor(
-    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    @Inject(SERVER_SETTINGS) private readonly config: ServerSettings,
     private readonly registry: SessionRegistry,
     private readonly shutdownState: ShutdownStateService,
     private readonly streamBackend: StreamBackend,

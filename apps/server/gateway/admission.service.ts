@@ -1,8 +1,7 @@
 import { JSON_SUBPROTOCOLS, loggable, pickSubprotocol } from '@app/protocol';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
-import { serverConfig } from '../config/server.config.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import type { UpgradeOutcome } from '../metrics/metric-names.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
@@ -34,7 +33,7 @@ export class AdmissionService {
   private pending = 0;
 
   constructor(
-    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    @Inject(SERVER_SETTINGS) private readonly config: ServerSettings,
     private readonly shutdownState: ShutdownStateService,
     private readonly registry: SessionRegistry,
     private readonly metrics: ServerMetrics,

@@ -7,9 +7,8 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import { SHUTDOWN_SIGNALS } from '@app/env';
-import { serverConfig } from '../config/server.config.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 
 /**
  * The one place that knows whether this replica is shutting down.
@@ -30,7 +29,7 @@ export class ShutdownStateService
   private readonly hurryListeners = new Set<() => void>();
   private readonly onSignal = (signal: NodeJS.Signals): void => this.begin(signal);
 
-  constructor(@Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>) {}
+  constructor(@Inject(SERVER_SETTINGS) private readonly config: ServerSettings) {}
 
   /** True from the first shutdown signal (or `app.close()`) on. */
   get shuttingDown(): boolean {

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
 import { JSON_SUBPROTOCOLS, type JsonSubprotocol } from '@app/protocol';
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
-import { serverConfig } from '../config/server.config.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { TickerFeed } from './feed/index.js';
 import { Heartbeat, HeartbeatSweep } from './heartbeat.js';
@@ -29,7 +28,7 @@ export class SessionFactory {
   private readonly heartbeats: HeartbeatSweep;
 
   constructor(
-    @Inject(serverConfig.KEY) private readonly config: ConfigType<typeof serverConfig>,
+    @Inject(SERVER_SETTINGS) private readonly config: ServerSettings,
     private readonly streamBackend: StreamBackend,
     private readonly metrics: ServerMetrics,
   ) {

@@ -1,6 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
-import type { ConfigType } from '@nestjs/config';
-import { serverConfig } from '../config/server.config.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { MemoryStreamBackend } from './memory.backend.js';
@@ -19,8 +18,8 @@ const EMPTY_CHANNEL_TTL_MS = 60_000;
   providers: [
     {
       provide: StreamBackend,
-      inject: [serverConfig.KEY, ServerMetrics],
-      useFactory: async ({ streams }: ConfigType<typeof serverConfig>, metrics: ServerMetrics): Promise<StreamBackend> => {
+      inject: [SERVER_SETTINGS, ServerMetrics],
+      useFactory: async ({ streams }: ServerSettings, metrics: ServerMetrics): Promise<StreamBackend> => {
         const limits = { historySize: streams.historySize, historyTtlMs: streams.historyTtlMs, dedupTtlMs: streams.dedupTtlMs };
         if (streams.backend === 'memory') {
           metrics.backendUp(true);

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { KeyObject } from 'node:crypto';
-import type { JwtSettings } from './auth-settings.js';
+import type { JwtSettings } from '../../config/auth-settings.js';
 
 /** Clock skew tolerated on `exp` and `nbf` between the token issuer and this server. */
 const CLOCK_TOLERANCE_S = 5;

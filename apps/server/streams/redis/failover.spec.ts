@@ -6,7 +6,7 @@ import { Cluster, Redis } from 'ioredis';
 import { ChannelSubscription, type Since } from '../channel-subscription.js';
 import type { StreamBackend, StreamEntry } from '../stream-backend.js';
 import { RedisStreamBackend } from './redis.backend.js';
-import type { RedisTopology } from './redis-topology.js';
+import type { RedisTopology } from '../../config/redis-topology.js';
 
 /*
  * Redis failing over under a publisher and subscribers spread over two server replicas, each a

@@ -17,7 +17,7 @@ import { openLiveFeed, type LiveFeed } from './live-feed.js';
 import { openRedisClient, whenReady, type RedisClient } from './redis-connections.js';
 import { ReplicatedWriter, type AppendReply } from './replicated-writer.js';
 import { APPEND_SCRIPT, COMMIT_SCRIPT, KEEP_EMPTY_SCRIPT, POSITION_SCRIPT, READ_SCRIPT, RENEW_SCRIPT } from './redis.scripts.js';
-import { describeTopology, type RedisTopology } from './redis-topology.js';
+import { describeTopology, type RedisTopology } from '../../config/redis-topology.js';
 
 export interface RedisBackendOptions extends HistoryLimits {
   topology: RedisTopology;
