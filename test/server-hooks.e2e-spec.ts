@@ -8,6 +8,7 @@ import { DrainingExpressAdapter } from '../apps/server/adapters/draining-express
 import { DrainingWsAdapter } from '../apps/server/adapters/draining-ws.adapter.js';
 import { DrainService } from '../apps/server/drain/drain.service.js';
 import { ShutdownStateService } from '../apps/server/lifecycle/shutdown-state.service.js';
+import { readServerSettings } from '../apps/server/config/server.config.js';
 import { createServerApp } from '../apps/server/server.factory.js';
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
 
@@ -34,18 +35,13 @@ function recordCalls(calls: string[]): void {
 }
 
 describe('server shutdown hooks (in-process)', () => {
-  const savedEnv = { ...process.env };
   let app: INestApplication;
 
   beforeAll(async () => {
-    Object.assign(process.env, { PORT: '0', SERVER_ID: 'in-process', DATA_INTERVAL_MS: '60000' });
-    app = await createServerApp({ logger: false });
+    app = await createServerApp(readServerSettings({ PORT: '0', SERVER_ID: 'in-process', DATA_INTERVAL_MS: '60000' }), { logger: false });
     await app.listen(0);
   });
-  afterAll(() => {
-    process.env = savedEnv;
-    jest.restoreAllMocks();
-  });
+  afterAll(() => jest.restoreAllMocks());
 
   it('runs the drain after dispose() without deadlocking, and the client gets the whole sequence and 1001', async () => {
     const calls: string[] = [];

@@ -30,6 +30,20 @@ describe('the docs', () => {
     expect(missing).toEqual([]);
   });
 
+  it('link only to headings that exist', () => {
+    // GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+    const slug = (heading: string): string => heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
+    const anchors = mentions(/\]\(([^)\s]*#[^)\s]+)\)/g).filter(({ match }) => !/^https?:/.test(match));
+    expect(anchors.length).toBeGreaterThan(5);
+    const broken = anchors.filter(({ doc, match }) => {
+      const [file, anchor] = match.split('#') as [string, string];
+      const target = file === '' ? doc : join(doc.includes('/') ? 'docs' : '', file);
+      const headings = [...read(target).matchAll(/^#+ (.+)$/gm)].map((found) => slug(found[1]!));
+      return !headings.includes(anchor);
+    });
+    expect(broken).toEqual([]);
+  });
+
   it('point only to repository paths that exist', () => {
     const paths = mentions(/`((?:apps|libs|drill|bench|test|kustomize|docs|examples|\.ci)\/[\w./-]*[\w/])`/g);
     expect(paths.length).toBeGreaterThan(20);
