@@ -57,8 +57,15 @@ class PubSubLiveFeed implements LiveFeed {
       }
       const names = [...this.names];
       const subscribed = names.length > 0 ? connection.subscribe(...names) : Promise.resolve();
-      // A failure here is a connection lost again: its own close and ready come next.
-      subscribed.then(() => handlers.up(), () => undefined);
+      subscribed.then(
+        () => handlers.up(),
+        () => {
+          // A connection lost again brings its own close and ready. One still up (the reply took
+          // longer than the command timeout, or Redis refused) is reconnected, so the next ready
+          // subscribes again: the feed stays down meanwhile, never stuck there.
+          if (connection.status === 'ready') connection.disconnect(true);
+        },
+      );
     });
     connection.on('message', (name: string, text: string) => handlers.message(name, text));
   }
