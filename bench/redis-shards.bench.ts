@@ -64,6 +64,20 @@ interface Result {
   liveBytesPerMaster: number[];
 }
 
+/** `promise`, or a rejection saying where the run stands once `ms` passed without it. */
+async function within<T>(promise: Promise<T>, ms: number, where: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`stuck after ${ms} ms: ${where()}`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Long enough for the slowest topology on a loaded machine; a run past it is stuck, and says where. */
+const STAGE_LIMIT_MS = 20_000;
+
 async function measure(topology: string, env: Record<string, string>, masters: () => Promise<number[]>): Promise<Result> {
   const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', DATA_INTERVAL_MS: '3600000', STREAM_BACKEND: 'redis', ...env });
   try {
@@ -78,22 +92,28 @@ async function measure(topology: string, env: Record<string, string>, masters: (
     const everything = new Promise<void>((resolve) => follower.on('message', () => ++received === all && resolve()));
     let subscribed = 0;
     const ready = new Promise<void>((resolve) => follower.on('subscribed', () => ++subscribed === channels.length && resolve()));
-    for (const channel of channels) follower.socket.send(JSON.stringify({ type: 'subscribe', channel }));
-    await ready;
+    const subscribe = (channel: string): void => follower.socket.send(JSON.stringify({ type: 'subscribe', channel }));
+    // UNAVAILABLE (a shard's connection not up yet) means "send it again", as a client does.
+    follower.on('error', (frame) => frame.code === 'UNAVAILABLE' && typeof frame.channel === 'string' && subscribe(frame.channel));
+    for (const channel of channels) subscribe(channel);
+    const where = (): string => `${topology}: ${subscribed}/${channels.length} subscribed, ${received}/${all} entries received`;
+    await within(ready, STAGE_LIMIT_MS, where);
     const before = await Promise.all((await masters()).map(nodeStats));
     const publishers = await Promise.all(channels.map(() => open(url)));
     const started = performance.now();
-    await Promise.all(
+    await within(Promise.all(
       publishers.map(async ({ socket, on }, index) => {
         for (let n = 1; n <= sizes.publishes; n++) {
+          const publish = (): void => socket.send(JSON.stringify({ type: 'publish', id: `p${n}`, channel: channels[index], payload: { n } }));
           const confirmed = new Promise<void>((resolve) => on('published', () => resolve()));
-          socket.send(JSON.stringify({ type: 'publish', id: `p${n}`, channel: channels[index], payload: { n } }));
+          on('error', (frame) => frame.code === 'UNAVAILABLE' && publish());
+          publish();
           await confirmed;
         }
       }),
-    );
+    ), STAGE_LIMIT_MS, where);
     const elapsedMs = performance.now() - started;
-    await everything;
+    await within(everything, STAGE_LIMIT_MS, where);
     const after = await Promise.all((await masters()).map(nodeStats));
     for (const { socket } of [follower, ...publishers]) socket.terminate();
     const delta = (pick: (stats: NodeStats) => number): number[] => after.map((stats, index) => pick(stats) - pick(before[index]!));
