@@ -6,8 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
 import { DrainingExpressAdapter } from '../apps/server/adapters/draining-express.adapter.js';
 import { DrainingWsAdapter } from '../apps/server/adapters/draining-ws.adapter.js';
-import { DrainService } from '../apps/server/drain/drain.service.js';
-import { ShutdownStateService } from '../apps/server/lifecycle/shutdown-state.service.js';
+import { ShutdownCoordinator } from '../apps/server/lifecycle/shutdown-coordinator.js';
 import { readServerSettings } from '../apps/server/config/server.config.js';
 import { createServerApp } from '../apps/server/server.factory.js';
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
@@ -15,12 +14,11 @@ import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.
 /** Records the order in which Nest calls the shutdown steps the drain depends on. */
 function recordCalls(calls: string[]): void {
   const steps: [object, string, string][] = [
-    [ShutdownStateService.prototype, 'onModuleDestroy', 'onModuleDestroy'],
-    [ShutdownStateService.prototype, 'beforeApplicationShutdown', 'beforeApplicationShutdown'],
+    [ShutdownCoordinator.prototype, 'onModuleDestroy', 'onModuleDestroy'],
+    [ShutdownCoordinator.prototype, 'beforeApplicationShutdown', 'beforeApplicationShutdown'],
     [DrainingWsAdapter.prototype, 'close', 'ws adapter close'],
     [DrainingExpressAdapter.prototype, 'close', 'http adapter close'],
-    [DrainService.prototype, 'onApplicationShutdown', 'drain (onApplicationShutdown)'],
-    [ShutdownStateService.prototype, 'onApplicationShutdown', 'signal listeners removed'],
+    [ShutdownCoordinator.prototype, 'onApplicationShutdown', 'drain (onApplicationShutdown)'],
   ];
   for (const [target, method, label] of steps) {
     const original = (target as Record<string, (...args: unknown[]) => unknown>)[method]!;
@@ -65,8 +63,6 @@ describe('server shutdown hooks (in-process)', () => {
       'ws adapter close',
       'http adapter close',
       'drain (onApplicationShutdown)',
-      // Only after the drain, so that a second signal can still cut it short.
-      'signal listeners removed',
     ]);
     expect(await client.closed).toEqual({ code: CloseCode.GOING_AWAY, reason: 'server draining' });
     expect(client.frames.map((frame) => frame.type)).toEqual(['hello', 'data', 'result', 'shutdown', 'result', 'data', 'data', 'close']);

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bootLogger, closeOnShutdownSignal, createLogger, readSettingsOrExit, runMain } from '@app/env';
+import { bootLogger, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { readServerSettings } from './config/server.config.js';
+import { ShutdownCoordinator } from './lifecycle/shutdown-coordinator.js';
 import { createServerApp } from './server.factory.js';
 
 // Until the app has its own logger: a bad setting is reported in the format the operator asked for.
@@ -20,7 +21,7 @@ runMain(async () => {
         'requests still in flight at the deadline are cut, and their clients send them again',
     );
   }
-  closeOnShutdownSignal(app, logger);
+  app.get(ShutdownCoordinator).listen(app);
   await app.listen(settings.port);
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(`Server starting on :${port}`);

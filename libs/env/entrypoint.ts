@@ -33,29 +33,33 @@ export function flushStdio(): Promise<void> {
 }
 
 /**
- * On the first SIGTERM or SIGINT: close the app (Nest's shutdown hooks: the drain, the summary),
- * wait until the output is flushed, exit with `process.exitCode` (0 unless a hook set one).
- * Nest's own `enableShutdownHooks` either re-raises the signal (exit 143) or, with
- * `useProcessExit`, exits while output to a pipe is still queued:
- * a drain of 1 000 clients lost its last 700 log lines, `Graceful shutdown complete` among them.
- * Later signals are left to the app (the server's second signal cuts the drain short).
+ * Closes the app (Nest's shutdown hooks: the drain, the summary), waits until the output is
+ * flushed, and exits with `process.exitCode` (0 unless a hook set one). Nest's own
+ * `enableShutdownHooks` either re-raises the signal (exit 143) or, with `useProcessExit`, exits
+ * while output to a pipe is still queued: a drain of 1 000 clients lost its last 700 log lines,
+ * `Graceful shutdown complete` among them.
  */
+export function closeAndExit(app: INestApplicationContext, logger: LoggerService): void {
+  app
+    .close()
+    .then(flushStdio)
+    .then(
+      () => process.exit(process.exitCode ?? 0),
+      async (err: unknown) => {
+        logger.error(`Shutdown failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        await flushStdio();
+        process.exit(1);
+      },
+    );
+}
+
+/** On the first SIGTERM or SIGINT, `closeAndExit`; later signals are left to the app. */
 export function closeOnShutdownSignal(app: INestApplicationContext, logger: LoggerService): void {
   let closing = false;
   const close = (): void => {
     if (closing) return;
     closing = true;
-    app
-      .close()
-      .then(flushStdio)
-      .then(
-        () => process.exit(process.exitCode ?? 0),
-        async (err: unknown) => {
-          logger.error(`Shutdown failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-          await flushStdio();
-          process.exit(1);
-        },
-      );
+    closeAndExit(app, logger);
   };
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, close);
 }
