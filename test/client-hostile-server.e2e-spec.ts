@@ -64,12 +64,12 @@ describe('client against a misbehaving server', () => {
     await client.expectLine(/Connection failed: no hello within 300 ms of the upgrade/);
   });
 
-  it('closes on a frame over MAX_PAYLOAD_BYTES without holding or logging it', async () => {
+  it('closes on a frame over MAX_SERVER_FRAME_BYTES without holding or logging it', async () => {
     server = await hostileServer((socket) => {
       socket.send(JSON.stringify(HELLO));
       socket.send(JSON.stringify({ type: 'data', seq: 1, payload: { blob: 'x'.repeat(2 * 1024 * 1024) }, final: false }));
     });
-    client = ClientProcess.spawn({ SERVER_URL: server.url, MAX_PAYLOAD_BYTES: '1048576' });
+    client = ClientProcess.spawn({ SERVER_URL: server.url, MAX_SERVER_FRAME_BYTES: '1048576' });
     await client.expectLine(/Connection failed: the server sent a frame over 1048576 bytes/);
     expect(Math.max(...client.log.lines.map((line) => line.length))).toBeLessThan(2000);
   });

@@ -27,7 +27,7 @@ describe('client resilience', () => {
     const url = `ws://127.0.0.1:${await service.listen()}/ws`;
     service.addEndpoint({ id: 'silent', host: '127.0.0.1', port: silentPort });
     try {
-      client = ClientProcess.spawn({ SERVER_URL: url, HEARTBEAT_MS: '150', RECONNECT_BASE_MS: '10' });
+      client = ClientProcess.spawn({ SERVER_URL: url, ASSUMED_HEARTBEAT_MS: '150', RECONNECT_BASE_MS: '10' });
       await client.expectLine(/Connection failed: no frames for 300 ms \(heartbeat unanswered\)/);
       service.removeEndpoint('silent');
       service.addEndpoint({ id: 'live', host: '127.0.0.1', port: server.port });

@@ -72,3 +72,13 @@ describe.each([
     expect(unexplained).toEqual([]);
   });
 });
+
+describe('the two apps’ settings', () => {
+  it('share a name only where it means the same thing in both', () => {
+    const names = (source: string): string[] => [...read(source).matchAll(/^ {4}([A-Z][A-Z0-9_]+):/gm)].map((found) => found[1]!);
+    const client = new Set(names('apps/client/config/client.config.ts'));
+    const shared = names('apps/server/config/server.config.ts').filter((name) => client.has(name));
+    // Log level and format mean the same in both; anything else shared would be read two ways.
+    expect(shared).toEqual(['LOG_LEVEL', 'LOG_FORMAT']);
+  });
+});

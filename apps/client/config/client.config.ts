@@ -18,7 +18,7 @@ const clientEnvSchema = z
     ACK_INTERVAL_MS: intVar('ACK_INTERVAL_MS', 100, 1, HOUR_MS),
     STATS_INTERVAL_MS: intVar('STATS_INTERVAL_MS', 0, 0, HOUR_MS),
     OUTBOX_LIMIT: intVar('OUTBOX_LIMIT', 1000, 1, 1_000_000),
-    HEARTBEAT_MS: intVar('HEARTBEAT_MS', 25_000, 100, HOUR_MS),
+    ASSUMED_HEARTBEAT_MS: intVar('ASSUMED_HEARTBEAT_MS', 25_000, 100, HOUR_MS),
     EXIT_TIMEOUT_MS: intVar('EXIT_TIMEOUT_MS', 10_000, 0, HOUR_MS),
     CHANNELS: z
       .string()
@@ -45,7 +45,7 @@ const clientEnvSchema = z
         return name;
       }),
     PUBLISH_INTERVAL_MS: intVar('PUBLISH_INTERVAL_MS', 1000, 1, HOUR_MS),
-    MAX_PAYLOAD_BYTES: intVar('MAX_PAYLOAD_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    MAX_SERVER_FRAME_BYTES: intVar('MAX_SERVER_FRAME_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     HELLO_TIMEOUT_MS: intVar('HELLO_TIMEOUT_MS', 10_000, 10, HOUR_MS),
     STABLE_CONNECTION_MS: intVar('STABLE_CONNECTION_MS', 10_000, 0, HOUR_MS),
     AUTH_TOKEN: z
@@ -95,7 +95,8 @@ const clientEnvSchema = z
     /** 0 turns the periodic stats line off. */
     statsIntervalMs: env.STATS_INTERVAL_MS,
     outboxLimit: env.OUTBOX_LIMIT,
-    heartbeatMs: env.HEARTBEAT_MS,
+    /** The server's heartbeat assumed until its `hello` announces it. */
+    heartbeatMs: env.ASSUMED_HEARTBEAT_MS,
     exitTimeoutMs: env.EXIT_TIMEOUT_MS,
     /** Channels every virtual client subscribes to (docs/protocol.md, "Shared channels"). */
     channels: env.CHANNELS,
@@ -103,7 +104,7 @@ const clientEnvSchema = z
     publishChannel: env.PUBLISH_CHANNEL,
     publishIntervalMs: env.PUBLISH_INTERVAL_MS,
     /** Largest frame taken from the server. */
-    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    maxPayloadBytes: env.MAX_SERVER_FRAME_BYTES,
     helloTimeoutMs: env.HELLO_TIMEOUT_MS,
     /** A connection healthy this long resets the reconnect backoff; one that dies sooner does not. */
     stableConnectionMs: env.STABLE_CONNECTION_MS,
