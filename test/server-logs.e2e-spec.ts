@@ -12,7 +12,7 @@ describe('server log format', () => {
     const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.find((record) => String(record.message).startsWith('Server starting on :'))).toMatchObject({ level: 'log', context: 'Server' });
     const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
-    expect(report).toMatchObject({ level: 'log', context: 'Server', pid: server.pid, event: 'drain_complete', clients: 1, cutAtDeadline: 0 });
+    expect(report).toMatchObject({ level: 'log', context: 'ShutdownCoordinator', pid: server.pid, event: 'drain_complete', clients: 1, cutAtDeadline: 0 });
     expect(typeof report?.timestamp).toBe('number');
     expect(typeof report?.durationMs).toBe('number');
     expect(typeof report?.framesFlushed).toBe('number');

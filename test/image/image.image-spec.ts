@@ -122,7 +122,7 @@ describe('the image', () => {
       // Every line the server wrote is one JSON object (podman's own warnings, if any, are not).
       const records = container.log.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
       const report = records.find((record) => /^Graceful shutdown complete/.test(String(record.message)));
-      expect(report).toMatchObject({ level: 'log', context: 'Server' });
+      expect(report).toMatchObject({ level: 'log', context: 'ShutdownCoordinator' });
       expect(report?.message).toMatch(/drained 1 clients, flushed \d+ frames, cut 0 at deadline/);
     } finally {
       if (container.running) await podman('rm', '--force', name).catch(() => undefined);

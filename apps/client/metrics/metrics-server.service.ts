@@ -11,7 +11,7 @@ import { ClientMetrics } from './client-metrics.js';
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('Client');
+  private readonly logger = new Logger(MetricsServer.name);
   private server: Server | undefined;
 
   constructor(

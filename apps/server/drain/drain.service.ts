@@ -18,7 +18,7 @@ export interface DrainReport {
  */
 @Injectable()
 export class DrainService {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger(DrainService.name);
 
   constructor(
     @Inject(SERVER_SETTINGS) private readonly config: ServerSettings,

@@ -25,7 +25,7 @@ const RETRY_AFTER_FULL_S = 5;
  */
 @Injectable()
 export class AdmissionService {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger(AdmissionService.name);
   private readonly refusals = new PeerLog(this.logger, 'Upgrades');
   private readonly authenticator: JwtAuthenticator | undefined;
   private readonly subjects = new WeakMap<IncomingMessage, string>();

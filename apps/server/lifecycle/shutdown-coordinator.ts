@@ -37,7 +37,7 @@ import { ShutdownStateService } from './shutdown-state.service.js';
  */
 @Injectable()
 export class ShutdownCoordinator implements OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger(ShutdownCoordinator.name);
   private app: INestApplicationContext | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     const first = !this.state.shuttingDown;

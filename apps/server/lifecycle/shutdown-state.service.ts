@@ -7,7 +7,7 @@ import { Injectable, Logger } from '@nestjs/common';
  */
 @Injectable()
 export class ShutdownStateService {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger(ShutdownStateService.name);
   private began = false;
   private reason = '';
   private hurried = false;

@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 /** Opens a `Session` for each accepted socket and keeps the live ones for the drain. */
 @Injectable()
 export class SessionRegistry {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger(SessionRegistry.name);
   private readonly sessions = new Set<Session>();
 
   constructor(

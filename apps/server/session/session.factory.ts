@@ -20,7 +20,7 @@ import { TickWrites } from './tick-writes.js';
 /** Assembles a `Session` and its collaborators for an accepted socket. */
 @Injectable()
 export class SessionFactory {
-  private readonly logger = new Logger('Server');
+  private readonly logger = new Logger('Session');
   /** One codec per dialect and version, shared by every session that speaks it. */
   private readonly codecs = new Map<string, SessionCodec>(JSON_SUBPROTOCOLS.map((name: JsonSubprotocol) => [name, new JsonCodec(name)]));
   private readonly text = new TextCodec();

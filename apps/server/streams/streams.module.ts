@@ -35,7 +35,7 @@ const EMPTY_CHANNEL_TTL_MS = 60_000;
             replicaTimeoutMs: streams.publishReplicaTimeoutMs,
             emptyChannelTtlMs: EMPTY_CHANNEL_TTL_MS,
           },
-          new Logger('Server'),
+          new Logger('RedisStreamBackend'),
           metrics,
         );
         // Give Redis one timeout to answer before serving, so the first subscribers are not refused
