@@ -17,7 +17,10 @@ export type TokenProvider = (context: { refresh: boolean }) => string | undefine
 export interface GracefulClientOptions {
   /** `ws://host/ws` or `wss://…`. */
   url: string;
-  /** `json` (default: offers `graceful.v2`, then `graceful.v1` for servers built before it) or `text`: the original program's line dialect (no acks, work or channels). */
+  /**
+   * `json` (default: offers `graceful.v2`, then `graceful.v1` for servers built before it) or
+   * `text`: the original program's line dialect (no acks, work or channels).
+   */
   dialect?: 'json' | 'text';
   /** Opens sockets; default: the global `WebSocket`. */
   createSocket?: SocketFactory;
@@ -101,10 +104,11 @@ interface Link {
 const NOT_TAKEN = new Set<string>([ErrorCode.DRAINING, ErrorCode.TOO_MANY_IN_FLIGHT, ErrorCode.UNAVAILABLE]);
 
 /**
- * A client of the `graceful.v2` protocol (and of `graceful.v1` servers) that loses nothing across drains, failures and
- * restarts: it keeps a connection up (backoff with full jitter, the window a drain notice
- * advises), acks what arrives, keeps every request and publish until answered and sends it
- * again with its id on the next connection, and resumes every channel from its cursor.
+ * A client of the `graceful.v2` protocol (and of `graceful.v1` servers) that loses nothing
+ * across drains, failures and restarts: it keeps a connection up (backoff with full jitter, the
+ * window a drain notice advises), acks what arrives, keeps every request and publish until
+ * answered and sends it again with its id on the next connection, and resumes every channel
+ * from its cursor.
  */
 export class GracefulClient {
   private readonly options: Required<Omit<GracefulClientOptions, 'token' | 'storage' | 'wakeSignals'>> &

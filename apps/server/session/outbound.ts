@@ -37,6 +37,8 @@ export class Outbound {
    * (which this server never negotiates: the check is for a socket that somehow has it).
    */
   private readonly writesSharedFrames: boolean;
+  /** Numbers a frame the codec sequences (one function per connection, not one per frame). */
+  private readonly nextSeq = (): number => ++this.lastSeq;
 
   constructor(
     private readonly socket: WebSocket,
@@ -105,7 +107,7 @@ export class Outbound {
    * its length (0: not sent). Its payload is serialized once however many connections send it.
    */
   sendEntry(channel: string, entry: StreamEntry, written?: () => void): number {
-    const frame = this.socket.readyState === WebSocket.OPEN ? this.codec.encodeEntry(channel, entry, () => ++this.lastSeq) : undefined;
+    const frame = this.socket.readyState === WebSocket.OPEN ? this.codec.encodeEntry(channel, entry, this.nextSeq) : undefined;
     return this.writeFrame('message', frame, written);
   }
 

@@ -148,7 +148,7 @@ export class Session {
     // Live stream messages flow until the marker and never after it; the marker says where each
     // channel stopped, and the client resumes from there on its next connection.
     const channels = this.streams.close();
-    this.outbound.send(channels ? { type: 'close', lastSeq: this.outbound.lastSeq, channels } : { type: 'close', lastSeq: this.outbound.lastSeq });
+    this.outbound.send({ type: 'close', lastSeq: this.outbound.lastSeq, ...(channels && { channels }) });
     await this.until(() => this.outbound.settled);
     if (this.isOpen) this.socket.close(CloseCode.GOING_AWAY, 'server draining');
     await this.closed;
