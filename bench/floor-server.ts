@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../apps/server/config/reconnect-rate.js';
 import { reconnectJitterMs } from '../apps/server/drain/reconnect-jitter.js';
+import { serverListeningLine } from '../libs/contract/server-listening.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PORT = env('PORT', 0);
@@ -120,4 +121,4 @@ process.once('SIGTERM', () => {
   });
 });
 
-http.listen(PORT, () => process.stdout.write(`Server starting on :${(http.address() as AddressInfo).port}\n`));
+http.listen(PORT, () => process.stdout.write(`${serverListeningLine((http.address() as AddressInfo).port)}\n`));

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { NodeProcess, SERVER_ENTRY } from '@app/standin';
+import { listeningPort, NodeProcess, SERVER_ENTRY } from '@app/standin';
 import { summarizeGaps } from '@app/contract';
 import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
 import { gracefulSubscriber, socketIoSubscriber, type FanOutSubscriber } from './fanout-subscriber.js';
@@ -54,7 +54,7 @@ async function startServer(kind: Kind, env: Record<string, string> = {}): Promis
       ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' }, [], inspect)
       : new NodeProcess(kind === 'floor' ? FLOOR_SERVER : PEER_SERVER, common, [], inspect);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
-  const port = (await server.expectLine(/Server starting on :(\d+)/))[1];
+  const port = await listeningPort(server);
   return { server, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 

@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import { serverListeningLine } from '../libs/contract/server-listening.js';
 
 interface Publish {
   channel: string;
@@ -33,6 +34,6 @@ io.on('connection', (socket) => {
 });
 
 http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  console.log(`Server starting on :${(http.address() as AddressInfo).port}`);
+  console.log(serverListeningLine((http.address() as AddressInfo).port));
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -11,7 +11,7 @@
  *   npm run bench:connection-cost -- --load                (the prod caps all in use: peak RSS)
  */
 import { readFileSync } from 'node:fs';
-import { NodeProcess, SERVER_ENTRY } from '@app/standin';
+import { NodeProcess, SERVER_ENTRY, listeningPort } from '@app/standin';
 import { SUBPROTOCOL, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import { heapUsedAfterGc, rssBytes } from '../bench/probes.js';
@@ -45,7 +45,7 @@ async function startServer(
 ): Promise<{ server: NodeProcess; port: number; url: string; pid: number; inspectorUrl: string }> {
   const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env }, [], ['--inspect=127.0.0.1:0', ...nodeArgs]);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
-  const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
+  const port = await listeningPort(server);
   return { server, port, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 

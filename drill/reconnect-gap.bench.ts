@@ -5,7 +5,7 @@
  *
  *   npm run bench:reconnect [-- DRAINS]     (default 30 drains)
  */
-import { NodeProcess, SERVER_ENTRY, TcpForwarder } from '@app/standin';
+import { NodeProcess, SERVER_ENTRY, TcpForwarder, listeningPort } from '@app/standin';
 import { ClientProcess } from './cluster/client-process.js';
 import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { GAP_TARGET_MS } from './scenarios/targets.js';
@@ -15,7 +15,7 @@ const ORIGINAL_RECONNECT_MS = 2000;
 
 async function startServer(service: TcpForwarder, id: string): Promise<NodeProcess> {
   const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', SERVER_ID: id, DATA_INTERVAL_MS: '100' });
-  const port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
+  const port = await listeningPort(server);
   service.addEndpoint({ id, host: '127.0.0.1', port });
   return server;
 }

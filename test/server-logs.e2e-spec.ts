@@ -10,17 +10,17 @@ describe('server log format', () => {
     server.signal('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(records.find((record) => String(record.message).startsWith('Server starting on :'))).toMatchObject({ level: 'log', context: 'Server' });
+    expect(records.find((record) => record.event === 'server_listening')).toMatchObject({ level: 'log', context: 'Server', port: server.port, message: `Server starting on :${server.port}` });
     const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
     expect(report).toMatchObject({ level: 'log', context: 'ShutdownCoordinator', pid: server.pid, event: 'drain_complete', clients: 1, cutAtDeadline: 0 });
     expect(typeof report?.timestamp).toBe('number');
     expect(typeof report?.durationMs).toBe('number');
     expect(typeof report?.framesFlushed).toBe('number');
     const events = records.filter((record) => record.event !== undefined);
-    expect(events.map(({ event }) => event)).toEqual(['client_connected', 'drain_started', 'client_disconnected', 'drain_complete']);
-    expect(events[0]).toMatchObject({ peer: expect.stringMatching(/127\.0\.0\.1:\d+$/) as unknown, dialect: 'json' });
-    expect(events[1]).toMatchObject({ signal: 'SIGTERM' });
-    expect(events[2]).toMatchObject({ peer: events[0]?.peer, code: 1001 });
+    expect(events.map(({ event }) => event)).toEqual(['server_listening', 'client_connected', 'drain_started', 'client_disconnected', 'drain_complete']);
+    expect(events[1]).toMatchObject({ peer: expect.stringMatching(/127\.0\.0\.1:\d+$/) as unknown, dialect: 'json' });
+    expect(events[2]).toMatchObject({ signal: 'SIGTERM' });
+    expect(events[3]).toMatchObject({ peer: events[1]?.peer, code: 1001 });
   });
 
   it('reports a configuration error as a JSON line too when LOG_FORMAT=json', async () => {

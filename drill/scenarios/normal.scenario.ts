@@ -2,6 +2,7 @@ import { setTimeout as observe } from 'node:timers/promises';
 import { ClientProcess } from '../cluster/client-process.js';
 import { check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { excerpt } from '../log-lines.js';
+import { SERVER_LISTENING } from '@app/contract';
 
 /** Starts the seed report's single client through the Service (scenarios 1–3 share it). */
 export async function ensureSeedClient(ctx: DrillContext): Promise<ClientProcess> {
@@ -42,7 +43,7 @@ export async function normalScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
     metrics: { holderPod: holder.name, dataFrames: data, results, windowMs: ctx.options.normalMs },
     excerpts: [
       { source: 'client', lines: hello },
-      { source: `server ${holder.name}`, lines: excerpt(holder.process.log, [/Server starting on/, /Client connected/]) },
+      { source: `server ${holder.name}`, lines: excerpt(holder.process.log, [SERVER_LISTENING, /Client connected/]) },
     ],
   };
 }

@@ -1,2 +1,3 @@
 export * from './redis-keys.js';
 export * from './client-summary.js';
+export * from './server-listening.js';

@@ -9,3 +9,4 @@ export * from './cluster/cluster-recorder.js';
 export * from './cluster/server-pod.js';
 export * from './cluster/endpoints-controller.js';
 export * from './cluster/deployment.js';
+export * from './listening.js';

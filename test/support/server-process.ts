@@ -1,4 +1,4 @@
-import { NodeProcess, SERVER_ENTRY } from '@app/standin';
+import { NodeProcess, SERVER_ENTRY, listeningPort } from '@app/standin';
 
 /** The built server as a real process on port 0. */
 export class ServerProcess extends NodeProcess {
@@ -12,7 +12,7 @@ export class ServerProcess extends NodeProcess {
   /** Spawns the built server; resolves once it listens, rejects if it exits first. */
   static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
     const server = ServerProcess.spawn(env);
-    server.port = Number((await server.expectLine(/Server starting on :(\d+)/))[1]);
+    server.port = await listeningPort(server);
     return server;
   }
 

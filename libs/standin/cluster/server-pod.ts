@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listeningPort } from '../listening.js';
 import { NodeProcess, type Exit } from '../node-process.js';
 import type { ClusterRecorder } from './cluster-recorder.js';
 
@@ -56,7 +57,7 @@ export class ServerPod {
 
   /** Waits for the server to listen, then probes `/health/ready` every probe period. */
   async start(): Promise<void> {
-    this.port = Number((await this.process.expectLine(/Server starting on :(\d+)/))[1]);
+    this.port = await listeningPort(this.process);
     this.probeTimer = setInterval(() => void this.probe(), this.probePeriodMs);
     await this.probe();
   }
