@@ -26,7 +26,10 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'localStorage', 'fetch', 'performance', 'setInterval', 'clearInterval', 'console'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'localStorage', 'fetch', 'performance', 'setInterval', 'clearInterval', 'console'].map((name) => [
+          name,
+          'readonly',
+        ]),
       ),
     },
   },

@@ -50,7 +50,11 @@ export async function gracefulSubscriber(url: string, onEntry: OnEntry): Promise
 
 /** Socket.IO 4 (bench/socketio-server.ts): the websocket transport, as its fan-out guides use it. */
 export async function socketIoSubscriber(url: string, onEntry: OnEntry): Promise<FanOutSubscriber> {
-  const socket: Socket = io(url.replace(/^ws/, 'http').replace(/\/ws$/, ''), { transports: ['websocket'], forceNew: true, reconnection: false });
+  const socket: Socket = io(url.replace(/^ws/, 'http').replace(/\/ws$/, ''), {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);

@@ -42,20 +42,44 @@ const channelNamed = (name: string): { top: number; subscribers: Set<Connection>
   if (!channel) channels.set(name, (channel = { top: 0, subscribers: new Set() }));
   return channel;
 };
-const item = (index?: number) => ({ time: new Date().toTimeString().slice(0, 8), at: new Date().toISOString(), ...(index === undefined ? {} : { index }) });
+const item = (index?: number) => ({
+  time: new Date().toTimeString().slice(0, 8),
+  at: new Date().toISOString(),
+  ...(index === undefined ? {} : { index }),
+});
 const sendSequenced = (c: Connection, body: Record<string, unknown>): void => c.socket.send(JSON.stringify({ ...body, seq: ++c.seq }));
 
 const http = createServer((_request, response) => response.writeHead(404).end());
-const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('graceful.v2') ? 'graceful.v2' : false) });
+const wss = new WebSocketServer({
+  server: http,
+  path: '/ws',
+  perMessageDeflate: false,
+  handleProtocols: (protocols) => (protocols.has('graceful.v2') ? 'graceful.v2' : false),
+});
 
 wss.on('connection', (socket) => {
   const c: Connection = { socket, seq: 0, inFlight: 0, closing: false };
   connections.add(c);
-  socket.send(JSON.stringify({ type: 'hello', protocol: 2, serverId: 'floor', sessionId: String(connections.size), heartbeatMs: HEARTBEAT_MS, maxPayload: 65_536 }));
+  socket.send(
+    JSON.stringify({
+      type: 'hello',
+      protocol: 2,
+      serverId: 'floor',
+      sessionId: String(connections.size),
+      heartbeatMs: HEARTBEAT_MS,
+      maxPayload: 65_536,
+    }),
+  );
   sendSequenced(c, { type: 'data', payload: item(), final: false });
   const feed = setInterval(() => sendSequenced(c, { type: 'data', payload: item(), final: false }), DATA_INTERVAL_MS);
   socket.on('message', (data: Buffer) => {
-    const frame = JSON.parse(data.toString()) as { type: string; id?: string; seq?: number; channel?: string; payload?: { workMs?: number } };
+    const frame = JSON.parse(data.toString()) as {
+      type: string;
+      id?: string;
+      seq?: number;
+      channel?: string;
+      payload?: { workMs?: number };
+    };
     if (frame.type === 'ack' && c.markerSeq !== undefined && (frame.seq ?? 0) >= c.markerSeq) c.whenAcked?.();
     if (frame.type === 'subscribe') {
       const channel = channelNamed(frame.channel!);
@@ -66,7 +90,9 @@ wss.on('connection', (socket) => {
       const channel = channelNamed(frame.channel!);
       const offset = ++channel.top;
       sendSequenced(c, { type: 'published', id: frame.id, channel: frame.channel, offset, duplicate: false });
-      const message = Buffer.from(JSON.stringify({ type: 'message', channel: frame.channel, offset, id: frame.id, payload: frame.payload }));
+      const message = Buffer.from(
+        JSON.stringify({ type: 'message', channel: frame.channel, offset, id: frame.id, payload: frame.payload }),
+      );
       for (const subscriber of channel.subscribers) {
         if (!subscriber.closing) subscriber.socket.send(message, { binary: false });
       }
@@ -92,10 +118,19 @@ setInterval(() => {
 
 /** The drain of one connection: notice, in-flight results, final data, marker, its ack, 1001. */
 async function drain(c: Connection, deadlineAt: number, jitterMs: number): Promise<void> {
-  c.socket.send(JSON.stringify({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: deadlineAt - Date.now(), inFlight: c.inFlight, reconnectJitterMs: jitterMs }));
+  c.socket.send(
+    JSON.stringify({
+      type: 'shutdown',
+      reason: 'SIGTERM',
+      deadlineMs: deadlineAt - Date.now(),
+      inFlight: c.inFlight,
+      reconnectJitterMs: jitterMs,
+    }),
+  );
   if (c.inFlight > 0) await new Promise<void>((resolve) => (c.whenIdle = resolve));
   c.closing = true;
-  for (let index = 1; index <= FINAL_DATA_ITEMS; index++) sendSequenced(c, { type: 'data', payload: item(index), final: index === FINAL_DATA_ITEMS });
+  for (let index = 1; index <= FINAL_DATA_ITEMS; index++)
+    sendSequenced(c, { type: 'data', payload: item(index), final: index === FINAL_DATA_ITEMS });
   c.markerSeq = c.seq;
   const acked = new Promise<void>((resolve) => (c.whenAcked = resolve));
   c.socket.send(JSON.stringify({ type: 'close', lastSeq: c.seq }));

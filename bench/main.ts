@@ -111,7 +111,10 @@ async function holdAndDrain(kind: Kind): Promise<Record<string, number>> {
  * random moment of the window the drain notice advised, counted from the notice, as the client
  * app does; otherwise each comes back the moment it is closed.
  */
-async function moveClients(kind: Kind, honourJitter: boolean): Promise<{ p50: number; p99: number; max: number; failed: number; overflows: number; acceptCpuMs: number }> {
+async function moveClients(
+  kind: Kind,
+  honourJitter: boolean,
+): Promise<{ p50: number; p99: number; max: number; failed: number; overflows: number; acceptCpuMs: number }> {
   const from = await startServer(kind);
   const to = await startServer(kind);
   try {
@@ -147,13 +150,26 @@ async function moveClients(kind: Kind, honourJitter: boolean): Promise<{ p50: nu
 /** All of a drained replica's clients come back at once, ignoring the advised jitter. */
 async function move(kind: Kind): Promise<Record<string, number>> {
   const { p50, p99, max, failed, overflows, acceptCpuMs } = await moveClients(kind, false);
-  return { moveGapP50Ms: p50, moveGapP99Ms: p99, moveGapMaxMs: max, moveFailedReconnects: failed, moveListenOverflows: overflows, moveAcceptCpuMs: acceptCpuMs };
+  return {
+    moveGapP50Ms: p50,
+    moveGapP99Ms: p99,
+    moveGapMaxMs: max,
+    moveFailedReconnects: failed,
+    moveListenOverflows: overflows,
+    moveAcceptCpuMs: acceptCpuMs,
+  };
 }
 
 /** The same move with every client honouring the advised jitter window. */
 async function moveHonouringJitter(kind: Kind): Promise<Record<string, number>> {
   const { p50, p99, max, failed, overflows } = await moveClients(kind, true);
-  return { jitteredMoveGapP50Ms: p50, jitteredMoveGapP99Ms: p99, jitteredMoveGapMaxMs: max, jitteredMoveFailedReconnects: failed, jitteredMoveListenOverflows: overflows };
+  return {
+    jitteredMoveGapP50Ms: p50,
+    jitteredMoveGapP99Ms: p99,
+    jitteredMoveGapMaxMs: max,
+    jitteredMoveFailedReconnects: failed,
+    jitteredMoveListenOverflows: overflows,
+  };
 }
 
 const MILESTONES = ['subscribed', 'burst', 'all'] as const;
@@ -172,7 +188,11 @@ const PACED_PUBLISH_INTERVAL_MS = 50;
  * floor's) ack every 100 ms as `GracefulClient` does; Socket.IO's have nothing to ack.
  */
 async function fanOut(kind: Kind): Promise<Record<string, number>> {
-  const { server, url, pid } = await startServer(kind, { MAX_IN_FLIGHT: '100000', INBOUND_FRAMES_PER_SEC: '1000000', INBOUND_BYTES_PER_SEC: '1000000000' });
+  const { server, url, pid } = await startServer(kind, {
+    MAX_IN_FLIGHT: '100000',
+    INBOUND_FRAMES_PER_SEC: '1000000',
+    INBOUND_BYTES_PER_SEC: '1000000000',
+  });
   const connect = kind === 'peer' ? socketIoSubscriber : gracefulSubscriber;
   const opened: FanOutSubscriber[] = [];
   try {
@@ -183,7 +203,10 @@ async function fanOut(kind: Kind): Promise<Record<string, number>> {
     const subscriber = async (): Promise<Record<Milestone, Promise<void>>> => {
       let lastOffset = 0;
       const reach: Partial<Record<Milestone, () => void>> = {};
-      const marks = Object.fromEntries(MILESTONES.map((name) => [name, new Promise<void>((resolve) => (reach[name] = resolve))])) as Record<Milestone, Promise<void>>;
+      const marks = Object.fromEntries(MILESTONES.map((name) => [name, new Promise<void>((resolve) => (reach[name] = resolve))])) as Record<
+        Milestone,
+        Promise<void>
+      >;
       const connection = await connect(url, (offset, payload) => {
         if (offset !== lastOffset + 1) outOfOrder++;
         lastOffset = offset;
@@ -266,11 +289,15 @@ async function clientMemory(kind: Kind): Promise<Record<string, number>> {
 
 const ALL_SCENARIOS = [acceptCpu, holdAndDrain, move, moveHonouringJitter, fanOut, clientMemory];
 /** `--only` runs some of them: a quicker before/after of one change. */
-const SCENARIOS = args.only === undefined ? ALL_SCENARIOS : args.only.split(',').map((name) => {
-  const scenario = ALL_SCENARIOS.find((candidate) => candidate.name === name.trim());
-  if (!scenario) throw new Error(`--only: no scenario "${name}" (there are ${ALL_SCENARIOS.map((candidate) => candidate.name).join(', ')})`);
-  return scenario;
-});
+const SCENARIOS =
+  args.only === undefined
+    ? ALL_SCENARIOS
+    : args.only.split(',').map((name) => {
+        const scenario = ALL_SCENARIOS.find((candidate) => candidate.name === name.trim());
+        if (!scenario)
+          throw new Error(`--only: no scenario "${name}" (there are ${ALL_SCENARIOS.map((candidate) => candidate.name).join(', ')})`);
+        return scenario;
+      });
 /** A scenario that has not finished by then is stuck, not slow: fail the run loudly. */
 const SCENARIO_DEADLINE_MS = 5 * 60_000;
 
@@ -289,7 +316,8 @@ async function main(): Promise<void> {
       // Interleaved, alternating which goes first, so drift in the machine hits all alike.
       const order: Kind[] = repeat % 2 === 0 ? ['product', 'floor'] : ['floor', 'product'];
       if (scenario === fanOut) order.splice(repeat % 2, 0, 'peer');
-      for (const kind of order) runs[kind][repeat] = { ...runs[kind][repeat], ...(await withDeadline(`${scenario.name} (${kind})`, scenario(kind))) };
+      for (const kind of order)
+        runs[kind][repeat] = { ...runs[kind][repeat], ...(await withDeadline(`${scenario.name} (${kind})`, scenario(kind))) };
     }
   }
   progress('');
@@ -307,7 +335,11 @@ async function main(): Promise<void> {
   const ignored = rows.find((row) => row.metric === 'moveGapP99Ms');
   const honoured = rows.find((row) => row.metric === 'jitteredMoveGapP99Ms');
   if (ignored && honoured) {
-    rows.push({ metric: 'jitterHonouredOverIgnoredP99', product: honoured.product / ignored.product, floor: honoured.floor / ignored.floor });
+    rows.push({
+      metric: 'jitterHonouredOverIgnoredP99',
+      product: honoured.product / ignored.product,
+      floor: honoured.floor / ignored.floor,
+    });
   }
   const out = args.out ?? join('reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(out, { recursive: true });

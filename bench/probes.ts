@@ -22,7 +22,9 @@ export function rssBytes(pid: number): number {
 
 /** The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows). */
 export function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((line) => line.startsWith('TcpExt:'));
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
   const [names, values] = lines.map((line) => line.split(/\s+/));
   return Number(values?.[names?.indexOf('ListenOverflows') ?? -1] ?? Number.NaN);
 }
@@ -76,7 +78,12 @@ export class BenchConnection {
 }
 
 /** Opens `count` connections in batches (so the accept queue is not what is measured), each up to its `hello`. */
-export async function openConnections(url: string, count: number, onProgress: (open: number) => void, batch = 200): Promise<BenchConnection[]> {
+export async function openConnections(
+  url: string,
+  count: number,
+  onProgress: (open: number) => void,
+  batch = 200,
+): Promise<BenchConnection[]> {
   const open: BenchConnection[] = [];
   while (open.length < count) {
     const next = Array.from({ length: Math.min(batch, count - open.length) }, () => new BenchConnection(url));

@@ -34,7 +34,12 @@ async function nodeStats(port: number): Promise<NodeStats> {
     const [commandstats, stats, keys] = await Promise.all([admin.info('commandstats'), admin.info('stats'), admin.dbsize()]);
     const calls = (pattern: RegExp): number => [...commandstats.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
     const outputBytes = Number(/^total_net_output_bytes:(\d+)/m.exec(stats)?.[1] ?? 0);
-    return { keys, commands: calls(/^cmdstat_[^:]+:calls=(\d+)/gm), calls: calls(/^cmdstat_(?:evalsha|eval|wait):calls=(\d+)/gm), outputBytes };
+    return {
+      keys,
+      commands: calls(/^cmdstat_[^:]+:calls=(\d+)/gm),
+      calls: calls(/^cmdstat_(?:evalsha|eval|wait):calls=(\d+)/gm),
+      outputBytes,
+    };
   } finally {
     admin.disconnect();
   }
@@ -67,7 +72,9 @@ interface Result {
 /** `promise`, or a rejection saying where the run stands once `ms` passed without it. */
 async function within<T>(promise: Promise<T>, ms: number, where: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`stuck after ${ms} ms: ${where()}`)), ms)));
+  const late = new Promise<never>(
+    (_resolve, reject) => (timer = setTimeout(() => reject(new Error(`stuck after ${ms} ms: ${where()}`)), ms)),
+  );
   try {
     return await Promise.race([promise, late]);
   } finally {
@@ -101,17 +108,22 @@ async function measure(topology: string, env: Record<string, string>, masters: (
     const before = await Promise.all((await masters()).map(nodeStats));
     const publishers = await Promise.all(channels.map(() => open(url)));
     const started = performance.now();
-    await within(Promise.all(
-      publishers.map(async ({ socket, on }, index) => {
-        for (let n = 1; n <= sizes.publishes; n++) {
-          const publish = (): void => socket.send(JSON.stringify({ type: 'publish', id: `p${n}`, channel: channels[index], payload: { n } }));
-          const confirmed = new Promise<void>((resolve) => on('published', () => resolve()));
-          on('error', (frame) => frame.code === 'UNAVAILABLE' && publish());
-          publish();
-          await confirmed;
-        }
-      }),
-    ), STAGE_LIMIT_MS, where);
+    await within(
+      Promise.all(
+        publishers.map(async ({ socket, on }, index) => {
+          for (let n = 1; n <= sizes.publishes; n++) {
+            const publish = (): void =>
+              socket.send(JSON.stringify({ type: 'publish', id: `p${n}`, channel: channels[index], payload: { n } }));
+            const confirmed = new Promise<void>((resolve) => on('published', () => resolve()));
+            on('error', (frame) => frame.code === 'UNAVAILABLE' && publish());
+            publish();
+            await confirmed;
+          }
+        }),
+      ),
+      STAGE_LIMIT_MS,
+      where,
+    );
     const elapsedMs = performance.now() - started;
     await within(everything, STAGE_LIMIT_MS, where);
     const after = await Promise.all((await masters()).map(nodeStats));
@@ -141,7 +153,11 @@ async function main(): Promise<void> {
     results.push(await measure('one Redis', { REDIS_URL: redis.url }, () => Promise.resolve([redis.port])));
     const nodes = hostList(cluster.seeds);
     results.push(await measure('Cluster, 3 shards', { REDIS_CLUSTER_NODES: nodes }, () => cluster.masters()));
-    results.push(await measure('Cluster, 3 shards, PUBLISH_MIN_REPLICAS=1', { REDIS_CLUSTER_NODES: nodes, PUBLISH_MIN_REPLICAS: '1' }, () => cluster.masters()));
+    results.push(
+      await measure('Cluster, 3 shards, PUBLISH_MIN_REPLICAS=1', { REDIS_CLUSTER_NODES: nodes, PUBLISH_MIN_REPLICAS: '1' }, () =>
+        cluster.masters(),
+      ),
+    );
   } finally {
     await Promise.all([redis.stop(), cluster.stop()]);
   }

@@ -50,7 +50,8 @@ const peerRatio = ({ product, peer }: BenchRow): number | null => (peer !== unde
 function targetVerdict(row: BenchRow & { ratio: number | null; target?: number; peerTarget?: number; productAtMost?: number }): string {
   if (row.productAtMost !== undefined) return `product ≤ ${row.productAtMost} ${row.product <= row.productAtMost ? 'met' : 'missed'}`;
   const versusPeer = peerRatio(row);
-  if (row.peerTarget !== undefined && versusPeer !== null) return `≤ ${row.peerTarget}× Socket.IO ${versusPeer <= row.peerTarget ? 'met' : 'missed'}`;
+  if (row.peerTarget !== undefined && versusPeer !== null)
+    return `≤ ${row.peerTarget}× Socket.IO ${versusPeer <= row.peerTarget ? 'met' : 'missed'}`;
   if (row.target === undefined || row.ratio === null) return '';
   return `≤ ${row.target}× ${row.ratio <= row.target ? 'met' : 'missed'}`;
 }
@@ -80,7 +81,11 @@ function chartSvg(rows: BenchRow[]): string {
 }
 
 /** Writes bench.json, bench.md and bench.svg to `dir`; returns the table for the terminal. */
-export function writeBenchReport(dir: string, rows: BenchRow[], run: { quick: boolean; repeats: number; sizes: Record<string, number> }): string {
+export function writeBenchReport(
+  dir: string,
+  rows: BenchRow[],
+  run: { quick: boolean; repeats: number; sizes: Record<string, number> },
+): string {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
   const date = new Date().toISOString();
   const labelled = rows.map((row) => ({ ...row, ...LABELS[row.metric], ratio: ratio(row) }));
@@ -119,5 +124,7 @@ export function writeBenchReport(dir: string, rows: BenchRow[], run: { quick: bo
   writeFileSync(join(dir, 'bench.md'), markdown);
 
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((cells) => cells[column]!.length)));
-  return [header, ...lines].map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n');
+  return [header, ...lines]
+    .map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '))
+    .join('\n');
 }

@@ -61,7 +61,11 @@ interface Held {
 
 /** Holds `connections` fleet-like connections, reads RSS, then drains them: SIGTERM → exit. */
 async function holdAndDrain(connections: number): Promise<Held> {
-  const { server, url, pid, inspectorUrl } = await startServer({ DATA_INTERVAL_MS: '5000', MAX_CONNECTIONS: String(connections + 10), LOG_FORMAT: 'json' });
+  const { server, url, pid, inspectorUrl } = await startServer({
+    DATA_INTERVAL_MS: '5000',
+    MAX_CONNECTIONS: String(connections + 10),
+    LOG_FORMAT: 'json',
+  });
   try {
     const warm = fleetLikeConnection(url, 1);
     await warm.seen;
@@ -86,7 +90,8 @@ async function holdAndDrain(connections: number): Promise<Held> {
     const exit = await server.exited;
     const drainMs = performance.now() - signalledAt;
     const wrong = (await Promise.all(closes)).filter((code) => code !== 1001).length;
-    if (exit.code !== 0 || wrong > 0) throw new Error(`drain of ${connections} failed: exit ${JSON.stringify(exit)}, ${wrong} closes other than 1001`);
+    if (exit.code !== 0 || wrong > 0)
+      throw new Error(`drain of ${connections} failed: exit ${JSON.stringify(exit)}, ${wrong} closes other than 1001`);
     return { connections, baseRss, rss, baseHeap, heap, drainMs };
   } finally {
     await server.kill();
@@ -94,7 +99,11 @@ async function holdAndDrain(connections: number): Promise<Held> {
 }
 
 async function perRequestInFlight(requests: number): Promise<number> {
-  const { server, url, pid } = await startServer({ MAX_IN_FLIGHT: String(requests + 1), INBOUND_FRAMES_PER_SEC: '1000000', INBOUND_BYTES_PER_SEC: '1000000000' });
+  const { server, url, pid } = await startServer({
+    MAX_IN_FLIGHT: String(requests + 1),
+    INBOUND_FRAMES_PER_SEC: '1000000',
+    INBOUND_BYTES_PER_SEC: '1000000000',
+  });
   try {
     const socket = new WebSocket(url, SUBPROTOCOL, { perMessageDeflate: false });
     await new Promise((resolve) => socket.once('open', resolve));
@@ -124,8 +133,18 @@ const PROD_LOAD = { connections: 2000, inFlight: 100 };
  * stay in flight), the server's RSS sampled every 50 ms from the first connection until all are
  * taken: the peak, what stays once all are held, and the JS heap after a full GC then.
  */
-async function underLoad(connections: number, inFlight: number, nodeArgs: string[]): Promise<{ peakRss: number; heldRss: number; heap: number }> {
-  const env = { MAX_CONNECTIONS: String(connections + 10), MAX_IN_FLIGHT: String(inFlight), MAX_WORK_MS: '3600000', LOG_FORMAT: 'json', DATA_INTERVAL_MS: '5000' };
+async function underLoad(
+  connections: number,
+  inFlight: number,
+  nodeArgs: string[],
+): Promise<{ peakRss: number; heldRss: number; heap: number }> {
+  const env = {
+    MAX_CONNECTIONS: String(connections + 10),
+    MAX_IN_FLIGHT: String(inFlight),
+    MAX_WORK_MS: '3600000',
+    LOG_FORMAT: 'json',
+    DATA_INTERVAL_MS: '5000',
+  };
   const { server, port, url, pid, inspectorUrl } = await startServer(env, nodeArgs);
   let peakRss = rssBytes(pid);
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(pid))), 50);
@@ -172,7 +191,9 @@ async function mainLoad(): Promise<void> {
     const { peakRss, heldRss, heap } = await underLoad(connections, inFlight, [...nodeArgs]);
     lines.push(`| ${label} | ${mib(peakRss)} | ${mib(heldRss)} | ${mib(heap)} |`);
   }
-  process.stdout.write(`${connections} connections × ${inFlight} requests in flight (prod overlay caps; limit ${PROD_MEMORY_LIMIT_MIB}Mi)\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `${connections} connections × ${inFlight} requests in flight (prod overlay caps; limit ${PROD_MEMORY_LIMIT_MIB}Mi)\n${lines.join('\n')}\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -192,9 +213,10 @@ async function main(): Promise<void> {
   const lines = [
     '| connections | server RSS | RSS per connection | JS heap per connection | drain, SIGTERM → exit |',
     '|---|---|---|---|---|',
-    ...measured.map(({ connections, baseRss, rss, baseHeap, heap, drainMs }, index) =>
-      `| ${connections}${index === measured.length - 1 ? (connections === fits ? ` (fits ${PROD_MEMORY_LIMIT_MIB}Mi)` : ' (open-files limit)') : ''} | ${mib(rss)} | ` +
-      `${((rss - baseRss) / connections / KIB).toFixed(1)} KiB | ${((heap - baseHeap) / connections / KIB).toFixed(1)} KiB | ${Math.round(drainMs)} ms |`,
+    ...measured.map(
+      ({ connections, baseRss, rss, baseHeap, heap, drainMs }, index) =>
+        `| ${connections}${index === measured.length - 1 ? (connections === fits ? ` (fits ${PROD_MEMORY_LIMIT_MIB}Mi)` : ' (open-files limit)') : ''} | ${mib(rss)} | ` +
+        `${((rss - baseRss) / connections / KIB).toFixed(1)} KiB | ${((heap - baseHeap) / connections / KIB).toFixed(1)} KiB | ${Math.round(drainMs)} ms |`,
     ),
     '',
     `base RSS (no connections): ${mib(largest.baseRss)}; RSS per request in flight: ${(requestCost / KIB).toFixed(2)} KiB`,

@@ -17,7 +17,12 @@ describe('parseDrillOptions', () => {
   });
 
   it('--quick shortens the timings, and explicit options still win', () => {
-    expect(parseDrillOptions(['--quick', '--clients', '7'])).toMatchObject({ quick: true, clients: 7, preStopMs: 300, dataIntervalMs: 200 });
+    expect(parseDrillOptions(['--quick', '--clients', '7'])).toMatchObject({
+      quick: true,
+      clients: 7,
+      preStopMs: 300,
+      dataIntervalMs: 200,
+    });
   });
 
   it('returns nothing for --help', () => {
@@ -29,7 +34,10 @@ describe('parseDrillOptions', () => {
   });
 
   it('--soak runs the soak alone, with the events and seed given (or a random seed)', () => {
-    expect(parseDrillOptions(['--soak', '--events', '300', '--seed', '42'])).toMatchObject({ scenarios: ['soak'], soak: { events: 300, seed: 42 } });
+    expect(parseDrillOptions(['--soak', '--events', '300', '--seed', '42'])).toMatchObject({
+      scenarios: ['soak'],
+      soak: { events: 300, seed: 42 },
+    });
     expect(parseDrillOptions(['--quick', '--soak'])?.soak.events).toBe(12);
     expect(Number.isSafeInteger(parseDrillOptions(['--soak'])?.soak.seed)).toBe(true);
   });
@@ -43,8 +51,14 @@ describe('parseDrillOptions', () => {
   it.each([
     [['--clients', 'many'], '--clients must be an integer >= 1 (got "many")'],
     [['--replicas', '1'], '--replicas must be an integer >= 2 (got "1")'],
-    [['--scenarios', 'normal,chaos'], '--scenarios: unknown scenario "chaos" (known: normal, graceful, reconnect, rolling, crash, stream, stream-control, redis-failover)'],
-    [['--prestop-ms', '5000', '--drain-timeout-ms', '20000', '--grace-ms', '25000'], '--grace-ms (25000) must exceed --prestop-ms + --drain-timeout-ms (25000), or the kubelet\'s SIGKILL cuts the drain'],
+    [
+      ['--scenarios', 'normal,chaos'],
+      '--scenarios: unknown scenario "chaos" (known: normal, graceful, reconnect, rolling, crash, stream, stream-control, redis-failover)',
+    ],
+    [
+      ['--prestop-ms', '5000', '--drain-timeout-ms', '20000', '--grace-ms', '25000'],
+      "--grace-ms (25000) must exceed --prestop-ms + --drain-timeout-ms (25000), or the kubelet's SIGKILL cuts the drain",
+    ],
     [['--bogus'], "Unknown option '--bogus'"],
     [['--redis-url', 'localhost:6379'], '--redis-url must be a redis:// or rediss:// URL'],
     [['--soak', '--scenarios', 'crash'], '--soak runs on its own: leave out --scenarios'],

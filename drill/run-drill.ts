@@ -51,7 +51,11 @@ const SOAK_REDIS = { replicas: 1, delayed: true, appendOnly: true, failoverTimeo
 /** The Redis for the stream backend: `--redis-url`, or Redis of our own; or why there is none. */
 async function provisionRedis(options: DrillOptions): Promise<ProvisionedRedis | { missing: string }> {
   if (options.redisUrl) {
-    return { env: { STREAM_BACKEND: 'redis', REDIS_URL: options.redisUrl }, admin: new Redis(options.redisUrl), stop: () => Promise.resolve() };
+    return {
+      env: { STREAM_BACKEND: 'redis', REDIS_URL: options.redisUrl },
+      admin: new Redis(options.redisUrl),
+      stop: () => Promise.resolve(),
+    };
   }
   try {
     if (options.scenarios.includes('soak')) {
@@ -143,7 +147,8 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
       results.push(result);
       if (result.notRun) progress.note(`⚠️ ${label}: not run — ${result.notRun}`);
       for (const failed of result.checks.filter((c) => !c.ok)) progress.note(`❌ ${label}: ${failed.name} — ${failed.detail}`);
-      for (const missed of result.targets.filter((t) => !t.met)) progress.note(`⚠️ ${label}: ${missed.name} — ${missed.measured}, goal ${missed.goal}`);
+      for (const missed of result.targets.filter((t) => !t.met))
+        progress.note(`⚠️ ${label}: ${missed.name} — ${missed.measured}, goal ${missed.goal}`);
       progress.step();
     }
   } finally {

@@ -57,9 +57,15 @@ describe('npm run bench -- --quick', () => {
       const markdown = readFileSync(join(out, 'bench.md'), 'utf8');
       expect(markdown).toMatch(/\| server RSS per idle connection \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\| {2}\| {2}\|/);
       // Targets are printed as met or missed, never asserted.
-      expect(markdown).toMatch(/\| server JS heap per idle connection \(after GC\) \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\| {2}\| ≤ 1\.5× (met|missed) \|/);
-      expect(markdown).toMatch(/\| move p99 honouring the jitter ÷ ignoring it \(same server\) \| [\d.]+ × \| [\d.]+ × \| [\d.]+× \| {2}\| {2}\| product ≤ 1 (met|missed) \|/);
-      expect(markdown).toMatch(/\| stream fan-out: server CPU per delivered message, one publish per 50 ms \| [\d.]+ µs \| [\d.]+ µs \| [\d.]+× \| [\d.]+ µs \| [\d.]+× \| ≤ 1× Socket\.IO (met|missed) \|/);
+      expect(markdown).toMatch(
+        /\| server JS heap per idle connection \(after GC\) \| -?[\d.]+ KiB \| -?[\d.]+ KiB \| -?[\d.]+× \| {2}\| {2}\| ≤ 1\.5× (met|missed) \|/,
+      );
+      expect(markdown).toMatch(
+        /\| move p99 honouring the jitter ÷ ignoring it \(same server\) \| [\d.]+ × \| [\d.]+ × \| [\d.]+× \| {2}\| {2}\| product ≤ 1 (met|missed) \|/,
+      );
+      expect(markdown).toMatch(
+        /\| stream fan-out: server CPU per delivered message, one publish per 50 ms \| [\d.]+ µs \| [\d.]+ µs \| [\d.]+× \| [\d.]+ µs \| [\d.]+× \| ≤ 1× Socket\.IO (met|missed) \|/,
+      );
       expect(readFileSync(join(out, 'bench.svg'), 'utf8')).toMatch(/^<svg/);
       expect(bench.log.lines.join('\n')).toMatch(/product ÷ floor/);
     } finally {
@@ -74,9 +80,18 @@ describe('npm run bench:redis -- --quick', () => {
     try {
       const bench = new ChildProgram(process.execPath, ['dist/bench/redis-shards.bench.js', '--quick', '--out', out]);
       // Its output says where a run got stuck.
-      expect({ exit: await bench.exited, output: bench.log.lines.filter((line) => line.includes('stuck')) }).toEqual({ exit: { code: 0, signal: null }, output: [] });
+      expect({ exit: await bench.exited, output: bench.log.lines.filter((line) => line.includes('stuck')) }).toEqual({
+        exit: { code: 0, signal: null },
+        output: [],
+      });
       const report = JSON.parse(readFileSync(join(out, 'redis-shards.json'), 'utf8')) as {
-        results: { topology: string; commandsPerPublish: number; callsPerPublish: number; keysPerMaster: number[]; liveBytesPerMaster: number[] }[];
+        results: {
+          topology: string;
+          commandsPerPublish: number;
+          callsPerPublish: number;
+          keysPerMaster: number[];
+          liveBytesPerMaster: number[];
+        }[];
       };
       expect(report.results.map((result) => [result.topology, result.keysPerMaster.length])).toEqual([
         ['one Redis', 1],

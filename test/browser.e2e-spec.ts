@@ -69,7 +69,9 @@ describe('the example page in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does), or set CHROMIUM_PATH`);
+      throw new Error(
+        `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does), or set CHROMIUM_PATH`,
+      );
     }
     // Root (CI) cannot use Chromium's sandbox.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -122,7 +124,9 @@ describe('the example page in Chromium', () => {
       for (const text of ['d', 'e', 'f', 'g', 'h']) void window.demo.publish(text).catch(() => undefined);
     });
     // The page saves within the turn that made them: what a reload finds.
-    const stored = await page.evaluate(() => (JSON.parse(localStorage.getItem('graceful-demo')!) as { work: { id: string }[] }).work.map((work) => work.id));
+    const stored = await page.evaluate(() =>
+      (JSON.parse(localStorage.getItem('graceful-demo')!) as { work: { id: string }[] }).work.map((work) => work.id),
+    );
     expect(stored).toHaveLength(5);
 
     await page.reload();

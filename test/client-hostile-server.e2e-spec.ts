@@ -124,7 +124,11 @@ describe('client with AUTH_TOKEN', () => {
   it('sends it as a Bearer token; without it the server refuses the upgrade with 401', async () => {
     const secret = 'client-test-secret-of-at-least-32-bytes';
     const server = await ServerProcess.start({ AUTH_JWT_SECRET: secret });
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('fleet').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('fleet')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
     const refused = ClientProcess.spawn({ SERVER_URL: server.wsUrl });
     const authed = ClientProcess.spawn({ SERVER_URL: server.wsUrl, AUTH_TOKEN: token, REQUEST_INTERVAL_MS: '50', WORK_MS: '0' });
     try {

@@ -40,7 +40,9 @@ describe('client metrics', () => {
       expect(after.get('graceful_client_reconnect_gap_seconds_count{after="drain"}')).toBe(1);
       expect(after.get('graceful_client_reconnect_gap_seconds_count{after="failure"}')).toBe(0);
       expect(after.get('graceful_client_seq_gaps_total')).toBe(0);
-      expect(after.get('graceful_client_requests_created_total')).toBeGreaterThanOrEqual(before.get('graceful_client_requests_created_total')!);
+      expect(after.get('graceful_client_requests_created_total')).toBeGreaterThanOrEqual(
+        before.get('graceful_client_requests_created_total')!,
+      );
 
       expect((await fetch(metricsUrl.replace('/metrics', '/other'))).status).toBe(404);
       // The summary at exit and the last scrape count the same way.

@@ -84,7 +84,9 @@ describe('client resilience', () => {
     const second = new Promise<number>((resolve) => {
       let connections = 0;
       wss.on('connection', (socket) => {
-        socket.send(JSON.stringify({ type: 'hello', protocol: 1, serverId: 'scripted', sessionId: 's', heartbeatMs: 25_000, maxPayload: 65_536 }));
+        socket.send(
+          JSON.stringify({ type: 'hello', protocol: 1, serverId: 'scripted', sessionId: 's', heartbeatMs: 25_000, maxPayload: 65_536 }),
+        );
         if (++connections === 2) return resolve(performance.now());
         socket.send(JSON.stringify({ type: 'shutdown', reason: 'SIGTERM', deadlineMs: 10_000, inFlight: 0, reconnectJitterMs: 3000 }));
         const marker = setTimeout(() => {
@@ -113,7 +115,9 @@ describe('client resilience', () => {
     const hostile = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graceful.v1' });
     const port = await listen(hostile);
     hostile.on('connection', (socket) => {
-      socket.send(JSON.stringify({ type: 'hello', protocol: 1, serverId: 'hostile', sessionId: 's', heartbeatMs: 25000, maxPayload: 65536 }));
+      socket.send(
+        JSON.stringify({ type: 'hello', protocol: 1, serverId: 'hostile', sessionId: 's', heartbeatMs: 25000, maxPayload: 65536 }),
+      );
       socket.send('{not json');
       socket.send(JSON.stringify({ type: 'promote', to: 'admin' }));
       socket.send(JSON.stringify({ type: 'result', seq: 1, id: 'never-sent', payload: {} }));

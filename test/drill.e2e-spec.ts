@@ -36,7 +36,16 @@ describe('the drill (--quick)', () => {
     const results = JSON.parse(await readFile(join(output, folder!, 'results.json'), 'utf8')) as Results;
     expect(results.passed).toBe(true);
     expect(results.failed).toEqual([]);
-    expect(results.scenarios.map((s) => s.name)).toEqual(['normal', 'graceful', 'reconnect', 'rolling', 'crash', 'stream', 'stream-control', 'redis-failover']);
+    expect(results.scenarios.map((s) => s.name)).toEqual([
+      'normal',
+      'graceful',
+      'reconnect',
+      'rolling',
+      'crash',
+      'stream',
+      'stream-control',
+      'redis-failover',
+    ]);
     expect(results.scenarios.filter((s) => s.notRun)).toEqual([]);
     expect(results.scenarios.flatMap((s) => s.checks).every((c) => c.ok)).toBe(true);
 
@@ -64,7 +73,9 @@ describe('the drill (--quick)', () => {
     expect(metrics['stream-control']?.unrecoverable).toBeGreaterThan(0);
     // The failover happened under load, and nothing delivered was taken back.
     expect(metrics['redis-failover']?.promotedAfterMs).toBeGreaterThan(0);
-    expect(metrics['redis-failover']?.entriesDelivered).toBe(Number(metrics['redis-failover']?.entriesPublished) * Number(metrics['redis-failover']?.subscribers));
+    expect(metrics['redis-failover']?.entriesDelivered).toBe(
+      Number(metrics['redis-failover']?.entriesPublished) * Number(metrics['redis-failover']?.subscribers),
+    );
     expect(metrics['redis-failover']?.phantoms).toBe(0);
     expect(metrics.crash?.requestsResent).toBeGreaterThanOrEqual(0);
     expect(results.connectFloor.count).toBe(20);
@@ -89,7 +100,14 @@ describe('the drill (--quick)', () => {
     [['--require-redis'], 1, /❌ stream: Redis available \(--require-redis\) — redis-server is not installed/],
   ])('without redis-server (%j): marks the stream scenario not run, never passed', async (extra, code, line) => {
     // An empty PATH hides redis-server; the drill starts node by its own path.
-    const drill = new NodeProcess(DRILL_ENTRY, { PATH: '/nonexistent' }, ['--quick', '--scenarios', 'stream', '--output', output, ...extra]);
+    const drill = new NodeProcess(DRILL_ENTRY, { PATH: '/nonexistent' }, [
+      '--quick',
+      '--scenarios',
+      'stream',
+      '--output',
+      output,
+      ...extra,
+    ]);
     expect((await drill.exited).code).toBe(code);
     expect(drill.log.lines.join('\n')).toMatch(line);
   });
@@ -104,7 +122,17 @@ describe('the soak (--quick --soak)', () => {
 
   // Sixteen faults with their drains, restarts and a quiet period: longer than one scenario.
   it('inflicts random faults from its seed under load and passes an exact ledger', async () => {
-    const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--soak', '--events', '16', '--seed', '2026', '--require-redis', '--output', output]);
+    const drill = new NodeProcess(DRILL_ENTRY, {}, [
+      '--quick',
+      '--soak',
+      '--events',
+      '16',
+      '--seed',
+      '2026',
+      '--require-redis',
+      '--output',
+      output,
+    ]);
     const exit = await drill.exited;
     expect({ exit, log: exit.code === 0 ? '' : drill.log.lines.join('\n') }).toEqual({ exit: { code: 0, signal: null }, log: '' });
     expect(drill.log.lines).toContain('soak: seed 2026 (replay with --soak --seed 2026 --events 16)');
@@ -123,7 +151,10 @@ describe('the soak (--quick --soak)', () => {
       ['no process left behind (every child of the drill but the live pods and Redis has exited)', true],
       ['every confirmed publish is in the stream exactly once', true],
       ['no publish lost or doubled (ids 1…N, each once per epoch)', true],
-      ['every subscriber received every offset once, in order, to the last (gaps 0, duplicates 0; recovered: false only where Redis lost data)', true],
+      [
+        'every subscriber received every offset once, in order, to the last (gaps 0, duplicates 0; recovered: false only where Redis lost data)',
+        true,
+      ],
     ]);
     // Every planned fault was inflicted or, not applying at its moment, skipped and counted.
     const inflicted = Number(soak?.metrics.faultsInflicted);
@@ -147,7 +178,17 @@ describe('a drill stopped mid-run', () => {
   ] as const)('by %s takes every pod, client and redis-server it started with it', async (signal, code) => {
     const output = await mkdtemp(join(tmpdir(), 'stopped-'));
     try {
-      const drill = new NodeProcess(DRILL_ENTRY, {}, ['--quick', '--soak', '--events', '50', '--seed', '7', '--require-redis', '--output', output]);
+      const drill = new NodeProcess(DRILL_ENTRY, {}, [
+        '--quick',
+        '--soak',
+        '--events',
+        '50',
+        '--seed',
+        '7',
+        '--require-redis',
+        '--output',
+        output,
+      ]);
       await drill.expectLine(/soak: fault 1\/50/);
       const children = runningChildren(drill.pid!) ?? [];
       const commands = children.map((child) => child.command).join('\n');

@@ -12,7 +12,9 @@ interface Panel {
 
 const DASHBOARD = 'kustomize/components/prometheus-operator/grafana-dashboard.json';
 const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: Panel[] };
-const queries = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]).flatMap((panel) => (panel.targets ?? []).map(({ expr }) => ({ panel: panel.title, expr })));
+const queries = dashboard.panels
+  .flatMap((panel) => [panel, ...(panel.panels ?? [])])
+  .flatMap((panel) => (panel.targets ?? []).map(({ expr }) => ({ panel: panel.title, expr })));
 /** Every series name a query reads (the service's own prefix only; PromQL functions never start with it). */
 const queried = [...new Set(queries.flatMap(({ expr }) => expr.match(/\bgraceful_[a-z0-9_]+/g) ?? []))];
 
@@ -29,7 +31,10 @@ describe('Grafana dashboard', () => {
     const client = ClientProcess.spawn({ SERVER_URL: server.wsUrl, METRICS_PORT: '0' });
     try {
       const clientPort = (await client.expectLine(/Metrics on :(\d+)\/metrics/))[1];
-      const declared = new Map([...(await families(`${server.httpUrl}/metrics`)), ...(await families(`http://127.0.0.1:${clientPort}/metrics`))]);
+      const declared = new Map([
+        ...(await families(`${server.httpUrl}/metrics`)),
+        ...(await families(`http://127.0.0.1:${clientPort}/metrics`)),
+      ]);
       expect(queried.length).toBeGreaterThan(20);
       expect(queried.filter((name) => familyOf(name, declared) === undefined)).toEqual([]);
     } finally {
@@ -45,7 +50,13 @@ describe('Grafana dashboard', () => {
     expect(reads('graceful_drains_total')).toBe(true);
     expect(reads('graceful_drain_clients_cut_total')).toBe(true);
     expect(reads('graceful_client_reconnect_gap_seconds_bucket', 'le, after')).toBe(true);
-    for (const loss of ['seq_gaps_total', 'stream_gaps_total', 'stream_unrecoverable_total', 'requests_outstanding', 'requests_duplicate_results_total']) {
+    for (const loss of [
+      'seq_gaps_total',
+      'stream_gaps_total',
+      'stream_unrecoverable_total',
+      'requests_outstanding',
+      'requests_duplicate_results_total',
+    ]) {
       expect(`${loss} ${reads(`graceful_client_${loss}`)}`).toBe(`${loss} true`);
     }
   });

@@ -72,7 +72,12 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
   });
 
   const es256 = (audience: string): Promise<string> =>
-    new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('carol').setAudience(audience).setExpirationTime('5m').sign(privateKey);
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('carol')
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
 
   it('accepts an ES256 token the key set verifies, with the configured audience', async () => {
     const client = await FrameRecorder.json(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('graceful')}` } });
@@ -82,13 +87,20 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
   });
 
   it('refuses a token for another audience with 401', async () => {
-    expect(await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('elsewhere')}` } })).toMatchObject({ status: 401 });
+    expect(await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('elsewhere')}` } })).toMatchObject({
+      status: 401,
+    });
   });
 
   it('refuses a browser from an origin not listed with 403, before looking at its token', async () => {
     const token = await es256('graceful');
-    expect(await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://evil.example.net' })).toMatchObject({ status: 403 });
-    const client = await FrameRecorder.json(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://app.example.com' });
+    expect(
+      await refusedUpgrade(server.wsUrl, { headers: { Authorization: `Bearer ${token}` }, origin: 'https://evil.example.net' }),
+    ).toMatchObject({ status: 403 });
+    const client = await FrameRecorder.json(server.wsUrl, {
+      headers: { Authorization: `Bearer ${token}` },
+      origin: 'https://app.example.com',
+    });
     await client.next(ofType('hello'));
     client.socket.close();
   });

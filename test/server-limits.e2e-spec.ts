@@ -117,7 +117,10 @@ describe('server under a flood of junk frames from several connections', () => {
 });
 
 /** The server's close frame for abuse: FIN + close opcode, unmasked, code 1008 and its reason. */
-const CLOSED_FOR_ABUSE = Buffer.concat([Buffer.from([0x88, 2 + 27, CloseCode.POLICY_VIOLATION >> 8, CloseCode.POLICY_VIOLATION & 0xff]), Buffer.from('inbound rate limit exceeded')]);
+const CLOSED_FOR_ABUSE = Buffer.concat([
+  Buffer.from([0x88, 2 + 27, CloseCode.POLICY_VIOLATION >> 8, CloseCode.POLICY_VIOLATION & 0xff]),
+  Buffer.from('inbound rate limit exceeded'),
+]);
 
 /** Upgrades a bare socket, writes `frames` in one TCP write, and resolves with all it received once the server ended the connection. */
 async function burstUntilClosed(port: number, frames: Buffer[]): Promise<Buffer> {
@@ -160,7 +163,10 @@ describe('server inbound budget', () => {
     const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '10' });
     try {
       // 20 of burst, then more than 10 s × 10/s of debt.
-      const received = await burstUntilClosed(server.port, Array.from({ length: 200 }, () => clientTextFrame('{"type":"ack","seq":0}')));
+      const received = await burstUntilClosed(
+        server.port,
+        Array.from({ length: 200 }, () => clientTextFrame('{"type":"ack","seq":0}')),
+      );
       expect(received.includes(CLOSED_FOR_ABUSE)).toBe(true);
       expect(received.includes('"code":"RATE_LIMITED"')).toBe(true);
       await server.expectLine(/stayed over its inbound budget; closing with 1008/);
@@ -175,7 +181,10 @@ describe('server inbound budget', () => {
   ])('counts %s against the budget and in the metrics', async (_kind, frame, type) => {
     const server = await ServerProcess.start({ INBOUND_FRAMES_PER_SEC: '10' });
     try {
-      const received = await burstUntilClosed(server.port, Array.from({ length: 200 }, () => frame()));
+      const received = await burstUntilClosed(
+        server.port,
+        Array.from({ length: 200 }, () => frame()),
+      );
       expect(received.includes(CLOSED_FOR_ABUSE)).toBe(true);
       const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
       // Read until the peer was closed: the burst of 20, then more than 10 s of debt.
@@ -190,7 +199,11 @@ describe('server inbound budget', () => {
 describe('server stored history (memory backend)', () => {
   it('holds a flood of 60 KB entries to fresh channel names within HISTORY_MAX_BYTES, and a normal publisher keeps publishing', async () => {
     const budget = 8 * 1024 * 1024;
-    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '3600000', HISTORY_MAX_BYTES: String(budget), INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024) });
+    const server = await ServerProcess.start({
+      DATA_INTERVAL_MS: '3600000',
+      HISTORY_MAX_BYTES: String(budget),
+      INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024),
+    });
     try {
       const flooder = await FrameRecorder.json(server.wsUrl);
       const normal = await FrameRecorder.json(server.wsUrl);
@@ -309,7 +322,9 @@ describe('server HTTP hygiene', () => {
       socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
       const closed = once(socket, 'close');
       // Both in one write: the upgrade arrives while the health check is still being answered.
-      socket.write(`GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n${upgradeRequest(server.port, { subprotocol: SUBPROTOCOL })}`);
+      socket.write(
+        `GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n${upgradeRequest(server.port, { subprotocol: SUBPROTOCOL })}`,
+      );
       await closed;
       // Not "101 Switching Protocols" followed by the health check's response as WebSocket bytes.
       expect(text.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '))).toEqual(['HTTP/1.1 200 OK']);
@@ -373,11 +388,19 @@ describe('server HTTP edge', () => {
     try {
       const answer = await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'mqtt, graceful.v3' }));
       expect(answer).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
-      expect(answer).toContain('unsupported subprotocol mqtt, graceful.v3; this server speaks graceful.v2, graceful.v1 (or none, for the original text dialect)');
+      expect(answer).toContain(
+        'unsupported subprotocol mqtt, graceful.v3; this server speaks graceful.v2, graceful.v1 (or none, for the original text dialect)',
+      );
       // Offered among others, the newest JSON version offered is chosen, whatever the order; offering none is the text dialect.
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: `mqtt, ${SUBPROTOCOL}` }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i);
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1, graceful.v2' }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i);
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1' }))).toMatch(/^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v1\r\n/i);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: `mqtt, ${SUBPROTOCOL}` }))).toMatch(
+        /^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i,
+      );
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1, graceful.v2' }))).toMatch(
+        /^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v2\r\n/i,
+      );
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: 'graceful.v1' }))).toMatch(
+        /^HTTP\/1.1 101 .*\r\n[^]*Sec-WebSocket-Protocol: graceful.v1\r\n/i,
+      );
     } finally {
       await server.stop();
     }
@@ -386,13 +409,15 @@ describe('server HTTP edge', () => {
   it('answers an upgrade on a path it does not serve with 404', async () => {
     const server = await ServerProcess.start();
     try {
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { path: '/nope', subprotocol: SUBPROTOCOL }))).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { path: '/nope', subprotocol: SUBPROTOCOL }))).toMatch(
+        /^HTTP\/1.1 404 Not Found\r\n/,
+      );
     } finally {
       await server.stop();
     }
   });
 
-  it('listens with a backlog of LISTEN_BACKLOG (ss shows it as the listening socket\'s Send-Q)', async () => {
+  it("listens with a backlog of LISTEN_BACKLOG (ss shows it as the listening socket's Send-Q)", async () => {
     const server = await ServerProcess.start({ LISTEN_BACKLOG: '1234' });
     try {
       const listening = execFileSync('ss', ['-ltnH', `sport = :${server.port}`], { encoding: 'utf8' });
@@ -428,9 +453,13 @@ describe('server HTTP edge', () => {
       server.signal('SIGTERM');
       await lingering.next(ofType('close'));
       await server.expectLine(/Sending \d+ additional business data items/);
-      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }), keptAlive)).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+      expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }), keptAlive)).toMatch(
+        /^HTTP\/1.1 503 Service Unavailable\r\n/,
+      );
       for (let attempt = 0; attempt < 5; attempt++) {
-        expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }))).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
+        expect(await httpExchange(server.port, upgradeRequest(server.port, { subprotocol: SUBPROTOCOL }))).toMatch(
+          /^HTTP\/1.1 503 Service Unavailable\r\n/,
+        );
       }
       expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(503);
       expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);

@@ -10,14 +10,32 @@ describe('server log format', () => {
     server.signal('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const records = server.log.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(records.find((record) => record.event === 'server_listening')).toMatchObject({ level: 'log', context: 'Server', port: server.port, message: `Server starting on :${server.port}` });
+    expect(records.find((record) => record.event === 'server_listening')).toMatchObject({
+      level: 'log',
+      context: 'Server',
+      port: server.port,
+      message: `Server starting on :${server.port}`,
+    });
     const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
-    expect(report).toMatchObject({ level: 'log', context: 'ShutdownCoordinator', pid: server.pid, event: 'drain_complete', clients: 1, cutAtDeadline: 0 });
+    expect(report).toMatchObject({
+      level: 'log',
+      context: 'ShutdownCoordinator',
+      pid: server.pid,
+      event: 'drain_complete',
+      clients: 1,
+      cutAtDeadline: 0,
+    });
     expect(typeof report?.timestamp).toBe('number');
     expect(typeof report?.durationMs).toBe('number');
     expect(typeof report?.framesFlushed).toBe('number');
     const events = records.filter((record) => record.event !== undefined);
-    expect(events.map(({ event }) => event)).toEqual(['server_listening', 'client_connected', 'drain_started', 'client_disconnected', 'drain_complete']);
+    expect(events.map(({ event }) => event)).toEqual([
+      'server_listening',
+      'client_connected',
+      'drain_started',
+      'client_disconnected',
+      'drain_complete',
+    ]);
     expect(events[1]).toMatchObject({ peer: expect.stringMatching(/127\.0\.0\.1:\d+$/) as unknown, dialect: 'json' });
     expect(events[2]).toMatchObject({ signal: 'SIGTERM' });
     expect(events[3]).toMatchObject({ peer: events[1]?.peer, code: 1001 });
@@ -27,7 +45,11 @@ describe('server log format', () => {
     const server = ServerProcess.spawn({ LOG_FORMAT: 'json', MAX_CONNECTIONS: 'lots' });
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.log.lines.map((line) => JSON.parse(line) as unknown)).toEqual([
-      expect.objectContaining({ level: 'error', context: 'Server', message: expect.stringMatching(/^Invalid configuration: MAX_CONNECTIONS must be an integer/) as unknown }),
+      expect.objectContaining({
+        level: 'error',
+        context: 'Server',
+        message: expect.stringMatching(/^Invalid configuration: MAX_CONNECTIONS must be an integer/) as unknown,
+      }),
     ]);
   });
 

@@ -48,7 +48,12 @@ describe('server metrics', () => {
     const redis = await RedisServer.start();
     let server: ServerProcess | undefined;
     try {
-      server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000', REDIS_TIMEOUT_MS: '300' });
+      server = await ServerProcess.start({
+        STREAM_BACKEND: 'redis',
+        REDIS_URL: redis.url,
+        DATA_INTERVAL_MS: '3600000',
+        REDIS_TIMEOUT_MS: '300',
+      });
       // Two sockets: over Redis a subscriber's message and a publisher's answer come by different connections, in either order.
       const [client, subscriber] = await Promise.all([FrameRecorder.json(server.wsUrl), FrameRecorder.json(server.wsUrl)]);
       subscriber.send({ type: 'subscribe', channel: 'orders' });

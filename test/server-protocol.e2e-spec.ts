@@ -18,7 +18,14 @@ describe('server protocol (graceful.v2)', () => {
 
   it('greets with hello naming the server and its limits', async () => {
     const hello = await client.next();
-    expect(hello).toMatchObject({ type: 'hello', protocol: 2, serverId: 'test-server', heartbeatMs: 25000, maxPayload: 65536, maxInFlight: 100 });
+    expect(hello).toMatchObject({
+      type: 'hello',
+      protocol: 2,
+      serverId: 'test-server',
+      heartbeatMs: 25000,
+      maxPayload: 65536,
+      maxInFlight: 100,
+    });
   });
 
   it('still speaks graceful.v1 to a client that offers only it', async () => {

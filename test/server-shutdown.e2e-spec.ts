@@ -30,12 +30,7 @@ describe('server shutdown on SIGTERM', () => {
 
     const closeMarker = await client.next(ofType('close'));
     const afterNotice = client.frames.slice(client.frames.indexOf(shutdown) + 1, client.frames.indexOf(closeMarker));
-    expect(afterNotice.filter((frame) => frame.type !== 'error').map((frame) => frame.type)).toEqual([
-      'result',
-      'data',
-      'data',
-      'data',
-    ]);
+    expect(afterNotice.filter((frame) => frame.type !== 'error').map((frame) => frame.type)).toEqual(['result', 'data', 'data', 'data']);
     expect(afterNotice.find(ofType('result'))).toMatchObject({ id: 'slow' });
     expect(afterNotice.filter(ofType('data')).every((frame) => frame.final)).toBe(true);
     expect(afterNotice.find(ofType('error'))).toMatchObject({ code: 'DRAINING', id: 'late' });

@@ -49,7 +49,14 @@ describe('streams on one server (memory backend)', () => {
       v1.send({ type: 'subscribe', channel: 'orders.v1' });
       const subscribed = await v1.next(ofType('subscribed'));
       v1.send({ type: 'publish', id: 'p1', channel: 'orders.v1', payload: {} });
-      expect(await v1.next(ofType('message'))).toEqual({ type: 'message', seq: subscribed.seq + 1, channel: 'orders.v1', offset: 1, id: 'p1', payload: {} });
+      expect(await v1.next(ofType('message'))).toEqual({
+        type: 'message',
+        seq: subscribed.seq + 1,
+        channel: 'orders.v1',
+        offset: 1,
+        id: 'p1',
+        payload: {},
+      });
       expect(await v1.next(ofType('published'))).toMatchObject({ seq: subscribed.seq + 2 });
     } finally {
       v1.socket.terminate();
@@ -85,7 +92,11 @@ describe('streams on one server (memory backend)', () => {
       await client.next(ofType('subscribed'));
     }
     client.send({ type: 'subscribe', channel: 'three' });
-    expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.BAD_MESSAGE, channel: 'three', message: 'at most 2 channels per connection' });
+    expect(await client.next(ofType('error'))).toMatchObject({
+      code: ErrorCode.BAD_MESSAGE,
+      channel: 'three',
+      message: 'at most 2 channels per connection',
+    });
     expect(client.frames.filter(ofType('subscribed')).map((frame) => frame.channel)).toEqual(['one', 'two', 'one']);
   });
 });
@@ -116,7 +127,10 @@ describe('streams on Redis across replicas', () => {
         client.send({ type: 'publish', id: `mine-${round}`, channel, payload: {} });
         const subscribed = await client.next((frame) => frame.type === 'subscribed' && frame.channel === channel);
         expect(subscribed).toMatchObject({ top: 0 });
-        expect(await client.next((frame) => frame.type === 'message' && frame.channel === channel)).toMatchObject({ offset: 1, id: `mine-${round}` });
+        expect(await client.next((frame) => frame.type === 'message' && frame.channel === channel)).toMatchObject({
+          offset: 1,
+          id: `mine-${round}`,
+        });
       }
       client.socket.terminate();
     } finally {
@@ -125,7 +139,10 @@ describe('streams on Redis across replicas', () => {
   });
 
   it('appends the same publish sent to two replicas once', async () => {
-    const [a, b] = await Promise.all([ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }), ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' })]);
+    const [a, b] = await Promise.all([
+      ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }),
+      ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' }),
+    ]);
     try {
       const [toA, toB] = await Promise.all([FrameRecorder.json(a.wsUrl), FrameRecorder.json(b.wsUrl)]);
       toA.send({ type: 'publish', id: 'same', channel: 'once', payload: { n: 1 } });
@@ -163,8 +180,20 @@ describe('streams on Redis across replicas', () => {
     let subscriber: ClientProcess | undefined;
     try {
       await addReplica('r1');
-      publisher = ClientProcess.spawn({ SERVER_URL: url, REQUEST_INTERVAL_MS: '0', PUBLISH_CHANNEL: 'moves', PUBLISH_INTERVAL_MS: '10', RECONNECT_BASE_MS: '10' });
-      subscriber = ClientProcess.spawn({ SERVER_URL: url, REQUEST_INTERVAL_MS: '0', CHANNELS: 'moves', RECONNECT_BASE_MS: '10', STATS_INTERVAL_MS: '50' });
+      publisher = ClientProcess.spawn({
+        SERVER_URL: url,
+        REQUEST_INTERVAL_MS: '0',
+        PUBLISH_CHANNEL: 'moves',
+        PUBLISH_INTERVAL_MS: '10',
+        RECONNECT_BASE_MS: '10',
+      });
+      subscriber = ClientProcess.spawn({
+        SERVER_URL: url,
+        REQUEST_INTERVAL_MS: '0',
+        CHANNELS: 'moves',
+        RECONNECT_BASE_MS: '10',
+        STATS_INTERVAL_MS: '50',
+      });
       await subscriber.expectLine(/Received: \{"type":"subscribed","seq":\d+,"channel":"moves"/);
       // Entries flowing, and the subscriber holds a position to resume from (which offset it
       // started at depends on how fast it subscribed).
@@ -205,8 +234,16 @@ describe('streams on Redis across replicas', () => {
   });
 
   it('during a drain: refuses publish and subscribe with DRAINING, lets live messages flow until the close marker and none after', async () => {
-    const [a, b] = await Promise.all([ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }), ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' })]);
-    const publisher = ClientProcess.spawn({ SERVER_URL: b.wsUrl, REQUEST_INTERVAL_MS: '0', PUBLISH_CHANNEL: 'marker', PUBLISH_INTERVAL_MS: '10' });
+    const [a, b] = await Promise.all([
+      ServerProcess.start({ ...redisEnv(), SERVER_ID: 'a' }),
+      ServerProcess.start({ ...redisEnv(), SERVER_ID: 'b' }),
+    ]);
+    const publisher = ClientProcess.spawn({
+      SERVER_URL: b.wsUrl,
+      REQUEST_INTERVAL_MS: '0',
+      PUBLISH_CHANNEL: 'marker',
+      PUBLISH_INTERVAL_MS: '10',
+    });
     try {
       const subscriber = await FrameRecorder.json(a.wsUrl);
       ackEverything(subscriber);
@@ -246,7 +283,12 @@ describe('streams on Redis across replicas', () => {
     let server: ServerProcess | undefined;
     let back: RedisServer | undefined;
     try {
-      server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: own.url, DATA_INTERVAL_MS: '3600000', REDIS_TIMEOUT_MS: '300' });
+      server = await ServerProcess.start({
+        STREAM_BACKEND: 'redis',
+        REDIS_URL: own.url,
+        DATA_INTERVAL_MS: '3600000',
+        REDIS_TIMEOUT_MS: '300',
+      });
       const client = await FrameRecorder.json(server.wsUrl);
       ackEverything(client);
       await own.stop();
@@ -258,7 +300,10 @@ describe('streams on Redis across replicas', () => {
       expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
 
       back = await own.restart();
-      await server.expectLine(/Stream backend redis: connected/, server.log.lines.findIndex((line) => /unreachable/.test(line)));
+      await server.expectLine(
+        /Stream backend redis: connected/,
+        server.log.lines.findIndex((line) => /unreachable/.test(line)),
+      );
       client.send({ type: 'publish', id: 'while-down', channel: 'outage', payload: {} });
       expect(await client.next(ofType('published'))).toMatchObject({ id: 'while-down', offset: 1, duplicate: false });
       expect(server.log.count(/Stream backend redis: unreachable/)).toBe(1);
@@ -309,7 +354,12 @@ describe('streams on a Redis at its maxmemory (allkeys-lru)', () => {
     const maxmemory = 8 * 1024 * 1024;
     const redis = await RedisServer.launch({ args: ['--maxmemory', String(maxmemory), '--maxmemory-policy', 'allkeys-lru'] });
     const admin = new Redis(redis.url);
-    const server = await ServerProcess.start({ STREAM_BACKEND: 'redis', REDIS_URL: redis.url, DATA_INTERVAL_MS: '3600000', INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024) });
+    const server = await ServerProcess.start({
+      STREAM_BACKEND: 'redis',
+      REDIS_URL: redis.url,
+      DATA_INTERVAL_MS: '3600000',
+      INBOUND_BYTES_PER_SEC: String(64 * 1024 * 1024),
+    });
     try {
       const flooder = await FrameRecorder.json(server.wsUrl);
       const normal = await FrameRecorder.json(server.wsUrl);

@@ -13,11 +13,21 @@ import { AdmissionService } from './gateway/admission.service.js';
  */
 export async function createServerApp(settings: ServerSettings, options: NestApplicationOptions = {}): Promise<INestApplication> {
   const { maxPayloadBytes, limits } = settings;
-  const app = await NestFactory.create(AppModule.forRoot(settings), new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs, listenBacklog: limits.listenBacklog }), {
-    ...options,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create(
+    AppModule.forRoot(settings),
+    new DrainingExpressAdapter({ headersTimeoutMs: limits.headersTimeoutMs, listenBacklog: limits.listenBacklog }),
+    {
+      ...options,
+      abortOnError: false,
+    },
+  );
   const admission = app.get(AdmissionService);
-  app.useWebSocketAdapter(new DrainingWsAdapter(app, { maxPayloadBytes, admit: (request) => admission.admit(request), onUnknownPath: () => admission.unknownPath() }));
+  app.useWebSocketAdapter(
+    new DrainingWsAdapter(app, {
+      maxPayloadBytes,
+      admit: (request) => admission.admit(request),
+      onUnknownPath: () => admission.unknownPath(),
+    }),
+  );
   return app;
 }

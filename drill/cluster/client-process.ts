@@ -25,7 +25,8 @@ export class ClientProcess extends NodeProcess {
   async finish(): Promise<ClientSummary> {
     this.signal('SIGTERM');
     const exit = await this.exited;
-    if (exit.code !== 0 && exit.code !== EXIT_WORK_UNANSWERED) throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
+    if (exit.code !== 0 && exit.code !== EXIT_WORK_UNANSWERED)
+      throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
     const line = this.log.lines.find((candidate) => candidate.startsWith(CLIENT_SUMMARY_PREFIX));
     if (!line) throw new Error(`no summary line in:\n${this.log.lines.join('\n')}`);
     return parseClientSummaryLine(line);

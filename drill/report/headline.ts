@@ -47,7 +47,9 @@ export function headlineMetrics(results: ScenarioResult[]): HeadlineMetric[] {
       seedClaim: '—',
       original: '~4 s after CLOSE (its log: CLOSE at 07:00:12, next data at 07:00:16)',
       thisRun:
-        dataGap === undefined ? 'not measured' : `${dataGap} ms between the last item on the old pod and the first on the new (data interval ${interval} ms)`,
+        dataGap === undefined
+          ? 'not measured'
+          : `${dataGap} ms between the last item on the old pod and the first on the new (data interval ${interval} ms)`,
       value: dataGap ?? null,
     },
     {
@@ -64,7 +66,8 @@ export function headlineMetrics(results: ScenarioResult[]): HeadlineMetric[] {
       metric: 'Availability',
       seedClaim: '100 %',
       original: 'not measured in its report',
-      thisRun: createdSum === 0 ? 'not measured' : `${((100 * completedSum) / createdSum).toFixed(2)} % of requests answered (scenarios 2–4)`,
+      thisRun:
+        createdSum === 0 ? 'not measured' : `${((100 * completedSum) / createdSum).toFixed(2)} % of requests answered (scenarios 2–4)`,
       value: createdSum === 0 ? null : completedSum / createdSum,
     },
     {

@@ -43,15 +43,23 @@ function markdown(
     '',
     `Run started ${startedAt.toISOString()}. **${failed === 0 ? `✅ all ${all.length} checks passed` : `❌ ${failed} of ${all.length} checks failed`}.**` +
       ` Speed targets: ${targets.length - missed} of ${targets.length} met` +
-      (missed === 0 ? '.' : `; missed: ${targets.filter((t) => !t.met).map((t) => `${t.name} — ${t.measured}, goal ${t.goal}`).join('; ')}.`) +
-      results.filter((r) => r.notRun).map((r) => ` ⚠️ Not run: ${r.name} (${r.notRun}).`).join(''),
+      (missed === 0
+        ? '.'
+        : `; missed: ${targets
+            .filter((t) => !t.met)
+            .map((t) => `${t.name} — ${t.measured}, goal ${t.goal}`)
+            .join('; ')}.`) +
+      results
+        .filter((r) => r.notRun)
+        .map((r) => ` ⚠️ Not run: ${r.name} (${r.notRun}).`)
+        .join(''),
     '',
     '## Purpose',
     '',
     'Verify that WebSocket clients are served with nothing lost while server pods shut down: the server',
     'finishes its work and tells its clients before it exits, and the clients move to another replica on',
     'their own. Every figure in the "This run" column and in the steps below was measured in this run;',
-    'the original program\'s figures come from its own report (its logs, to the second) and its code.',
+    "the original program's figures come from its own report (its logs, to the second) and its code.",
     '',
     '## Environment',
     '',
@@ -82,7 +90,7 @@ function markdown(
     '',
     '## Results against the seed report',
     '',
-    '| Metric | Seed report claim | Original program (its report\'s logs and its code, not this run) | This run |',
+    "| Metric | Seed report claim | Original program (its report's logs and its code, not this run) | This run |",
     '|---|---|---|---|',
     ...headline.map((row) => `| ${row.metric} | ${row.seedClaim} | ${row.original} | ${row.thisRun} |`),
     '',
@@ -91,7 +99,13 @@ function markdown(
     '## Steps and checks',
   ];
   for (const [index, result] of results.entries()) {
-    lines.push('', `### ${index + 1}. ${result.title}`, '', `Started at ${(result.startedAt / 1000).toFixed(1)} s, took ${result.durationMs} ms.`, '');
+    lines.push(
+      '',
+      `### ${index + 1}. ${result.title}`,
+      '',
+      `Started at ${(result.startedAt / 1000).toFixed(1)} s, took ${result.durationMs} ms.`,
+      '',
+    );
     if (result.notRun) lines.push(`- ⚠️ not run: ${result.notRun}`);
     for (const c of result.checks) lines.push(`- ${c.ok ? '✅' : '❌'} ${c.name} — ${c.detail}`);
     for (const t of result.targets) lines.push(`- ${t.met ? '✅' : '⚠️'} target: ${t.name} — ${t.measured} (goal ${t.goal})`);
@@ -155,7 +169,10 @@ export async function writeReport(
   await Promise.all([
     writeFile(join(folder, 'report.md'), markdown(startedAt, options, results, headline, connectFloor)),
     writeFile(join(folder, 'results.json'), `${JSON.stringify(json, null, 2)}\n`),
-    writeFile(join(folder, 'timeline.svg'), renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (dotted, right axis)')),
+    writeFile(
+      join(folder, 'timeline.svg'),
+      renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (dotted, right axis)'),
+    ),
   ]);
   return { folder, passed: failed.length === 0, failed, notRun };
 }

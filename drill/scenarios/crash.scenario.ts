@@ -41,6 +41,11 @@ export async function crashScenario(ctx: DrillContext): Promise<Omit<ScenarioRes
       // but the kernel never delivered. Sequence numbers restart on the new connection.
       framesInFlightLost: 'not measurable: the server died with its send buffer',
     },
-    excerpts: [{ source: 'load client', lines: excerpt(client.log, [/Connection failed/, /Reconnecting in \d+ ms \(attempt/, /Client summary/], from) }],
+    excerpts: [
+      {
+        source: 'load client',
+        lines: excerpt(client.log, [/Connection failed/, /Reconnecting in \d+ ms \(attempt/, /Client summary/], from),
+      },
+    ],
   };
 }

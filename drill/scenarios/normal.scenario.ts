@@ -30,7 +30,12 @@ export async function normalScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
   const data = window.filter((line) => /Received: \{"type":"data"/.test(line)).length;
   const results = window.filter((line) => /Received: \{"type":"result"/.test(line)).length;
   const holder = ctx.deployment.busiest();
-  const hello = excerpt(client.log, [/Connecting to/, /Received: \{"type":"hello"/, /Received: \{"type":"data"/, /Received: \{"type":"result"/]);
+  const hello = excerpt(client.log, [
+    /Connecting to/,
+    /Received: \{"type":"hello"/,
+    /Received: \{"type":"data"/,
+    /Received: \{"type":"result"/,
+  ]);
   return {
     name: 'normal',
     title: 'Normal operation',

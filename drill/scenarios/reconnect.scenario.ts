@@ -21,7 +21,11 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
   const resumed = await client.expectLine(/Received: \{"type":"data".*"final":false/, closedAt);
   const summary = await client.finish();
 
-  const lastOld = client.log.lines.slice(from, closedAt).map(dataAt).filter((at) => at !== undefined).at(-1);
+  const lastOld = client.log.lines
+    .slice(from, closedAt)
+    .map(dataAt)
+    .filter((at) => at !== undefined)
+    .at(-1);
   const firstNew = dataAt(resumed.input ?? '');
   const dataGapMs = lastOld !== undefined && firstNew !== undefined ? firstNew - lastOld : null;
   const gap = summary.reconnectGapMs.afterDrain;
@@ -55,7 +59,14 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
         source: 'client',
         lines: excerpt(
           client.log,
-          [/Connection closed, will reconnect/, /Reconnecting in \d+ ms/, /Connecting to/, /Received: \{"type":"hello"/, /Received: \{"type":"data".*"final":false/, /Client summary/],
+          [
+            /Connection closed, will reconnect/,
+            /Reconnecting in \d+ ms/,
+            /Connecting to/,
+            /Received: \{"type":"hello"/,
+            /Received: \{"type":"data".*"final":false/,
+            /Client summary/,
+          ],
           closedAt,
         ),
       },

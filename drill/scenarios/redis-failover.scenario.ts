@@ -26,7 +26,15 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0]!;
     const checks: Check[] = ctx.options.requireRedis ? [check('Redis available (--require-redis)', false, reason)] : [];
-    return { name: 'redis-failover', title: TITLE, notRun: `${reason}; ${REDIS_INSTALL_HINT}`, checks, targets: [], metrics: {}, excerpts: [] };
+    return {
+      name: 'redis-failover',
+      title: TITLE,
+      notRun: `${reason}; ${REDIS_INSTALL_HINT}`,
+      checks,
+      targets: [],
+      metrics: {},
+      excerpts: [],
+    };
   }
   const { clients, publishRate, probePeriodMs } = ctx.options;
   const channel = `failover.${Date.now().toString(36)}`;
@@ -45,7 +53,14 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
   try {
     ctx.progress.phase('scenario 8: rolling the pods onto a Sentinel-watched Redis');
     await ctx.deployment.rollOut(sentinelEnv, (step, of) => ctx.progress.phase(`scenario 8: config rollout ${step}/${of}`));
-    streamClients = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
+    streamClients = await startStreamClients(
+      ctx.serviceUrl,
+      channel,
+      clients,
+      publishRate,
+      Math.max(100, Math.min(probePeriodMs, 500)),
+      ctx.timeline,
+    );
     const { subscribers, publisher } = streamClients;
     const from = subscribers.log.lines.length;
 
@@ -75,7 +90,11 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
     const checks = [
       ...ledger,
       // What a subscriber was sent beyond what the channel holds was taken back by the failover.
-      check('no delivery taken back by the failover (phantoms 0)', phantoms === 0, `${phantoms} entries delivered beyond the ${clients} × ${top} the channel holds`),
+      check(
+        'no delivery taken back by the failover (phantoms 0)',
+        phantoms === 0,
+        `${phantoms} entries delivered beyond the ${clients} × ${top} the channel holds`,
+      ),
       check(
         'every replaced pod exited 0 within its grace period',
         terminations.every(({ exit, killed }) => exit.code === 0 && !killed),

@@ -63,10 +63,22 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
       duplicatesSuppressed: requests?.duplicates ?? null,
       slowestPodShutdownMs: slowest,
     },
-    tables: [{ title: 'Reconnect gap per rolling step (clients the step moved)', header: ['step', 'drained pod', 'reconnects', 'p50 ms', 'p99 ms', 'max ms'], rows: perStep }],
+    tables: [
+      {
+        title: 'Reconnect gap per rolling step (clients the step moved)',
+        header: ['step', 'drained pod', 'reconnects', 'p50 ms', 'p99 ms', 'max ms'],
+        rows: perStep,
+      },
+    ],
     excerpts: [
-      ...replaced.map((pod) => ({ source: `server ${pod.name}`, lines: excerpt(pod.process.log, [/Received shutdown signal/, /Sending \d+ additional/, DRAIN_SUMMARY]) })),
-      { source: 'load client', lines: excerpt(client.log, [/Stats: connected/, /Client summary/], Math.max(0, client.log.lines.length - 10)) },
+      ...replaced.map((pod) => ({
+        source: `server ${pod.name}`,
+        lines: excerpt(pod.process.log, [/Received shutdown signal/, /Sending \d+ additional/, DRAIN_SUMMARY]),
+      })),
+      {
+        source: 'load client',
+        lines: excerpt(client.log, [/Stats: connected/, /Client summary/], Math.max(0, client.log.lines.length - 10)),
+      },
     ],
   };
 }

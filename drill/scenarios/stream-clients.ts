@@ -61,7 +61,9 @@ export async function allReached(subscribers: ClientProcess, offset: number, fro
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
   // A subscriber process that ends first is reported by the checks too.
-  const reached = subscribers.expectLine(new RegExp(`stream received=\\d+ gaps=\\d+ slowestOffset=${offset}\\b`), from).catch(() => undefined);
+  const reached = subscribers
+    .expectLine(new RegExp(`stream received=\\d+ gaps=\\d+ slowestOffset=${offset}\\b`), from)
+    .catch(() => undefined);
   try {
     await Promise.race([reached, deadline]);
   } finally {
@@ -112,7 +114,14 @@ export async function settleStream(
   { subscribers, publisher }: StreamClients,
   from: number,
   lost: History[] = [],
-): Promise<{ published: StreamSummary | null; received: StreamSummary | null; top: number; lostEntries: number; phantoms: number | null; checks: Check[] }> {
+): Promise<{
+  published: StreamSummary | null;
+  received: StreamSummary | null;
+  top: number;
+  lostEntries: number;
+  phantoms: number | null;
+  checks: Check[];
+}> {
   const published = (await publisher.finish()).stream;
   const top = Number(await admin.hget(redisKeys.meta(channel), ChannelMetaField.top));
   // Generous: the slowest subscriber may still be replaying after the last move.
@@ -132,14 +141,18 @@ export async function settleStream(
   const lostEntries = lost.reduce((sum, { ids }) => sum + ids.length, 0);
   const accountedFor = missing.length === 0 && unknown === 0 && doubledInEpoch === 0 && now.ids.length === top;
   const lossNote =
-    lost.length === 0 ? '' : `; Redis lost its data ${lost.length} times, with ${lostEntries} entries (read just before), ${reappended} publishes appended again in a later epoch`;
+    lost.length === 0
+      ? ''
+      : `; Redis lost its data ${lost.length} times, with ${lostEntries} entries (read just before), ${reappended} publishes appended again in a later epoch`;
   const missed = missedWithRedis(subscribers.log.lines.slice(from), channel, lost);
   // The subscribers followed the channel before its first publish: each is owed every entry.
   const owed = fleet.clients * (lostEntries + now.ids.length);
   const phantoms = received === null ? null : Math.max(0, received.received + missed.total - owed);
   const perSubscriber = received?.unrecoverablePerSubscriber;
   const toldOfLosses =
-    lost.length === 0 ? received?.unrecoverable === 0 : perSubscriber !== null && perSubscriber !== undefined && perSubscriber.min >= 1 && perSubscriber.max <= lost.length;
+    lost.length === 0
+      ? received?.unrecoverable === 0
+      : perSubscriber !== null && perSubscriber !== undefined && perSubscriber.min >= 1 && perSubscriber.max <= lost.length;
   const checks = [
     check(
       'every confirmed publish is in the stream exactly once',
@@ -164,7 +177,9 @@ export async function settleStream(
         received.lastOffset[channel]?.min === top,
       `gaps ${received?.gaps}, unrecoverable ${received?.unrecoverable}` +
         `${perSubscriber ? ` (per subscriber ${perSubscriber.min}…${perSubscriber.max} for ${lost.length} losses)` : ''}, ` +
-        (lost.length === 0 ? '' : `entries each subscriber missed because Redis lost them ${missed.min}…${missed.max} (of ${lostEntries}), `) +
+        (lost.length === 0
+          ? ''
+          : `entries each subscriber missed because Redis lost them ${missed.min}…${missed.max} (of ${lostEntries}), `) +
         (missed.unexplained.length === 0 ? '' : `told of a loss Redis did not have: ${missed.unexplained.slice(0, 3).join(' | ')}, `) +
         `slowest subscriber at ${received?.lastOffset[channel]?.min} of ${top}; ${received?.received} entries delivered` +
         `${lost.length === 0 ? '' : ` + ${missed.total} lost with Redis`} of ${owed} owed (${fleet.clients} subscribers × ${lostEntries + now.ids.length}), ` +
@@ -181,7 +196,11 @@ export async function settleStream(
  * resuming past the start of the new one (skipping entries Redis kept; the drill's history is
  * never trimmed).
  */
-function missedWithRedis(lines: string[], channel: string, lost: History[]): { min: number; max: number; total: number; unexplained: string[] } {
+function missedWithRedis(
+  lines: string[],
+  channel: string,
+  lost: History[],
+): { min: number; max: number; total: number; unexplained: string[] } {
   // An epoch Redis lost, or one whose offsets it continued: leaving either at offset N loses the rest of that history.
   const position = new Map(lost.flatMap((history, index) => [history.epoch, ...history.ancestors].map((epoch) => [epoch, index] as const)));
   // Each subscriber's losses in the order it was told: [history index, offset left at, epoch resumed in].

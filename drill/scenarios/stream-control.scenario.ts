@@ -26,7 +26,14 @@ export async function streamControlScenario(ctx: DrillContext): Promise<Omit<Sce
     ctx.progress.phase('scenario 7: a memory-backend Deployment of 2 replicas');
     await deployment.scaleUp();
     const channel = `control.${Date.now().toString(36)}`;
-    const { subscribers, publisher } = await startStreamClients(url, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
+    const { subscribers, publisher } = await startStreamClients(
+      url,
+      channel,
+      clients,
+      publishRate,
+      Math.max(100, Math.min(probePeriodMs, 500)),
+      ctx.timeline,
+    );
     await subscribers.expectLine(/stream received=[1-9]/);
     const victim = deployment.busiest();
     const moved = service.activeConnections().get(victim.name) ?? 0;

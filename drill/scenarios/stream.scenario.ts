@@ -17,12 +17,27 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
   if (!redis?.admin) {
     const reason = redis?.missing ?? 'no Redis';
     const checks: Check[] = ctx.options.requireRedis ? [check('Redis available (--require-redis)', false, reason)] : [];
-    return { name: 'stream', title: TITLE, notRun: `${reason}; ${REDIS_INSTALL_HINT}, or pass --redis-url`, checks, targets: [], metrics: {}, excerpts: [] };
+    return {
+      name: 'stream',
+      title: TITLE,
+      notRun: `${reason}; ${REDIS_INSTALL_HINT}, or pass --redis-url`,
+      checks,
+      targets: [],
+      metrics: {},
+      excerpts: [],
+    };
   }
   const { clients, publishRate, probePeriodMs } = ctx.options;
   const channel = `drill.${Date.now().toString(36)}`;
   ctx.progress.phase(`scenario 6: ${clients} subscribers and a publisher on ${channel}`);
-  const { subscribers, publisher } = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, Math.max(100, Math.min(probePeriodMs, 500)), ctx.timeline);
+  const { subscribers, publisher } = await startStreamClients(
+    ctx.serviceUrl,
+    channel,
+    clients,
+    publishRate,
+    Math.max(100, Math.min(probePeriodMs, 500)),
+    ctx.timeline,
+  );
   const from = subscribers.log.lines.length;
 
   ctx.progress.phase('scenario 6: rolling update');
@@ -42,7 +57,11 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
 
   const checks = [
     ...ledger,
-    check('the gracefully deleted pod exited 0 within its grace period', termination.exit.code === 0 && !termination.killed, JSON.stringify(termination.exit)),
+    check(
+      'the gracefully deleted pod exited 0 within its grace period',
+      termination.exit.code === 0 && !termination.killed,
+      JSON.stringify(termination.exit),
+    ),
   ];
   const floor = ctx.connectFloor?.p99;
   const latencyP99 = received?.latencyMs.p99 ?? null;
@@ -50,7 +69,10 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
     {
       name: 'publish → receipt p99 across the moves',
       goal: `< ${LATENCY_TARGET_MS} ms`,
-      measured: latencyP99 === null ? 'not measured' : `${latencyP99} ms${floor ? ` (${(latencyP99 / floor).toFixed(1)}× the connection floor p99 ${floor} ms)` : ''}`,
+      measured:
+        latencyP99 === null
+          ? 'not measured'
+          : `${latencyP99} ms${floor ? ` (${(latencyP99 / floor).toFixed(1)}× the connection floor p99 ${floor} ms)` : ''}`,
       met: latencyP99 !== null && latencyP99 < LATENCY_TARGET_MS,
     },
     {
@@ -78,6 +100,11 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
       latencyMaxMs: received?.latencyMs.max ?? null,
       maxStallMs: received?.maxStallMs ?? null,
     },
-    excerpts: [{ source: 'subscribers', lines: excerpt(subscribers.log, [/Stats: .* stream/, /Client summary/], Math.max(0, subscribers.log.lines.length - 4)) }],
+    excerpts: [
+      {
+        source: 'subscribers',
+        lines: excerpt(subscribers.log, [/Stats: .* stream/, /Client summary/], Math.max(0, subscribers.log.lines.length - 4)),
+      },
+    ],
   };
 }

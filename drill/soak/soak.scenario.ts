@@ -71,7 +71,15 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
     const statsIntervalMs = Math.max(100, Math.min(probePeriodMs, 500));
-    const stream = await startStreamClients(ctx.serviceUrl, channel, clients, publishRate, statsIntervalMs, ctx.timeline, CLIENT_EXIT_TIMEOUT_MS);
+    const stream = await startStreamClients(
+      ctx.serviceUrl,
+      channel,
+      clients,
+      publishRate,
+      statsIntervalMs,
+      ctx.timeline,
+      CLIENT_EXIT_TIMEOUT_MS,
+    );
     parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length, lost: [] };
   }
 
@@ -88,7 +96,11 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
 const LOAD_ENV = { EXIT_TIMEOUT_MS: String(CLIENT_EXIT_TIMEOUT_MS) };
 
 /** The faults, the quiet period, and the ledger over everything that ran. */
-async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClients): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
+async function soakAndSettle(
+  ctx: DrillContext,
+  plan: FaultPlan,
+  parts: SoakClients,
+): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
   const { soak, clients } = ctx.options;
   const faults: FaultRecord[] = [];
   const skipped: FaultKind[] = [];
@@ -106,25 +118,34 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
     ctx.progress.phase(`soak: fault ${index}${of}: ${planned.kind}`);
     faults.push(await inflict(ctx, parts, { ...planned, index }));
   }
-  if (soak.minutes !== undefined) ctx.progress.note(`soak: ${events} faults planned (replay with --soak --seed ${soak.seed} --events ${events})`);
+  if (soak.minutes !== undefined)
+    ctx.progress.note(`soak: ${events} faults planned (replay with --soak --seed ${soak.seed} --events ${events})`);
 
   ctx.progress.phase('soak: quiet period, every client back');
   const terminations = await Promise.all(faults.map(async (fault) => ({ fault, termination: await fault.termination })));
   await parts.load.allConnected(clients, parts.load.log.lines.length);
   const streamLedger =
-    parts.stream && ctx.redis.admin ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from, parts.stream.lost) : undefined;
+    parts.stream && ctx.redis.admin
+      ? await settleStream(ctx.redis.admin, parts.stream.channel, parts.stream, parts.stream.from, parts.stream.lost)
+      : undefined;
   await finishLoad(parts, 'the last load client, after the quiet period');
   const summaries = parts.finished;
   const stalls = deliveryStalls(ctx, faults);
 
-  const deleted = terminations.filter((entry): entry is { fault: FaultRecord; termination: Termination } => entry.termination !== undefined);
+  const deleted = terminations.filter(
+    (entry): entry is { fault: FaultRecord; termination: Termination } => entry.termination !== undefined,
+  );
   const requests = summaries.map((summary) => summary.requests);
-  const total = (pick: (r: NonNullable<ClientSummary['requests']>) => number): number => requests.reduce((sum, r) => sum + (r ? pick(r) : 0), 0);
+  const total = (pick: (r: NonNullable<ClientSummary['requests']>) => number): number =>
+    requests.reduce((sum, r) => sum + (r ? pick(r) : 0), 0);
   const live = ctx.deployment.live();
   const checks: Check[] = [
     check(
       'every request created was completed, none outstanding after the quiet period, none answered twice',
-      requests.every(Boolean) && total((r) => r.completed) === total((r) => r.created) && total((r) => r.outstanding) === 0 && total((r) => r.duplicates) === 0,
+      requests.every(Boolean) &&
+        total((r) => r.completed) === total((r) => r.created) &&
+        total((r) => r.outstanding) === 0 &&
+        total((r) => r.duplicates) === 0,
       `${summaries.length} client incarnations: created ${total((r) => r.created)}, completed ${total((r) => r.completed)}, ` +
         `outstanding ${total((r) => r.outstanding)}, duplicates ${total((r) => r.duplicates)}, resent ${total((r) => r.resent)}` +
         (parts.killed > 0 ? `; ${parts.killed} more SIGKILLed (their unanswered work died with them, outside this ledger)` : ''),
@@ -139,17 +160,24 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
       'every deleted pod exited 0 within its grace period',
       deleted.every(({ termination: t }) => t.exit.code === 0 && !t.killed && t.totalMs < ctx.options.gracePeriodMs),
       `${deleted.length} deleted; slowest ${Math.max(0, ...deleted.map(({ termination: t }) => t.totalMs))} ms; ` +
-        `not clean: ${deleted.filter(({ termination: t }) => t.exit.code !== 0 || t.killed).map(({ termination: t }) => `${t.pod} ${JSON.stringify(t.exit)}`).join('; ') || 'none'}`,
+        `not clean: ${
+          deleted
+            .filter(({ termination: t }) => t.exit.code !== 0 || t.killed)
+            .map(({ termination: t }) => `${t.pod} ${JSON.stringify(t.exit)}`)
+            .join('; ') || 'none'
+        }`,
     ),
     check(
       'the Deployment has its replicas, and no deleted or killed pod process is left running',
-      live.length === ctx.deployment.replicas && ctx.deployment.pods.filter((pod) => !live.includes(pod)).every((pod) => !pod.process.running),
+      live.length === ctx.deployment.replicas &&
+        ctx.deployment.pods.filter((pod) => !live.includes(pod)).every((pod) => !pod.process.running),
       `${live.length} live of ${ctx.deployment.replicas} desired; ${ctx.deployment.pods.length} pods created in all`,
     ),
     leftBehindCheck(ctx),
     ...(streamLedger?.checks ?? []),
   ];
-  if (!streamLedger && ctx.options.requireRedis) checks.push(check('Redis available for the stream ledger (--require-redis)', false, ctx.redis.missing ?? ''));
+  if (!streamLedger && ctx.options.requireRedis)
+    checks.push(check('Redis available for the stream ledger (--require-redis)', false, ctx.redis.missing ?? ''));
 
   return {
     name: 'soak',
@@ -177,7 +205,15 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
         title:
           'Faults by kind, with the worst reconnect gap of the clients each one moved, and the longest delivery stall that began ' +
           'between one of them and the next fault (the subscribers received nothing new; resolution: their stats interval)',
-        header: ['fault', 'inflicted', 'skipped (did not apply then)', 'pods hit', 'worst gap p99 ms', 'worst gap max ms', 'worst delivery stall ms'],
+        header: [
+          'fault',
+          'inflicted',
+          'skipped (did not apply then)',
+          'pods hit',
+          'worst gap p99 ms',
+          'worst gap max ms',
+          'worst delivery stall ms',
+        ],
         rows: FAULT_KINDS.map((kind) => {
           const ofKind = faults.filter((fault) => fault.kind === kind);
           const gaps = ofKind.flatMap((fault) => gapsOf(fault, summaries));
@@ -197,7 +233,10 @@ async function soakAndSettle(ctx: DrillContext, plan: FaultPlan, parts: SoakClie
     excerpts: [
       {
         source: 'soak faults',
-        lines: faults.map((fault) => `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}${fault.detail ? ` (${fault.detail})` : ''}`),
+        lines: faults.map(
+          (fault) =>
+            `${(fault.at / 1000).toFixed(1)} s  #${fault.index} ${fault.kind}${fault.pod ? ` ${fault.pod}` : ''}${fault.detail ? ` (${fault.detail})` : ''}`,
+        ),
       },
       ...parts.unfinished,
     ],
@@ -340,7 +379,11 @@ async function finishLoad(parts: SoakClients, which: string): Promise<void> {
   const summary = await parts.load.finish();
   parts.finished.push(summary);
   const left = summary.requests?.outstanding ?? 0;
-  if (left > 0) parts.unfinished.push({ source: `${which}: ${left} requests unanswered at its exit`, lines: parts.load.log.lines.slice(-UNFINISHED_LOG_LINES) });
+  if (left > 0)
+    parts.unfinished.push({
+      source: `${which}: ${left} requests unanswered at its exit`,
+      lines: parts.load.log.lines.slice(-UNFINISHED_LOG_LINES),
+    });
 }
 
 /** Faults that end the connections of the pod they hit (a scale-out's pod is new: it moves nobody). */
@@ -349,7 +392,10 @@ const MOVES_CLIENTS: readonly FaultKind[] = ['graceful-delete', 'sigkill', 'roll
 /** The reconnect gaps of the clients a fault moved, as each client incarnation summarised them. */
 function gapsOf(fault: FaultRecord, summaries: ClientSummary[]): GapSummary[] {
   if (!fault.pod || !MOVES_CLIENTS.includes(fault.kind)) return [];
-  const byServer = fault.kind === 'sigkill' ? (s: ClientSummary) => s.reconnectGapMs.afterFailureByServer : (s: ClientSummary) => s.reconnectGapMs.afterDrainByServer;
+  const byServer =
+    fault.kind === 'sigkill'
+      ? (s: ClientSummary) => s.reconnectGapMs.afterFailureByServer
+      : (s: ClientSummary) => s.reconnectGapMs.afterDrainByServer;
   return summaries.map((summary) => byServer(summary)[fault.pod!]).filter((gap): gap is GapSummary => gap !== undefined);
 }
 

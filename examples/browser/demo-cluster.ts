@@ -99,7 +99,8 @@ export class DemoCluster {
     return this.serially(async () => {
       this.log('rolling update: replacing every pod, one at a time');
       const terminations = await this.deployment.rollingUpdate((step, of) => this.log(`  pod ${step} of ${of} replaced`));
-      for (const { pod, sigtermToExitMs, exit } of terminations) this.log(`  ${pod} drained in ${sigtermToExitMs} ms, exit ${exit.code ?? exit.signal}`);
+      for (const { pod, sigtermToExitMs, exit } of terminations)
+        this.log(`  ${pod} drained in ${sigtermToExitMs} ms, exit ${exit.code ?? exit.signal}`);
     });
   }
 
@@ -159,7 +160,9 @@ export class DemoCluster {
     }
     if (path === '/demo.json') {
       const pods = this.deployment.live().map((pod) => ({ name: pod.name, ready: pod.ready }));
-      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ ...this.config, pods }));
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify({ ...this.config, pods }));
       return;
     }
     const file = FILES[path];

@@ -12,7 +12,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 console.log('Starting 2 server pods behind a stand-in Service…');
 const demo = await DemoCluster.start({ port }, (line) => console.log(line)).catch((err: unknown) => {
   // Nothing is left running (DemoCluster.start cleans up): one line, not a stack.
-  console.error(`The demo could not start: ${err instanceof Error ? err.message : String(err)}${port === 8090 ? ' (another port: DEMO_PORT=…)' : ''}`);
+  console.error(
+    `The demo could not start: ${err instanceof Error ? err.message : String(err)}${port === 8090 ? ' (another port: DEMO_PORT=…)' : ''}`,
+  );
   process.exit(1);
 });
 console.log(`\nOpen ${demo.pageUrl}\n  WebSocket Service: ${demo.config.wsUrl}\n  stream backend: ${demo.config.backend}`);

@@ -2,7 +2,14 @@ import { ChannelCursors } from './channel-cursors.js';
 import type { ChannelEvent } from './events.js';
 
 const message = (offset: number) => ({ type: 'message' as const, seq: 1, channel: 'c', offset, id: `m${offset}`, payload: {} });
-const subscribed = (epoch: string, top: number, recovered: boolean) => ({ type: 'subscribed' as const, seq: 1, channel: 'c', epoch, top, recovered });
+const subscribed = (epoch: string, top: number, recovered: boolean) => ({
+  type: 'subscribed' as const,
+  seq: 1,
+  channel: 'c',
+  epoch,
+  top,
+  recovered,
+});
 
 function setup() {
   const events: ChannelEvent[] = [];

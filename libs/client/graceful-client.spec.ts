@@ -120,14 +120,17 @@ describe('GracefulClient against a scripted server', () => {
       socket.on('message', () => {
         if (frames.at(-1)!.type !== 'subscribe' || offered.length > 1) return;
         socket.send(JSON.stringify({ type: 'subscribed', seq: 1, channel: 'prices', epoch: 'e1', top: 0, recovered: true }));
-        for (const offset of [1, 2]) socket.send(JSON.stringify({ type: 'message', channel: 'prices', offset, id: `m${offset}`, payload: {} }));
+        for (const offset of [1, 2])
+          socket.send(JSON.stringify({ type: 'message', channel: 'prices', offset, id: `m${offset}`, payload: {} }));
         // Offset 3 is named sent, but never arrives.
         socket.send(JSON.stringify({ type: 'close', lastSeq: 1, channels: { prices: { epoch: 'e1', offset: 3 } } }));
       });
     }, 'graceful.v2');
     subject = client({ url: server.url });
     const channelEvents: string[] = [];
-    subject.channel('prices').subscribe((e) => channelEvents.push(e.type === 'entry' ? `entry ${e.offset}` : e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type));
+    subject
+      .channel('prices')
+      .subscribe((e) => channelEvents.push(e.type === 'entry' ? `entry ${e.offset}` : e.type === 'gap' ? `gap ${e.from}-${e.to}` : e.type));
     const seqEvents: ClientEvent[] = [];
     subject.events$.pipe(filter((e) => e.type === 'seq-gap' || e.type === 'seq-backwards')).subscribe((e) => seqEvents.push(e));
     subject.connect();

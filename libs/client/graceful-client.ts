@@ -1,5 +1,20 @@
 import { CHANNEL_PATTERN, ErrorCode, type ErrorMessage, type ServerMessage } from '@app/protocol';
-import { BehaviorSubject, Observable, Subject, defer, from, merge, of, repeat, retry, switchMap, take, tap, timer, type Subscription } from 'rxjs';
+import {
+  BehaviorSubject,
+  Observable,
+  Subject,
+  defer,
+  from,
+  merge,
+  of,
+  repeat,
+  retry,
+  switchMap,
+  take,
+  tap,
+  timer,
+  type Subscription,
+} from 'rxjs';
 import { everyAckPeriod } from './ack-ticker.js';
 import { backoffDelayMs, drainReconnectDelayMs } from './backoff.js';
 import { ChannelCursors } from './channel-cursors.js';
@@ -218,7 +233,8 @@ export class GracefulClient {
 
   /** Appends `payload` to `channel`, once (the id makes a re-send harmless); rejects as `request`. */
   publish(channel: string, payload: Record<string, unknown>, options: { id?: string } = {}): Promise<Published> {
-    if (!CHANNEL_PATTERN.test(channel)) return Promise.reject(new RefusedError(ErrorCode.BAD_MESSAGE, `channel must match ${CHANNEL_PATTERN.source}`));
+    if (!CHANNEL_PATTERN.test(channel))
+      return Promise.reject(new RefusedError(ErrorCode.BAD_MESSAGE, `channel must match ${CHANNEL_PATTERN.source}`));
     return this.addWork('publish', options.id, { channel, payload });
   }
 
@@ -288,7 +304,8 @@ export class GracefulClient {
   }
 
   private addWork<T>(kind: WorkKind, id: string | undefined, body: RequestBody | PublishBody): Promise<T> {
-    if (this.options.dialect === 'text') return Promise.reject(new RefusedError('TEXT_DIALECT', 'the text dialect has no requests, publishes or channels'));
+    if (this.options.dialect === 'text')
+      return Promise.reject(new RefusedError('TEXT_DIALECT', 'the text dialect has no requests, publishes or channels'));
     const outbox = this.outboxOf(kind);
     const workId = id ?? `${this.options.idPrefix}-${kind === 'publish' ? 'p' : ''}${++this.idCounter}`;
     if (outbox.full) return Promise.reject(new RefusedError('OUTBOX_FULL', `${this.options.outboxLimit} ${kind}s are unanswered`));
@@ -415,7 +432,9 @@ export class GracefulClient {
 
   private onAnswer(kind: WorkKind, id: string, value: unknown, appendedBefore?: boolean): void {
     const outcome = this.outboxOf(kind).complete(id);
-    this.emit(appendedBefore === undefined ? { type: 'answered', kind, id, outcome } : { type: 'answered', kind, id, outcome, appendedBefore });
+    this.emit(
+      appendedBefore === undefined ? { type: 'answered', kind, id, outcome } : { type: 'answered', kind, id, outcome, appendedBefore },
+    );
     if (outcome !== 'completed') return;
     if (kind === 'publish') this.retry.attempt = 0;
     this.settle(id)?.resolve(value as never);
@@ -430,7 +449,8 @@ export class GracefulClient {
    * work or channel is a refusal for good.
    */
   private onError({ code, message, id, channel }: ErrorMessage): void {
-    const outbox = id === undefined ? undefined : this.requests.get(id) ? this.requests : this.publishes.get(id) ? this.publishes : undefined;
+    const outbox =
+      id === undefined ? undefined : this.requests.get(id) ? this.requests : this.publishes.get(id) ? this.publishes : undefined;
     if (id !== undefined && outbox) {
       if (code === ErrorCode.DUPLICATE_ID) return;
       if (NOT_TAKEN.has(code)) {
@@ -498,13 +518,25 @@ export class GracefulClient {
     let requestsLeft = this.requests.size > 0;
     let publishesLeft = this.publishes.size > 0;
     while (budget > 0 && (requestsLeft || publishesLeft)) {
-      if (requestsLeft) requestsLeft = spent(this.sendNext(link, 'request', this.requests, requests, ({ id, body }) => ({ type: 'request', id, payload: body.payload })));
-      if (publishesLeft && budget > 0) publishesLeft = spent(this.sendNext(link, 'publish', this.publishes, publishes, ({ id, body }) => ({ type: 'publish', id, ...body })));
+      if (requestsLeft)
+        requestsLeft = spent(
+          this.sendNext(link, 'request', this.requests, requests, ({ id, body }) => ({ type: 'request', id, payload: body.payload })),
+        );
+      if (publishesLeft && budget > 0)
+        publishesLeft = spent(
+          this.sendNext(link, 'publish', this.publishes, publishes, ({ id, body }) => ({ type: 'publish', id, ...body })),
+        );
     }
   }
 
   /** Sends the next of `pending` on `link`; false when there is none. */
-  private sendNext<Body>(link: Link, kind: WorkKind, outbox: Outbox<Body>, pending: Iterator<PendingWork<Body>>, frame: (work: PendingWork<Body>) => object): boolean {
+  private sendNext<Body>(
+    link: Link,
+    kind: WorkKind,
+    outbox: Outbox<Body>,
+    pending: Iterator<PendingWork<Body>>,
+    frame: (work: PendingWork<Body>) => object,
+  ): boolean {
     const next = pending.next();
     if (next.done) return false;
     const work = next.value;

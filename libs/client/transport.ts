@@ -1,4 +1,12 @@
-import { CloseCode, JSON_SUBPROTOCOLS, classifyTextFrame, loggable, parseServerFrame, type ServerMessage, type TextFrameKind } from '@app/protocol';
+import {
+  CloseCode,
+  JSON_SUBPROTOCOLS,
+  classifyTextFrame,
+  loggable,
+  parseServerFrame,
+  type ServerMessage,
+  type TextFrameKind,
+} from '@app/protocol';
 import { Observable } from 'rxjs';
 
 /**
@@ -163,7 +171,10 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
       lastFrameAt = performance.now();
       rearm();
       if (dialect === 'json') {
-        helloDeadline = setTimeout(() => fail(new ConnectionLostError(`no hello within ${helloTimeoutMs} ms of the upgrade`)), helloTimeoutMs);
+        helloDeadline = setTimeout(
+          () => fail(new ConnectionLostError(`no hello within ${helloTimeoutMs} ms of the upgrade`)),
+          helloTimeoutMs,
+        );
       }
       subscriber.next({ kind: 'open', send });
     });
@@ -171,7 +182,11 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
       lastFrameAt = performance.now();
       pinged = false;
       if (typeof event.data !== 'string') {
-        subscriber.next({ kind: 'invalid', text: '<binary frame>', reason: `binary frame in the ${dialect === 'json' ? 'JSON' : 'text'} dialect` });
+        subscriber.next({
+          kind: 'invalid',
+          text: '<binary frame>',
+          reason: `binary frame in the ${dialect === 'json' ? 'JSON' : 'text'} dialect`,
+        });
         return;
       }
       const text = event.data;
@@ -204,7 +219,13 @@ export function connect$(options: ConnectOptions): Observable<Inbound> {
       // `ws` says why; a browser never does (a refused upgrade and a reset look the same).
       const status = /Unexpected server response: (\d{3})/.exec(event.message ?? '')?.[1];
       if (status !== undefined) return fail(new ConnectionLostError(`upgrade refused: HTTP ${status}`, Number(status), true));
-      fail(new ConnectionLostError(event.message ? loggable(event.message) : opened ? 'socket error' : 'could not connect', undefined, !opened));
+      fail(
+        new ConnectionLostError(
+          event.message ? loggable(event.message) : opened ? 'socket error' : 'could not connect',
+          undefined,
+          !opened,
+        ),
+      );
     });
     socket.addEventListener('close', (event) => {
       stopTimers();

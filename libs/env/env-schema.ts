@@ -42,11 +42,7 @@ export class ConfigError extends Error {
 }
 
 /** An environment variable that must be one of `values`. */
-export function oneOfVar<const Values extends readonly [string, ...string[]]>(
-  name: string,
-  fallback: Values[number],
-  values: Values,
-) {
+export function oneOfVar<const Values extends readonly [string, ...string[]]>(name: string, fallback: Values[number], values: Values) {
   return z
     .string()
     .optional()

@@ -9,10 +9,18 @@ const PEER_ERROR_CODES: string[] = [ErrorCode.BAD_JSON, ErrorCode.BAD_MESSAGE, E
 const nearlyValidFrame = fc
   .record(
     {
-      type: fc.oneof(fc.constantFrom('request', 'ack', 'subscribe', 'unsubscribe', 'publish', 'hello', '__proto__', 'constructor'), fc.string()),
+      type: fc.oneof(
+        fc.constantFrom('request', 'ack', 'subscribe', 'unsubscribe', 'publish', 'hello', '__proto__', 'constructor'),
+        fc.string(),
+      ),
       id: fc.oneof(fc.string({ maxLength: MAX_REQUEST_ID_LENGTH + 2 }), fc.integer(), fc.constant(null)),
       seq: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(-1)),
-      payload: fc.oneof(fc.object(), fc.constant(null), fc.array(fc.anything()), fc.record({ workMs: fc.oneof(fc.integer(), fc.double(), fc.string()) })),
+      payload: fc.oneof(
+        fc.object(),
+        fc.constant(null),
+        fc.array(fc.anything()),
+        fc.record({ workMs: fc.oneof(fc.integer(), fc.double(), fc.string()) }),
+      ),
       channel: fc.oneof(fc.stringMatching(CHANNEL_PATTERN), fc.string({ maxLength: 300 })),
       from: fc.oneof(fc.integer(), fc.double(), fc.string()),
       epoch: fc.string(),

@@ -1,12 +1,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ErrorCode } from './protocol.constants.js';
-import {
-  clientMessageSchema,
-  serverMessageSchema,
-  type ClientMessage,
-  type ServerMessage,
-} from './protocol.messages.js';
+import { clientMessageSchema, serverMessageSchema, type ClientMessage, type ServerMessage } from './protocol.messages.js';
 
 /** Why a frame was rejected; `code` is what goes back to the peer in an `error` frame. */
 export interface ProtocolError {

@@ -1,9 +1,4 @@
-import {
-  classifyTextFrame,
-  formatBusinessData,
-  formatClock,
-  formatFinalData,
-} from './text-dialect.js';
+import { classifyTextFrame, formatBusinessData, formatClock, formatFinalData } from './text-dialect.js';
 
 describe('text dialect', () => {
   const at = new Date(2025, 8, 12, 7, 0, 2);

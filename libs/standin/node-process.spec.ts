@@ -34,7 +34,10 @@ describe('NodeProcess.exited', () => {
     dir = await mkdtemp(join(tmpdir(), 'node-process-'));
     entry = join(dir, 'floods-and-exits.mjs');
     // More than a pipe buffer, then the last line and an exit that does not wait for the pipe.
-    await writeFile(entry, "for (let i = 0; i < 3000; i++) process.stdout.write(`line ${i} ${'x'.repeat(100)}\\n`);\nawait new Promise((resolve) => process.stdout.write('last line\\n', resolve));\nprocess.exit(0);\n");
+    await writeFile(
+      entry,
+      "for (let i = 0; i < 3000; i++) process.stdout.write(`line ${i} ${'x'.repeat(100)}\\n`);\nawait new Promise((resolve) => process.stdout.write('last line\\n', resolve));\nprocess.exit(0);\n",
+    );
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

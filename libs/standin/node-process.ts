@@ -54,7 +54,10 @@ export class ChildProgram {
         stop();
         const match = this.log.find(pattern, from);
         if (match) resolve(match);
-        else reject(new Error(`process ended (${JSON.stringify(exit)}) without a line matching ${String(pattern)}:\n${this.log.lines.join('\n')}`));
+        else
+          reject(
+            new Error(`process ended (${JSON.stringify(exit)}) without a line matching ${String(pattern)}:\n${this.log.lines.join('\n')}`),
+          );
       });
     });
   }

@@ -29,7 +29,8 @@ export class RedisServer extends ChildProgram {
     private readonly appendOnlyDir: string | undefined,
     private readonly extraArgs: string[],
   ) {
-    const persistence = appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', appendOnlyDir];
+    const persistence =
+      appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', appendOnlyDir];
     super('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...extraArgs]);
   }
 
@@ -46,7 +47,15 @@ export class RedisServer extends ChildProgram {
   }
 
   /** `start` with more redis-server arguments: `--replicaof`, `--cluster-enabled`, … */
-  static async launch({ port, appendOnlyDir, args = [] }: { port?: number | undefined; appendOnlyDir?: string | undefined; args?: string[] }): Promise<RedisServer> {
+  static async launch({
+    port,
+    appendOnlyDir,
+    args = [],
+  }: {
+    port?: number | undefined;
+    appendOnlyDir?: string | undefined;
+    args?: string[];
+  }): Promise<RedisServer> {
     const server = new RedisServer(port ?? (await freePort()), appendOnlyDir, args);
     try {
       await server.expectLine(/Ready to accept connections/);

@@ -32,7 +32,14 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 }
 
 async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Promise<T> {
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const admin = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   admin.on('error', () => undefined);
   try {
     await admin.connect();
@@ -124,7 +131,8 @@ export class RedisSentinelGroup {
       group.nodes.push(master);
       for (let index = 1; index <= replicas; index++) group.nodes.push(await group.launchNode(index, await group.upstreamFor(master.port)));
       await until('the replicas to sync', async () => {
-        for (const replica of group.nodes.slice(1)) if ((await infoField(replica.port, 'replication', 'master_link_status')) !== 'up') return false;
+        for (const replica of group.nodes.slice(1))
+          if ((await infoField(replica.port, 'replication', 'master_link_status')) !== 'up') return false;
         return Number(await infoField(master.port, 'replication', 'connected_slaves')) === replicas;
       });
       for (let index = 0; index < 3; index++) {
@@ -155,7 +163,10 @@ export class RedisSentinelGroup {
 
   /** The port of the master the sentinels name now. */
   async masterPort(): Promise<number> {
-    const [, port] = await withAdmin(this.sentinels[0]!.port, (admin) => admin.call('SENTINEL', 'get-master-addr-by-name', this.masterName) as Promise<[string, string]>);
+    const [, port] = await withAdmin(
+      this.sentinels[0]!.port,
+      (admin) => admin.call('SENTINEL', 'get-master-addr-by-name', this.masterName) as Promise<[string, string]>,
+    );
     return Number(port);
   }
 
@@ -246,7 +257,11 @@ export class RedisSentinelGroup {
 
   /** Resolves once the master on `port` has a replica online again (a promoted one needs its first sync). */
   async whenMasterHasReplica(port: number): Promise<void> {
-    await until('the new master to have a replica online', async () => /^slave\d+:.*state=online/m.test(await withAdmin(port, (admin) => admin.info('replication'))), 60_000);
+    await until(
+      'the new master to have a replica online',
+      async () => /^slave\d+:.*state=online/m.test(await withAdmin(port, (admin) => admin.info('replication'))),
+      60_000,
+    );
   }
 
   /** Sentinel's own graceful failover (the master is alive and its replica in sync): resolves with the new master's port. */
@@ -262,7 +277,11 @@ export class RedisSentinelGroup {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.sentinels.map((sentinel) => sentinel.stop()), ...this.nodes.map((node) => node.kill()), this.proxy?.close()]);
+    await Promise.all([
+      ...this.sentinels.map((sentinel) => sentinel.stop()),
+      ...this.nodes.map((node) => node.kill()),
+      this.proxy?.close(),
+    ]);
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -280,16 +299,26 @@ export class RedisSentinelGroup {
    * Data node `index` on `port` (a free one if none), a master or a replica of `upstream`, in a
    * folder of its own (replicas write the master's snapshot there; `appendOnly` keeps its file).
    */
-  private async launchNode(index: number, upstream: number | undefined, { port, empty }: { port?: number; empty: boolean } = { empty: true }): Promise<RedisServer> {
+  private async launchNode(
+    index: number,
+    upstream: number | undefined,
+    { port, empty }: { port?: number; empty: boolean } = { empty: true },
+  ): Promise<RedisServer> {
     const dir = join(this.dir, `node-${index}`);
     if (empty) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     const replicaOf = upstream === undefined ? [] : ['--replicaof', '127.0.0.1', String(upstream)];
-    return this.options.appendOnly ? RedisServer.launch({ port, appendOnlyDir: dir, args: replicaOf }) : RedisServer.launch({ port, args: ['--dir', dir, ...replicaOf] });
+    return this.options.appendOnly
+      ? RedisServer.launch({ port, appendOnlyDir: dir, args: replicaOf })
+      : RedisServer.launch({ port, args: ['--dir', dir, ...replicaOf] });
   }
 
   private whenReplicating(port: number): Promise<void> {
-    return until('the node to replicate from the master', async () => (await infoField(port, 'replication', 'master_link_status')) === 'up', 60_000);
+    return until(
+      'the node to replicate from the master',
+      async () => (await infoField(port, 'replication', 'master_link_status')) === 'up',
+      60_000,
+    );
   }
 
   /** Every sentinel knows the master, its replicas and the two other sentinels: a failover can be authorized. */
@@ -298,7 +327,8 @@ export class RedisSentinelGroup {
       for (const sentinel of this.sentinels) {
         const fields = await withAdmin(sentinel.port, (admin) => admin.call('SENTINEL', 'MASTER', this.masterName) as Promise<string[]>);
         const value = (name: string): string | undefined => fields[fields.indexOf(name) + 1];
-        if (Number(value('port')) !== masterPort || Number(value('num-slaves')) !== replicas || Number(value('num-other-sentinels')) !== 2) return false;
+        if (Number(value('port')) !== masterPort || Number(value('num-slaves')) !== replicas || Number(value('num-other-sentinels')) !== 2)
+          return false;
       }
       return true;
     });
@@ -316,8 +346,10 @@ export class RedisClusterGroup {
     private readonly dir: string,
   ) {}
 
-
-  static async start({ masters = 3, replicasPerMaster = 1 }: { masters?: number; replicasPerMaster?: number } = {}): Promise<RedisClusterGroup> {
+  static async start({
+    masters = 3,
+    replicasPerMaster = 1,
+  }: { masters?: number; replicasPerMaster?: number } = {}): Promise<RedisClusterGroup> {
     const dir = await mkdtemp(join(tmpdir(), 'cluster-'));
     const nodes: RedisServer[] = [];
     try {
@@ -326,11 +358,27 @@ export class RedisClusterGroup {
         nodes.push(
           await RedisServer.launch({
             port,
-            args: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000', '--dir', dir],
+            args: [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              join(dir, `nodes-${port}.conf`),
+              '--cluster-node-timeout',
+              '1000',
+              '--dir',
+              dir,
+            ],
           }),
         );
       }
-      await run('redis-cli', ['--cluster', 'create', ...nodes.map(({ port }) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes']);
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...nodes.map(({ port }) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        String(replicasPerMaster),
+        '--cluster-yes',
+      ]);
       const group = new RedisClusterGroup(nodes, dir);
       await group.whenHealthy();
       return group;
@@ -406,7 +454,11 @@ export class RedisClusterGroup {
     return until('the cluster to be ok on every node and every replica synced', async () => {
       if (!(await this.isHealthy())) return false;
       for (const { port } of this.seeds) {
-        if ((await infoField(port, 'replication', 'role')) === 'slave' && (await infoField(port, 'replication', 'master_link_status')) !== 'up') return false;
+        if (
+          (await infoField(port, 'replication', 'role')) === 'slave' &&
+          (await infoField(port, 'replication', 'master_link_status')) !== 'up'
+        )
+          return false;
       }
       return true;
     });

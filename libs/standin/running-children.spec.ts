@@ -7,7 +7,10 @@ describe('runningChildren', () => {
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'marker-arg']);
     await once(child, 'spawn');
     try {
-      expect(runningChildren(process.pid)).toContainEqual({ pid: child.pid, command: `${process.execPath} -e setInterval(() => {}, 1000) marker-arg` });
+      expect(runningChildren(process.pid)).toContainEqual({
+        pid: child.pid,
+        command: `${process.execPath} -e setInterval(() => {}, 1000) marker-arg`,
+      });
       expect(stillRunning(child.pid!)).toBe(true);
     } finally {
       child.kill('SIGKILL');

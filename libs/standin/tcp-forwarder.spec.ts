@@ -51,7 +51,10 @@ describe('TcpForwarder', () => {
       sockets.push(socket);
     }
     // Round-robin over two endpoints alternates, whichever one it starts with.
-    expect([['a', 'b', 'a', 'b'], ['b', 'a', 'b', 'a']]).toContainEqual(names);
+    expect([
+      ['a', 'b', 'a', 'b'],
+      ['b', 'a', 'b', 'a'],
+    ]).toContainEqual(names);
     expect(Object.fromEntries(forwarder.activeConnections())).toEqual({ a: 2, b: 2 });
     for (const socket of sockets) socket.destroy();
   });

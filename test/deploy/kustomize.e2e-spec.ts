@@ -171,10 +171,18 @@ describe.each(OVERLAYS)('%s', (path) => {
 
   it('lets Prometheus scrape both apps: the annotations name a port each container opens', () => {
     const scrape = (deployment: DeploymentObject) => deployment.spec.template.metadata.annotations ?? {};
-    expect(scrape(server)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': serverEnv.PORT });
+    expect(scrape(server)).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/path': '/metrics',
+      'prometheus.io/port': serverEnv.PORT,
+    });
     const clientContainer = container(client);
     const metricsPort = clientContainer.ports?.find((port) => port.name === 'metrics')?.containerPort;
-    expect(scrape(client)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': String(metricsPort) });
+    expect(scrape(client)).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/path': '/metrics',
+      'prometheus.io/port': String(metricsPort),
+    });
     expect(envOf(objects, clientContainer).METRICS_PORT).toBe(String(metricsPort));
   });
 
@@ -196,7 +204,9 @@ describe.each(OVERLAYS)('%s', (path) => {
     try {
       running = await ServerProcess.start({ ...serverEnv, ...fromSecrets, PORT: '0' });
       const scrapePath = server.spec.template.metadata.annotations?.['prometheus.io/path'];
-      for (const path of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe].map((probe) => probe!.httpGet.path).concat(scrapePath!)) {
+      for (const path of [serverContainer.readinessProbe, serverContainer.livenessProbe, serverContainer.startupProbe]
+        .map((probe) => probe!.httpGet.path)
+        .concat(scrapePath!)) {
         const response = await fetch(`${running.httpUrl}${path}`);
         expect(`${path} ${response.status}`).toBe(`${path} 200`);
       }
@@ -233,13 +243,23 @@ describe('overlays', () => {
     expect(env.STREAM_BACKEND).toBe('redis');
     expect(env.PUBLISH_MIN_REPLICAS).toBe('1');
     // Whichever topology the operator runs, it and its credentials come from the Secret alone.
-    for (const name of ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER', 'REDIS_CLUSTER_NODES', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']) {
+    for (const name of [
+      'REDIS_URL',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_MASTER',
+      'REDIS_CLUSTER_NODES',
+      'REDIS_PASSWORD',
+      'REDIS_SENTINEL_PASSWORD',
+    ]) {
       expect(`${name}=${env[name]}`).toBe(`${name}=undefined`);
     }
     expect(c.envFrom?.map((source) => source.secretRef?.name).filter(Boolean)).toEqual(['server-redis']);
     expect(c.envFrom?.some((source) => source.configMapRef?.name.startsWith('server-env'))).toBe(true);
     expect(objects.some((object) => object.kind === 'Deployment' && object.metadata.name === 'redis')).toBe(false);
-    const policy = find<K8sObject & { spec: { policyTypes: string[]; egress: { ports: { protocol: string; port: number }[] }[] } }>(objects, 'NetworkPolicy');
+    const policy = find<K8sObject & { spec: { policyTypes: string[]; egress: { ports: { protocol: string; port: number }[] }[] } }>(
+      objects,
+      'NetworkPolicy',
+    );
     const allowed = policy.spec.egress.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`));
     expect(policy.spec.policyTypes).toContain('Egress');
     expect(allowed).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/6379', 'TCP/26379']));
@@ -247,11 +267,9 @@ describe('overlays', () => {
 
   it('prod checks access tokens: the key set mounted read-only from a Secret, the client token from a Secret', () => {
     const objects = render('kustomize/overlays/prod');
-    const server = find<DeploymentObject & { spec: { template: { spec: { volumes?: { name: string; secret?: { secretName: string } }[] } } } }>(
-      objects,
-      'Deployment',
-      'server-deployment',
-    );
+    const server = find<
+      DeploymentObject & { spec: { template: { spec: { volumes?: { name: string; secret?: { secretName: string } }[] } } } }
+    >(objects, 'Deployment', 'server-deployment');
     const c = container(server) as Container & { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] };
     const env = envOf(objects, c);
     const mount = c.volumeMounts?.find((candidate) => env.AUTH_JWKS_FILE?.startsWith(`${candidate.mountPath}/`));
@@ -259,7 +277,10 @@ describe('overlays', () => {
     expect(server.spec.template.spec.volumes?.find((volume) => volume.name === mount?.name)?.secret?.secretName).toBe('server-auth');
     expect(env.AUTH_JWT_SECRET).toBeUndefined();
     const client = container(find<DeploymentObject>(objects, 'Deployment', 'client-deployment'));
-    expect(client.env?.find((variable) => variable.name === 'AUTH_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'client-auth', key: 'AUTH_TOKEN' });
+    expect(client.env?.find((variable) => variable.name === 'AUTH_TOKEN')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'client-auth',
+      key: 'AUTH_TOKEN',
+    });
   });
 
   it('dev pulls the re-pushed :dev image every time and logs at debug', () => {
@@ -283,14 +304,18 @@ describe('overlays', () => {
       container(baseServer).lifecycle?.preStop?.sleep?.seconds ?? Infinity,
     );
     type Peer = { podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: { matchLabels: Record<string, string> } };
-    const policy = find<K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { from: Peer[]; ports: { port: number }[] }[] } }>(objects, 'NetworkPolicy');
+    const policy = find<
+      K8sObject & { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { from: Peer[]; ports: { port: number }[] }[] } }
+    >(objects, 'NetworkPolicy');
     expect(policy.spec.podSelector.matchLabels).toEqual({ app: 'server' });
     // The client pods, and Prometheus from the monitoring namespace (the scrape), on the server port only.
     expect(policy.spec.ingress.flatMap((rule) => rule.from)).toEqual([
       { podSelector: { matchLabels: { app: 'client' } } },
       { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
     ]);
-    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map(({ port }) => port))).toEqual([Number(envOf(objects, container(server)).PORT)]);
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map(({ port }) => port))).toEqual([
+      Number(envOf(objects, container(server)).PORT),
+    ]);
     const hpa = find<K8sObject & { spec: { scaleTargetRef: { name: string }; minReplicas: number } }>(objects, 'HorizontalPodAutoscaler');
     expect(hpa.spec.scaleTargetRef.name).toBe('server-deployment');
     expect(hpa.spec.minReplicas).toBe(server.spec.replicas);
@@ -304,7 +329,9 @@ describe('overlays', () => {
 
 describe('the Prometheus Operator component', () => {
   const objects = render('test/deploy/fixtures/prod-with-prometheus-operator');
-  type PodMonitorObject = K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
+  type PodMonitorObject = K8sObject & {
+    spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] };
+  };
   const monitors = objects.filter((object): object is PodMonitorObject => object.kind === 'PodMonitor');
 
   it('adds valid PodMonitors for the server and the client to an overlay', () => {
@@ -312,7 +339,7 @@ describe('the Prometheus Operator component', () => {
     expect(monitors.map((monitor) => monitor.metadata.name).sort()).toEqual(['client', 'server']);
   });
 
-  it('ships the Grafana dashboard as a ConfigMap that Grafana\'s sidecar loads by label', async () => {
+  it("ships the Grafana dashboard as a ConfigMap that Grafana's sidecar loads by label", async () => {
     const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.metadata.labels?.grafana_dashboard === '1');
     const json = await readFile('kustomize/components/prometheus-operator/grafana-dashboard.json', 'utf8');
     expect(configMap?.data).toEqual({ 'k8s-graceful-shutdown.json': json });
@@ -323,7 +350,9 @@ describe('the Prometheus Operator component', () => {
       const deployment = objects.find(
         (object): object is DeploymentObject =>
           object.kind === 'Deployment' &&
-          Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => (object as DeploymentObject).spec.template.metadata.labels[key] === value),
+          Object.entries(monitor.spec.selector.matchLabels).every(
+            ([key, value]) => (object as DeploymentObject).spec.template.metadata.labels[key] === value,
+          ),
       );
       const ports = container(deployment!).ports?.map((port) => port.name);
       for (const endpoint of monitor.spec.podMetricsEndpoints) {
@@ -336,7 +365,12 @@ describe('the Prometheus Operator component', () => {
 
 describe('schema validation', () => {
   it('rejects an object that breaks the schema', () => {
-    const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'broken' }, spec: { replicas: 'two', selector: {}, template: {} } };
+    const broken = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'broken' },
+      spec: { replicas: 'two', selector: {}, template: {} },
+    };
     expect(() => validateObject(broken as K8sObject)).toThrow(/Deployment\/broken: .*replicas must be integer/);
   });
 });

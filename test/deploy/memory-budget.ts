@@ -42,13 +42,25 @@ export interface MemorySettings {
 /** The memory a server needs for its connections, each with `maxInFlight` requests in flight, and its stored history, in MiB. */
 export function requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }: MemorySettings): number {
   const { baseMiB, perConnectionKiB, perRequestInFlightKiB, heapPerHistoryByte } = MEMORY_BUDGET;
-  return baseMiB + (maxConnections * (perConnectionKiB + maxInFlight * perRequestInFlightKiB)) / 1024 + (historyMaxBytes * heapPerHistoryByte) / 1024 ** 2;
+  return (
+    baseMiB +
+    (maxConnections * (perConnectionKiB + maxInFlight * perRequestInFlightKiB)) / 1024 +
+    (historyMaxBytes * heapPerHistoryByte) / 1024 ** 2
+  );
 }
 
 /** A Kubernetes memory quantity (`256Mi`, `1Gi`, `300M`) in MiB. */
 export function quantityMiB(quantity: string): number {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(quantity);
   if (!match) throw new Error(`not a memory quantity: ${quantity}`);
-  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 1024 ** 2, M: 1e6 / 1024 ** 2, G: 1e9 / 1024 ** 2, '': 1 / 1024 ** 2 };
+  const factor: Record<string, number> = {
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    K: 1000 / 1024 ** 2,
+    M: 1e6 / 1024 ** 2,
+    G: 1e9 / 1024 ** 2,
+    '': 1 / 1024 ** 2,
+  };
   return Number(match[1]) * (factor[match[2] ?? ''] as number);
 }

@@ -10,8 +10,7 @@ export interface K8sObject {
   data?: Record<string, string>;
 }
 
-export const KUBECTL_MISSING =
-  'kubectl is required to render kustomize/ (it bundles kustomize); install kubectl and run the tests again';
+export const KUBECTL_MISSING = 'kubectl is required to render kustomize/ (it bundles kustomize); install kubectl and run the tests again';
 
 /**
  * Renders a kustomization with `kubectl kustomize` and parses every document. Fails loudly, with

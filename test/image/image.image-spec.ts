@@ -86,13 +86,31 @@ describe('the image', () => {
     // As the manifests run it: uid 1000, read-only root with no writable tmpfs at all (podman
     // would mount /tmp, /var/tmp and /run by default; the manifests mount none), every capability
     // dropped, no privilege escalation.
-    const container = new ChildProgram('podman', [
-      'run', '--rm', '--name', name,
-      '--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--security-opt=no-new-privileges', '--user', '1000:1000',
-      '--publish', '127.0.0.1::8080',
-      '--env', 'DRAIN_TIMEOUT_MS=10000', '--env', 'DATA_INTERVAL_MS=60000', '--env', 'FINAL_DATA_ITEMS=2',
-      IMAGE,
-    ], env);
+    const container = new ChildProgram(
+      'podman',
+      [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        '--read-only',
+        '--read-only-tmpfs=false',
+        '--cap-drop=ALL',
+        '--security-opt=no-new-privileges',
+        '--user',
+        '1000:1000',
+        '--publish',
+        '127.0.0.1::8080',
+        '--env',
+        'DRAIN_TIMEOUT_MS=10000',
+        '--env',
+        'DATA_INTERVAL_MS=60000',
+        '--env',
+        'FINAL_DATA_ITEMS=2',
+        IMAGE,
+      ],
+      env,
+    );
     try {
       await container.expectLine(/"message":"Server starting on :8080"/);
       const port = /:(\d+)$/.exec(await podman('port', name, '8080/tcp'))![1];

@@ -22,9 +22,7 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
   const mask = randomBytes(4);
   const length = payload.length;
   const header =
-    length < 126
-      ? Buffer.from([0x80 | opcode, 0x80 | length])
-      : Buffer.from([0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]);
+    length < 126 ? Buffer.from([0x80 | opcode, 0x80 | length]) : Buffer.from([0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]);
   if (length > 0xffff) throw new Error('clientTextFrame: payloads over 64 KiB are not needed here');
   const masked = Buffer.from(payload.map((byte, index) => byte ^ (mask[index % 4] as number)));
   return Buffer.concat([header, mask, masked]);

@@ -18,7 +18,10 @@ export function upgradeRequest(port: number, { path = '/ws', subprotocol }: { pa
 }
 
 /** Resolves with the HTTP status and headers an upgrade was refused with; rejects if it is accepted. */
-export function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, unknown> }> {
+export function refusedUpgrade(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ status: number; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, SUBPROTOCOL, options);
     socket.once('unexpected-response', (_request, response) => resolve({ status: response.statusCode ?? 0, headers: response.headers }));

@@ -24,10 +24,20 @@ const clientEnvSchema = z
       .string()
       .optional()
       .transform((raw, ctx) => {
-        const channels = [...new Set((raw ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''))];
+        const channels = [
+          ...new Set(
+            (raw ?? '')
+              .split(',')
+              .map((name) => name.trim())
+              .filter((name) => name !== ''),
+          ),
+        ];
         const bad = channels.find((name) => !CHANNEL_PATTERN.test(name));
         if (bad !== undefined) {
-          ctx.addIssue({ code: 'custom', message: `CHANNELS must be a comma list of names matching ${CHANNEL_PATTERN.source} (got "${bad.slice(0, 120)}")` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `CHANNELS must be a comma list of names matching ${CHANNEL_PATTERN.source} (got "${bad.slice(0, 120)}")`,
+          });
           return z.NEVER;
         }
         return channels;
@@ -67,7 +77,10 @@ const clientEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.PROTOCOL === 'text' && (env.CHANNELS.length > 0 || env.PUBLISH_CHANNEL !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: `CHANNELS and PUBLISH_CHANNEL need PROTOCOL ${SUBPROTOCOL}: the text dialect has no channels` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `CHANNELS and PUBLISH_CHANNEL need PROTOCOL ${SUBPROTOCOL}: the text dialect has no channels`,
+      });
     }
     if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) {
       ctx.addIssue({

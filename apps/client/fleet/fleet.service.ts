@@ -77,11 +77,7 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
       requests: this.clients.reduce((sum, client) => sum + client.outstanding.requests, 0),
       publishes: this.clients.reduce((sum, client) => sum + client.outstanding.publishes, 0),
     };
-    return summarize(
-      this.stats,
-      outstanding,
-      this.settings.dialect === 'json',
-    );
+    return summarize(this.stats, outstanding, this.settings.dialect === 'json');
   }
 
   private logStats(): void {

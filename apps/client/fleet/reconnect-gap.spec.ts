@@ -25,6 +25,12 @@ describe('ReconnectGapMeter', () => {
     meter.healthy();
     // The failed attempt is counted, and its time stays inside the drain's gap.
     // Each gap is filed under the server whose connection ended.
-    expect(stats).toMatchObject({ connections: 3, reconnects: 2, failedAttempts: 1, gapsAfterDrain: [{ ms: 40, server: 'a' }], gapsAfterFailure: [{ ms: 250, server: 'b' }] });
+    expect(stats).toMatchObject({
+      connections: 3,
+      reconnects: 2,
+      failedAttempts: 1,
+      gapsAfterDrain: [{ ms: 40, server: 'a' }],
+      gapsAfterFailure: [{ ms: 250, server: 'b' }],
+    });
   });
 });

@@ -90,8 +90,16 @@ function defineMetrics(registry: Registry, fleet: FleetView, current: () => Clie
   counter('stream_published_total', 'Publishes confirmed by a server', (s) => s.stream?.published.acked);
   counter('stream_received_total', 'Channel entries received (duplicates dropped)', (s) => s.stream?.received);
   counter('stream_gaps_total', 'Channel offsets skipped within an epoch: entries lost', (s) => s.stream?.gaps);
-  counter('stream_unrecoverable_total', 'Re-subscriptions the server answered recovered: false (a loss it told about)', (s) => s.stream?.unrecoverable);
-  counter('stream_feed_stalls_total', "Notices that a server's live feed of a channel stopped (its stream backend unreachable)", (s) => s.stream?.feedStalls.count);
+  counter(
+    'stream_unrecoverable_total',
+    'Re-subscriptions the server answered recovered: false (a loss it told about)',
+    (s) => s.stream?.unrecoverable,
+  );
+  counter(
+    'stream_feed_stalls_total',
+    "Notices that a server's live feed of a channel stopped (its stream backend unreachable)",
+    (s) => s.stream?.feedStalls.count,
+  );
   counter('stream_feed_stalled_seconds_total', 'Time channels spent with a stopped live feed, open stalls included', (s) =>
     s.stream === null ? undefined : s.stream.feedStalls.totalMs / 1000,
   );

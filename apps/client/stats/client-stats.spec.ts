@@ -17,7 +17,16 @@ describe('summarize', () => {
   it('sums every virtual client and keeps the two kinds of gap apart', () => {
     const a = new ClientStats();
     const b = new ClientStats();
-    Object.assign(a, { connections: 2, reconnects: 1, failedAttempts: 2, framesReceived: 10, created: 5, sent: 6, resent: 1, completed: 5 });
+    Object.assign(a, {
+      connections: 2,
+      reconnects: 1,
+      failedAttempts: 2,
+      framesReceived: 10,
+      created: 5,
+      sent: 6,
+      resent: 1,
+      completed: 5,
+    });
     Object.assign(b, { connections: 1, failedAttempts: 1, framesReceived: 4, created: 2, sent: 2, completed: 1, refused: 3 });
     a.gapsAfterDrain.push({ ms: 4, server: 'pod-a' });
     b.gapsAfterFailure.push({ ms: 180, server: 'pod-b' });

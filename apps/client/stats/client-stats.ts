@@ -74,7 +74,12 @@ export function summarize(all: ClientStats[], outstanding: Outstanding, lossMeas
           refused: sum((s) => s.refused),
         }
       : null,
-    stream: lossMeasurable ? summarizeStreams(all.map((s) => s.stream), outstanding.publishes) : null,
+    stream: lossMeasurable
+      ? summarizeStreams(
+          all.map((s) => s.stream),
+          outstanding.publishes,
+        )
+      : null,
   };
 }
 

@@ -7,7 +7,12 @@ describe('LatencyHistogram', () => {
     for (let ms = 1; ms <= 50; ms++) a.record(ms);
     for (let ms = 51; ms <= 100; ms++) b.record(ms + 0.4);
     const all = LatencyHistogram.merge([a, b]);
-    expect({ count: all.count, p50: all.percentile(50), p99: all.percentile(99), max: all.max }).toEqual({ count: 100, p50: 50, p99: 99, max: 100 });
+    expect({ count: all.count, p50: all.percentile(50), p99: all.percentile(99), max: all.max }).toEqual({
+      count: 100,
+      p50: 50,
+      p99: 99,
+      max: 100,
+    });
   });
 
   it('reports nothing rather than zero when empty, and clamps negative clock skew to 0', () => {

@@ -34,7 +34,9 @@ export class ChannelMeter {
         if (event.live) stats.feedResumed(event.channel, performance.now());
         else {
           stats.feedStopped(event.channel, performance.now());
-          this.logger.warn(`Channel ${event.channel}: the server's live feed stopped (stream backend unreachable); entries follow once it is back`);
+          this.logger.warn(
+            `Channel ${event.channel}: the server's live feed stopped (stream backend unreachable); entries follow once it is back`,
+          );
         }
         return;
       case 'duplicate':

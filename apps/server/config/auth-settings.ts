@@ -53,16 +53,23 @@ export function readAuthSettings(env: AuthEnv, ctx: z.RefinementCtx): AuthSettin
   const jwksFile = set(env.AUTH_JWKS_FILE);
   if (secret !== undefined) {
     const bytes = new TextEncoder().encode(secret);
-    source = bytes.length >= MIN_SECRET_BYTES ? { kind: 'secret', secret: bytes } : problem(`AUTH_JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
+    source =
+      bytes.length >= MIN_SECRET_BYTES
+        ? { kind: 'secret', secret: bytes }
+        : problem(`AUTH_JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
   } else if (keyFile !== undefined) {
     source = publicKeyFrom(keyFile, problem);
   } else if (jwksFile !== undefined) {
     source = jwksFrom(jwksFile, problem);
   }
 
-  const origins = set(env.ALLOWED_ORIGINS)?.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const origins = set(env.ALLOWED_ORIGINS)
+    ?.split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
   const badOrigin = origins?.find((origin) => !URL.canParse(origin) || new URL(origin).origin !== origin);
-  if (badOrigin !== undefined) problem(`ALLOWED_ORIGINS must be a comma list of origins like https://app.example.com (got "${badOrigin.slice(0, 120)}")`);
+  if (badOrigin !== undefined)
+    problem(`ALLOWED_ORIGINS must be a comma list of origins like https://app.example.com (got "${badOrigin.slice(0, 120)}")`);
 
   return {
     jwt: source && { source, issuer: set(env.AUTH_JWT_ISSUER), audience: set(env.AUTH_JWT_AUDIENCE) },

@@ -63,15 +63,20 @@ const TOPOLOGY_VARS = 'REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_MASTER) o
  * (each a sentence for the operator). `undefined` with no problems: none is configured.
  */
 export function readRedisTopology(env: RedisTopologyEnv): { topology: RedisTopology | undefined; problems: string[] } {
-  const named = [env.REDIS_URL && 'REDIS_URL', env.REDIS_SENTINELS && 'REDIS_SENTINELS', env.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES'].filter(
-    (name): name is string => typeof name === 'string',
-  );
+  const named = [
+    env.REDIS_URL && 'REDIS_URL',
+    env.REDIS_SENTINELS && 'REDIS_SENTINELS',
+    env.REDIS_CLUSTER_NODES && 'REDIS_CLUSTER_NODES',
+  ].filter((name): name is string => typeof name === 'string');
   const problems: string[] = [];
   if (named.length > 1) problems.push(`set exactly one of ${TOPOLOGY_VARS}; got ${named.join(' and ')}`);
-  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER?.trim()) problems.push('REDIS_SENTINEL_MASTER (the master name Sentinel monitors) is required with REDIS_SENTINELS');
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER?.trim())
+    problems.push('REDIS_SENTINEL_MASTER (the master name Sentinel monitors) is required with REDIS_SENTINELS');
   if (!env.REDIS_SENTINELS && env.REDIS_SENTINEL_MASTER) problems.push('REDIS_SENTINEL_MASTER is only read with REDIS_SENTINELS');
   if (env.REDIS_URL && (env.REDIS_USERNAME || env.REDIS_PASSWORD || env.REDIS_TLS)) {
-    problems.push('REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS are for Sentinel and Cluster; with REDIS_URL put them in the URL (rediss://user:password@host:port)');
+    problems.push(
+      'REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS are for Sentinel and Cluster; with REDIS_URL put them in the URL (rediss://user:password@host:port)',
+    );
   }
   if (problems.length > 0) return { topology: undefined, problems };
   const auth: RedisAuth = { username: env.REDIS_USERNAME || undefined, password: env.REDIS_PASSWORD || undefined, tls: env.REDIS_TLS };
@@ -94,7 +99,8 @@ export function readRedisTopology(env: RedisTopologyEnv): { topology: RedisTopol
 
 /** Says which Redis the backend talks to, without credentials (for the log). */
 export function describeTopology(topology: RedisTopology): string {
-  const list = (hosts: HostPort[]): string => hosts.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(',');
+  const list = (hosts: HostPort[]): string =>
+    hosts.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(',');
   switch (topology.kind) {
     case 'standalone': {
       const url = new URL(topology.url);

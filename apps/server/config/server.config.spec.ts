@@ -102,11 +102,27 @@ describe('readServerSettings', () => {
   });
 
   it.each<[string, Record<string, string>, string]>([
-    ['two topologies', { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:6379' }, 'set exactly one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_MASTER) or REDIS_CLUSTER_NODES; got REDIS_URL and REDIS_CLUSTER_NODES'],
-    ['sentinels without a master name', { REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_MASTER (the master name Sentinel monitors) is required with REDIS_SENTINELS'],
-    ['a master name without sentinels', { REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINEL_MASTER is only read with REDIS_SENTINELS'],
+    [
+      'two topologies',
+      { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:6379' },
+      'set exactly one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_MASTER) or REDIS_CLUSTER_NODES; got REDIS_URL and REDIS_CLUSTER_NODES',
+    ],
+    [
+      'sentinels without a master name',
+      { REDIS_SENTINELS: 'a:26379' },
+      'REDIS_SENTINEL_MASTER (the master name Sentinel monitors) is required with REDIS_SENTINELS',
+    ],
+    [
+      'a master name without sentinels',
+      { REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_MASTER: 'm' },
+      'REDIS_SENTINEL_MASTER is only read with REDIS_SENTINELS',
+    ],
     ['a bad node list', { REDIS_CLUSTER_NODES: 'a:6379,b' }, 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (got "b")'],
-    ['a port out of range', { REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_SENTINELS must be a comma-separated list of host:port (got "a:70000")'],
+    [
+      'a port out of range',
+      { REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_MASTER: 'm' },
+      'REDIS_SENTINELS must be a comma-separated list of host:port (got "a:70000")',
+    ],
     [
       'a password beside a URL',
       { REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'x' },
@@ -177,15 +193,21 @@ describe('readServerSettings: limits and auth', () => {
     expect(readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('rsa.pem', rsa) }).auth.jwt?.source).toMatchObject({ algorithm: 'RS256' });
     expect(readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('ec.pem', ec) }).auth.jwt?.source).toMatchObject({ algorithm: 'ES256' });
     const ed = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
-    expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('ed.pem', ed) })).toThrow('must hold an RSA (RS256) or P-256 (ES256) public key');
+    expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('ed.pem', ed) })).toThrow(
+      'must hold an RSA (RS256) or P-256 (ES256) public key',
+    );
     expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: file('junk.pem', 'junk') })).toThrow('is not a PEM public key');
     expect(() => readServerSettings({ AUTH_JWT_PUBLIC_KEY_FILE: join(dir, 'missing.pem') })).toThrow('cannot be read: ENOENT');
   });
 
   it('reads a JWKS file, and refuses one without keys', () => {
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
-    expect(readServerSettings({ AUTH_JWKS_FILE: file('jwks.json', JSON.stringify({ keys: [jwk] })) }).auth.jwt?.source).toMatchObject({ kind: 'jwks' });
-    expect(() => readServerSettings({ AUTH_JWKS_FILE: file('empty.json', '{"keys":[]}') })).toThrow('must be a JSON Web Key Set with at least one key');
+    expect(readServerSettings({ AUTH_JWKS_FILE: file('jwks.json', JSON.stringify({ keys: [jwk] })) }).auth.jwt?.source).toMatchObject({
+      kind: 'jwks',
+    });
+    expect(() => readServerSettings({ AUTH_JWKS_FILE: file('empty.json', '{"keys":[]}') })).toThrow(
+      'must be a JSON Web Key Set with at least one key',
+    );
   });
 
   it('takes one key source only', () => {

@@ -129,7 +129,8 @@ function redisTopologyOf(env: RedisTopologyEnv & { STREAM_BACKEND: string }, ctx
   if (topology === undefined && problems.length === 0) {
     ctx.addIssue({
       code: 'custom',
-      message: 'STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
+      message:
+        'STREAM_BACKEND=redis needs one of REDIS_URL (redis:// or rediss:// URL), REDIS_SENTINELS + REDIS_SENTINEL_MASTER, or REDIS_CLUSTER_NODES',
     });
   }
   return topology;

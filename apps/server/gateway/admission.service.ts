@@ -12,8 +12,7 @@ import { JwtAuthenticator } from './auth/jwt-authenticator.js';
 
 /** What the gate decided about one upgrade request. */
 export type Admission =
-  | { accepted: true; subject: string | undefined }
-  | { accepted: false; status: number; reason: string; headers: Record<string, string> };
+  { accepted: true; subject: string | undefined } | { accepted: false; status: number; reason: string; headers: Record<string, string> };
 
 /** Seconds a client refused for the connection cap is asked to wait. */
 const RETRY_AFTER_FULL_S = 5;

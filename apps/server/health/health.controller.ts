@@ -26,9 +26,7 @@ export class HealthController {
     return this.health.check([
       () => {
         const indicator = this.indicators.check('shutdown');
-        return this.shutdownState.shuttingDown
-          ? indicator.down({ reason: this.shutdownState.shutdownReason })
-          : indicator.up();
+        return this.shutdownState.shuttingDown ? indicator.down({ reason: this.shutdownState.shutdownReason }) : indicator.up();
       },
     ]);
   }

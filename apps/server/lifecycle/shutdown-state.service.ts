@@ -37,7 +37,8 @@ export class ShutdownStateService {
     if (!this.began) {
       this.began = true;
       this.reason = reason;
-      if (reason !== 'close') this.logger.log('Received shutdown signal, starting graceful shutdown...', { event: 'drain_started', signal: reason });
+      if (reason !== 'close')
+        this.logger.log('Received shutdown signal, starting graceful shutdown...', { event: 'drain_started', signal: reason });
       return;
     }
     if (reason === 'close') return;

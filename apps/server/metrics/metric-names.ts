@@ -2,4 +2,5 @@
 export const METRIC_PREFIX = 'graceful';
 
 /** How an upgrade request was answered. */
-export type UpgradeOutcome = 'accepted' | 'refused_draining' | 'refused_limit' | 'unauthorized' | 'forbidden_origin' | 'bad_path' | 'bad_subprotocol';
+export type UpgradeOutcome =
+  'accepted' | 'refused_draining' | 'refused_limit' | 'unauthorized' | 'forbidden_origin' | 'bad_path' | 'bad_subprotocol';

@@ -53,34 +53,69 @@ function tallied(name: string, help: string, tally: FrameTally): void {
         tallied('frames_sent_total', 'Frames sent to clients by type', FRAMES_SENT);
         return new ServerMetrics({
           connections: metric('connections', (name) => new Gauge({ name, help: 'Open WebSocket connections', labelNames: ['dialect'] })),
-          upgrades: metric('upgrades_total', (name) => new Counter({ name, help: 'WebSocket upgrade requests by outcome', labelNames: ['outcome'] })),
+          upgrades: metric(
+            'upgrades_total',
+            (name) => new Counter({ name, help: 'WebSocket upgrade requests by outcome', labelNames: ['outcome'] }),
+          ),
           framesReceived: FRAMES_RECEIVED,
           framesSent: FRAMES_SENT,
-          framesRejected: metric('frames_rejected_total', (name) => new Counter({ name, help: 'Client frames answered with an error, by code', labelNames: ['code'] })),
-          connectionsCut: metric('connections_cut_total', (name) => new Counter({ name, help: 'Connections the server ended, by reason', labelNames: ['reason'] })),
+          framesRejected: metric(
+            'frames_rejected_total',
+            (name) => new Counter({ name, help: 'Client frames answered with an error, by code', labelNames: ['code'] }),
+          ),
+          connectionsCut: metric(
+            'connections_cut_total',
+            (name) => new Counter({ name, help: 'Connections the server ended, by reason', labelNames: ['reason'] }),
+          ),
           requestsInFlight: metric('requests_in_flight', (name) => new Gauge({ name, help: 'Requests taken and not yet answered' })),
-          requestDuration: metric('request_duration_seconds', (name) => new Histogram({ name, help: 'Request taken → result sent', buckets: SECONDS_BUCKETS })),
+          requestDuration: metric(
+            'request_duration_seconds',
+            (name) => new Histogram({ name, help: 'Request taken → result sent', buckets: SECONDS_BUCKETS }),
+          ),
           drains: metric('drains_total', (name) => new Counter({ name, help: 'Drains run (one per shutdown)' })),
-          drainDuration: metric('drain_duration_seconds', (name) => new Histogram({ name, help: 'Drain start → last connection closed', buckets: SECONDS_BUCKETS })),
-          drainClientsCut: metric('drain_clients_cut_total', (name) => new Counter({ name, help: 'Connections cut at the drain deadline' })),
+          drainDuration: metric(
+            'drain_duration_seconds',
+            (name) => new Histogram({ name, help: 'Drain start → last connection closed', buckets: SECONDS_BUCKETS }),
+          ),
+          drainClientsCut: metric(
+            'drain_clients_cut_total',
+            (name) => new Counter({ name, help: 'Connections cut at the drain deadline' }),
+          ),
           publishDuration: metric(
             'stream_publish_duration_seconds',
-            (name) => new Histogram({ name, help: 'Publish taken → answered, by outcome', labelNames: ['outcome'], buckets: STREAM_BUCKETS }),
+            (name) =>
+              new Histogram({ name, help: 'Publish taken → answered, by outcome', labelNames: ['outcome'], buckets: STREAM_BUCKETS }),
           ),
           fanoutLag: metric(
             'stream_fanout_lag_seconds',
-            (name) => new Histogram({ name, help: 'Live entry received from the backend → handed to a subscriber', buckets: STREAM_BUCKETS }),
+            (name) =>
+              new Histogram({ name, help: 'Live entry received from the backend → handed to a subscriber', buckets: STREAM_BUCKETS }),
           ),
           backendErrors: metric(
             'stream_backend_errors_total',
-            (name) => new Counter({ name, help: 'Stream backend calls that failed (unreachable or too slow), by operation', labelNames: ['operation'] }),
+            (name) =>
+              new Counter({
+                name,
+                help: 'Stream backend calls that failed (unreachable or too slow), by operation',
+                labelNames: ['operation'],
+              }),
           ),
-          backendUp: metric('stream_backend_up', (name) => new Gauge({ name, help: '1 while the stream backend is reachable, 0 while it is not' })),
-          historyBytes: metric('stream_history_bytes', (name) => new Gauge({ name, help: 'History stored in this process (memory backend), bytes of payload JSON and ids' })),
-          historyChannels: metric('stream_history_channels', (name) => new Gauge({ name, help: 'Channels this process keeps state for (memory backend)' })),
+          backendUp: metric(
+            'stream_backend_up',
+            (name) => new Gauge({ name, help: '1 while the stream backend is reachable, 0 while it is not' }),
+          ),
+          historyBytes: metric(
+            'stream_history_bytes',
+            (name) => new Gauge({ name, help: 'History stored in this process (memory backend), bytes of payload JSON and ids' }),
+          ),
+          historyChannels: metric(
+            'stream_history_channels',
+            (name) => new Gauge({ name, help: 'Channels this process keeps state for (memory backend)' }),
+          ),
           replayedBytes: metric(
             'stream_replayed_bytes_total',
-            (name) => new Counter({ name, help: 'History sent to subscribers, bytes of frames (each connection within REPLAY_BYTES_PER_SEC)' }),
+            (name) =>
+              new Counter({ name, help: 'History sent to subscribers, bytes of frames (each connection within REPLAY_BYTES_PER_SEC)' }),
           ),
           historyEvicted: metric(
             'stream_history_evicted_total',

@@ -33,7 +33,20 @@ const metrics = { frameSent: jest.fn(), rejected: jest.fn(), cut: jest.fn() };
 function outbound(codec: SessionCodec, maxBufferedBytes = 1024, extensions = ''): { socket: FakeSocket; wire: PassThrough; out: Outbound } {
   const socket = Object.assign(new FakeSocket(), { extensions });
   const wire = new PassThrough();
-  return { socket, wire, out: new Outbound(socket as unknown as WebSocket, wire, new TickWrites(), codec, maxBufferedBytes, 'peer:1', new PeerLog(logger, 'Client peer:1'), metrics) };
+  return {
+    socket,
+    wire,
+    out: new Outbound(
+      socket as unknown as WebSocket,
+      wire,
+      new TickWrites(),
+      codec,
+      maxBufferedBytes,
+      'peer:1',
+      new PeerLog(logger, 'Client peer:1'),
+      metrics,
+    ),
+  };
 }
 
 const item = businessItem(new Date(2025, 0, 1, 8, 30, 0));
@@ -55,7 +68,11 @@ describe('Outbound', () => {
     expect(out.settled).toBe(false);
     expect(out.ack(2)).toBe(true);
     expect(out.ack(1)).toBe(true);
-    expect({ settled: out.settled, ackedSeq: out.ackedSeq, framesSent: out.framesSent }).toEqual({ settled: true, ackedSeq: 2, framesSent: 3 });
+    expect({ settled: out.settled, ackedSeq: out.ackedSeq, framesSent: out.framesSent }).toEqual({
+      settled: true,
+      ackedSeq: 2,
+      framesSent: 3,
+    });
   });
 
   it('v2: writes a channel entry without a seq, as one WebSocket text frame whose bytes every connection shares', async () => {
@@ -78,7 +95,9 @@ describe('Outbound', () => {
     const entry = { offset: 5, id: 'p-5', payload: { price: 1 } };
     const deflating = outbound(new JsonCodec('graceful.v2'), 1024, 'permessage-deflate');
     deflating.out.sendEntry('prices', entry);
-    expect(deflating.socket.frames).toEqual([{ data: Buffer.from('{"type":"message","channel":"prices","offset":5,"id":"p-5","payload":{"price":1}}'), binary: false }]);
+    expect(deflating.socket.frames).toEqual([
+      { data: Buffer.from('{"type":"message","channel":"prices","offset":5,"id":"p-5","payload":{"price":1}}'), binary: false },
+    ]);
 
     const v1 = outbound(new JsonCodec('graceful.v1'));
     v1.out.sendSequenced({ type: 'data', payload: item, final: false });
@@ -92,7 +111,11 @@ describe('Outbound', () => {
     out.sendSequenced({ type: 'data', payload: item, final: false });
     out.send({ type: 'hello', protocol: 1, serverId: 's', sessionId: 'x', heartbeatMs: 1, maxPayload: 1 });
     expect(socket.sent).toEqual(['Business data: 08:30:00']);
-    expect({ lastSeq: out.lastSeq, settled: out.settled, framesSent: out.framesSent }).toEqual({ lastSeq: 0, settled: true, framesSent: 1 });
+    expect({ lastSeq: out.lastSeq, settled: out.settled, framesSent: out.framesSent }).toEqual({
+      lastSeq: 0,
+      settled: true,
+      framesSent: 1,
+    });
   });
 
   it('cuts a peer with more than maxBufferedBytes queued instead of queueing more, and writes nothing to a closed socket', () => {

@@ -126,8 +126,7 @@ export class Outbound {
       this.log.write(
         'warn',
         'not reading',
-        `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` +
-          `(limit ${this.maxBufferedBytes}); terminating`,
+        `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` + `(limit ${this.maxBufferedBytes}); terminating`,
       );
       this.metrics.cut('slow_consumer');
       this.socket.terminate();

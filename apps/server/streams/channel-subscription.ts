@@ -122,7 +122,14 @@ export class ChannelSubscription implements LiveListener {
   entry(epoch: string, entry: StreamEntry): void {
     // The common case, a live subscriber with nothing pending getting the next offset: sent at
     // once, with no promise or queue step per entry per subscriber.
-    if (this.live && !this.stopped && !this.pumping && this.pending.length === 0 && epoch === this.epoch && entry.offset === this.lastSent + 1) {
+    if (
+      this.live &&
+      !this.stopped &&
+      !this.pumping &&
+      this.pending.length === 0 &&
+      epoch === this.epoch &&
+      entry.offset === this.lastSent + 1
+    ) {
       this.lastSent = entry.offset;
       this.sink.message(entry);
       this.sink.fannedOut(0);

@@ -106,7 +106,10 @@ export class SessionStreams {
     publishing.add(id);
     const takenAt = performance.now();
     const earlierSubscriptions = this.starting?.size ? Promise.all(this.starting) : undefined;
-    (earlierSubscriptions ? earlierSubscriptions.then(() => this.backend.append(channel, id, payload)) : this.backend.append(channel, id, payload))
+    (earlierSubscriptions
+      ? earlierSubscriptions.then(() => this.backend.append(channel, id, payload))
+      : this.backend.append(channel, id, payload)
+    )
       .then(
         ({ offset, duplicate }) => {
           this.metrics.published(duplicate ? 'duplicate' : 'appended', performance.now() - takenAt);

@@ -24,17 +24,34 @@ afterAll(() => Promise.all([redis.stop(), sentinel.stop(), cluster.stop()]));
 
 const standalone = (): RedisTopology => ({ kind: 'standalone', url: redis.url });
 const redisBackend = (topology: RedisTopology, options: Partial<RedisBackendOptions> = {}): RedisStreamBackend =>
-  new RedisStreamBackend({ ...LIMITS, topology, commandTimeoutMs: 2000, minReplicas: 0, replicaTimeoutMs: 1000, emptyChannelTtlMs: 60_000, ...options }, logger, metrics);
+  new RedisStreamBackend(
+    { ...LIMITS, topology, commandTimeoutMs: 2000, minReplicas: 0, replicaTimeoutMs: 1000, emptyChannelTtlMs: 60_000, ...options },
+    logger,
+    metrics,
+  );
 
 const backends: [string, () => StreamBackend][] = [
   ['memory', () => new MemoryStreamBackend(LIMITS)],
   ['redis standalone', () => redisBackend(standalone())],
   [
     'redis sentinel, confirmed by 1 replica',
-    () => redisBackend({ kind: 'sentinel', sentinels: sentinel.sentinelHosts, masterName: sentinel.masterName, sentinelPassword: undefined, auth: NO_AUTH }, { minReplicas: 1 }),
+    () =>
+      redisBackend(
+        {
+          kind: 'sentinel',
+          sentinels: sentinel.sentinelHosts,
+          masterName: sentinel.masterName,
+          sentinelPassword: undefined,
+          auth: NO_AUTH,
+        },
+        { minReplicas: 1 },
+      ),
   ],
   ['redis cluster', () => redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH })],
-  ['redis cluster, confirmed by 1 replica', () => redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH }, { minReplicas: 1 })],
+  [
+    'redis cluster, confirmed by 1 replica',
+    () => redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH }, { minReplicas: 1 }),
+  ],
 ];
 
 const silent: Pick<LiveListener, 'stalled' | 'resync'> = { stalled: () => undefined, resync: () => undefined };
@@ -175,7 +192,8 @@ describe.each(backends)('%s stream backend', (_name, create) => {
           }),
       };
       /** Resolves once the replay waits for budget for the `count`-th time. */
-      const waits = (count: number): Promise<void> => (waiting.length >= count ? Promise.resolve() : new Promise((resolve) => (onWaiting = resolve)));
+      const waits = (count: number): Promise<void> =>
+        waiting.length >= count ? Promise.resolve() : new Promise((resolve) => (onWaiting = resolve));
       const subscription = new ChannelSubscription(channel, backend, recorder.sink, 10, budget);
       try {
         await subscription.start({ epoch, offset: 0 });
@@ -307,7 +325,11 @@ describe.each(backends)('%s stream backend', (_name, create) => {
 describe('memory backend expiry', () => {
   it('drops history, offsets and epoch together after HISTORY_TTL_MS untouched; publish ids outlive them', async () => {
     let now = 1_000;
-    const backend = new MemoryStreamBackend({ historySize: 10, historyTtlMs: 500, dedupTtlMs: 10_000, historyMaxBytes: 1 << 30 }, undefined, () => now);
+    const backend = new MemoryStreamBackend(
+      { historySize: 10, historyTtlMs: 500, dedupTtlMs: 10_000, historyMaxBytes: 1 << 30 },
+      undefined,
+      () => now,
+    );
     const first = await backend.append('c', 'a', {});
     now += 499;
     expect((await backend.position('c')).epoch).toBe(first.epoch);
@@ -389,7 +411,9 @@ describe('redis backend', () => {
 
   it('sets the history TTL on the stream, counter and epoch together, and the dedup TTL on the id', async () => {
     await backend.append('ttl', 'a', {});
-    const ttls = await Promise.all([redisKeys.stream('ttl'), redisKeys.meta('ttl'), redisKeys.dedup('ttl', 'a')].map((key) => admin.pttl(key)));
+    const ttls = await Promise.all(
+      [redisKeys.stream('ttl'), redisKeys.meta('ttl'), redisKeys.dedup('ttl', 'a')].map((key) => admin.pttl(key)),
+    );
     for (const ttl of ttls.slice(0, 2)) expect(ttl).toBeGreaterThan(59_000);
     expect(ttls[2]).toBeGreaterThan(4_000);
     expect(ttls[2]).toBeLessThanOrEqual(5_000);
@@ -480,34 +504,37 @@ describe('redis backend', () => {
   it.each<[string, number]>([
     ['more', 5],
     ['fewer', 2],
-  ])('after Redis lost its data, a live subscription that missed the first entries of the new epoch (%s before the loss) gets them all', async (_case, before) => {
-    const channel = `lost-quiet-${before}`;
-    await appendMany(backend, channel, before);
-    // The live feed misses entries while `deaf`, as while its pub/sub connection reconnects.
-    let deaf = false;
-    const leaky = Object.assign(Object.create(backend) as StreamBackend, {
-      listen: (name: string, listener: LiveListener) =>
-        backend.listen(name, {
-          entry: (epoch, entry) => (deaf ? undefined : listener.entry(epoch, entry)),
-          stalled: () => listener.stalled(),
-          resync: () => listener.resync(),
-        }),
-    });
-    const recorder = new RecordingSink();
-    const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2, UNLIMITED_REPLAY);
-    await subscription.start(undefined);
-    await admin.flushall();
-    deaf = true;
-    await appendMany(backend, channel, 3, 'missed');
-    deaf = false;
-    subscription.resync();
-    await backend.append(channel, 'live', {});
-    await recorder.reached(4);
-    subscription.stop();
-    const { epoch } = await backend.position(channel);
-    expect(recorder.subscribed.slice(1)).toEqual([{ epoch, top: 0, recovered: false }]);
-    expect(recorder.offsets).toEqual(range(1, 4));
-  });
+  ])(
+    'after Redis lost its data, a live subscription that missed the first entries of the new epoch (%s before the loss) gets them all',
+    async (_case, before) => {
+      const channel = `lost-quiet-${before}`;
+      await appendMany(backend, channel, before);
+      // The live feed misses entries while `deaf`, as while its pub/sub connection reconnects.
+      let deaf = false;
+      const leaky = Object.assign(Object.create(backend) as StreamBackend, {
+        listen: (name: string, listener: LiveListener) =>
+          backend.listen(name, {
+            entry: (epoch, entry) => (deaf ? undefined : listener.entry(epoch, entry)),
+            stalled: () => listener.stalled(),
+            resync: () => listener.resync(),
+          }),
+      });
+      const recorder = new RecordingSink();
+      const subscription = new ChannelSubscription(channel, leaky, recorder.sink, 2, UNLIMITED_REPLAY);
+      await subscription.start(undefined);
+      await admin.flushall();
+      deaf = true;
+      await appendMany(backend, channel, 3, 'missed');
+      deaf = false;
+      subscription.resync();
+      await backend.append(channel, 'live', {});
+      await recorder.reached(4);
+      subscription.stop();
+      const { epoch } = await backend.position(channel);
+      expect(recorder.subscribed.slice(1)).toEqual([{ epoch, top: 0, recovered: false }]);
+      expect(recorder.offsets).toEqual(range(1, 4));
+    },
+  );
 
   it('after Redis lost its data, a client resuming with the old epoch gets the new epoch from its first entry', async () => {
     await appendMany(backend, 'lost-moved', 7);
@@ -583,7 +610,9 @@ describe('redis cluster backend', () => {
     const backend = redisBackend({ kind: 'cluster', nodes: cluster.seeds, auth: NO_AUTH });
     const channels = Array.from({ length: 12 }, (_, index) => `spread.${index}.${randomUUID()}`);
     const recorders = channels.map(() => new RecordingSink());
-    const subscriptions = channels.map((channel, index) => new ChannelSubscription(channel, backend, recorders[index]!.sink, 10, UNLIMITED_REPLAY));
+    const subscriptions = channels.map(
+      (channel, index) => new ChannelSubscription(channel, backend, recorders[index]!.sink, 10, UNLIMITED_REPLAY),
+    );
     try {
       await backend.whenUp();
       await Promise.all(subscriptions.map((subscription) => subscription.start(undefined)));

@@ -1,5 +1,6 @@
 /** What the stand-in cluster reports as it happens, for whoever keeps a timeline of it. */
-export type ClusterEventKind = 'pod-created' | 'pod-ready' | 'pod-deleted' | 'pod-sigterm' | 'pod-sigkill' | 'pod-exited' | 'endpoint-added' | 'endpoint-removed';
+export type ClusterEventKind =
+  'pod-created' | 'pod-ready' | 'pod-deleted' | 'pod-sigterm' | 'pod-sigkill' | 'pod-exited' | 'endpoint-added' | 'endpoint-removed';
 
 /** Receives the cluster's events: the drill's `Timeline`, or nothing (`IGNORE_CLUSTER_EVENTS`). */
 export interface ClusterRecorder {

@@ -122,9 +122,7 @@ export class Deployment {
 
   private async createPod(): Promise<ServerPod> {
     const name = `${this.spec.name}-${this.templateHash}-${podSuffix(5)}`;
-    const pod = new ServerPod(name, this.spec.env, this.timeline, this.spec.probePeriodMs, (changed) =>
-      this.endpoints.update(changed),
-    );
+    const pod = new ServerPod(name, this.spec.env, this.timeline, this.spec.probePeriodMs, (changed) => this.endpoints.update(changed));
     this.pods.push(pod);
     await pod.start();
     return pod;

@@ -15,7 +15,9 @@ describe('JsonCodec', () => {
 
   it('encodes every frame as its JSON object', () => {
     expect(codec.encode({ type: 'close', lastSeq: 4 })).toBe('{"type":"close","lastSeq":4}');
-    expect(codec.encode({ type: 'close', lastSeq: 4, channels: stops })).toBe('{"type":"close","lastSeq":4,"channels":{"orders.eu":{"epoch":"e1","offset":7}}}');
+    expect(codec.encode({ type: 'close', lastSeq: 4, channels: stops })).toBe(
+      '{"type":"close","lastSeq":4,"channels":{"orders.eu":{"epoch":"e1","offset":7}}}',
+    );
   });
 
   it('v2: a channel message has no seq, and every connection is handed the same bytes for an entry', () => {

@@ -1,4 +1,12 @@
-import { ErrorCode, PROTOCOL_VERSIONS, frameText, parseClientFrame, type JsonSubprotocol, type ProtocolVersion, type ServerMessage } from '@app/protocol';
+import {
+  ErrorCode,
+  PROTOCOL_VERSIONS,
+  frameText,
+  parseClientFrame,
+  type JsonSubprotocol,
+  type ProtocolVersion,
+  type ServerMessage,
+} from '@app/protocol';
 import type { RawData } from 'ws';
 import type { StreamEntry } from '../../streams/stream-backend.js';
 import { messageFrame, messageTail } from './entry-frames.js';

@@ -1,11 +1,4 @@
-import {
-  TEXT_CLOSE,
-  TEXT_SHUTDOWN,
-  formatBusinessData,
-  formatFinalData,
-  frameText,
-  type ServerMessage,
-} from '@app/protocol';
+import { TEXT_CLOSE, TEXT_SHUTDOWN, formatBusinessData, formatFinalData, frameText, type ServerMessage } from '@app/protocol';
 import type { RawData } from 'ws';
 import type { Inbound, SessionCodec } from './session-codec.js';
 

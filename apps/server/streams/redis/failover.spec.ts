@@ -174,12 +174,16 @@ class Subscriber {
 
 /** Resolves once every subscriber holds `top` in `epoch`; else says where each one stands (a stuck subscription is a bug to trace, not a timeout). */
 async function everyAtTop(subscribers: Subscriber[], epoch: string, top: number): Promise<void> {
-  await until('every subscriber at the top', () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(epoch) === top)), 30_000).catch(
-    (err: Error) => {
-      const where = subscribers.map((subscriber) => JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }));
-      throw new Error(`${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}`);
-    },
-  );
+  await until(
+    'every subscriber at the top',
+    () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(epoch) === top)),
+    30_000,
+  ).catch((err: Error) => {
+    const where = subscribers.map((subscriber) =>
+      JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }),
+    );
+    throw new Error(`${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}`);
+  });
 }
 
 /** What the channel holds now: its epoch and the id at every offset. */
@@ -213,7 +217,13 @@ function expectExact(subscribers: Subscriber[], now: { epoch: string; ids: Map<n
 describe('a Sentinel failover', () => {
   let group: RedisSentinelGroup;
   let admin: Redis;
-  const topology = (): RedisTopology => ({ kind: 'sentinel', sentinels: group.sentinelHosts, masterName: group.masterName, sentinelPassword: undefined, auth: NO_AUTH });
+  const topology = (): RedisTopology => ({
+    kind: 'sentinel',
+    sentinels: group.sentinelHosts,
+    masterName: group.masterName,
+    sentinelPassword: undefined,
+    auth: NO_AUTH,
+  });
 
   beforeEach(() => metrics.backendError.mockClear());
   afterEach(async () => {
@@ -288,7 +298,8 @@ describe('a Sentinel failover', () => {
         await group.lagReplicas(delayMs);
         // Appends on their way to the replica when the master dies.
         await until('bytes held on the way to the replica', () => Promise.resolve(group.delayedBytes > 0));
-        if (delayMs > REPLICA_TIMEOUT_MS) await until('a WAIT to time out', () => Promise.resolve(metrics.backendError.mock.calls.length > 0));
+        if (delayMs > REPLICA_TIMEOUT_MS)
+          await until('a WAIT to time out', () => Promise.resolve(metrics.backendError.mock.calls.length > 0));
         const old = await group.masterPort();
         const promoted = await group.killMasterAndAwaitPromotion();
         // The new master needs a replica of its own before anything is confirmed again.

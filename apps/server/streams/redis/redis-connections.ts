@@ -22,7 +22,10 @@ const reconnectOnReadonly = (err: Error): boolean => err.message.startsWith('REA
  * connection itself reconnects with capped, jittered backoff — through Sentinel to whichever
  * master it names now, or, in a Cluster, to the slots' new owners.
  */
-export function openRedisClient(topology: RedisTopology, { commandTimeoutMs, shardedSubscribers = false, manualResubscribe = false }: ClientOptions): RedisClient {
+export function openRedisClient(
+  topology: RedisTopology,
+  { commandTimeoutMs, shardedSubscribers = false, manualResubscribe = false }: ClientOptions,
+): RedisClient {
   const retryStrategy = (attempt: number): number => Math.min(2000, 50 * 2 ** Math.min(attempt, 6)) + Math.floor(Math.random() * 50);
   const common: RedisOptions = {
     enableOfflineQueue: false,
