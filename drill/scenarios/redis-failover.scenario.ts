@@ -36,7 +36,7 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
       excerpts: [],
     };
   }
-  const { clients, publishRate, probePeriodMs } = ctx.options;
+  const { clients } = ctx.options;
   const channel = `failover.${Date.now().toString(36)}`;
   const admin = new Redis({ sentinels: group.sentinelHosts, name: group.masterName });
   admin.on('error', () => undefined);
@@ -53,14 +53,7 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
   try {
     ctx.progress.phase('scenario 8: rolling the pods onto a Sentinel-watched Redis');
     await ctx.deployment.rollOut(sentinelEnv, (step, of) => ctx.progress.phase(`scenario 8: config rollout ${step}/${of}`));
-    streamClients = await startStreamClients(
-      ctx.serviceUrl,
-      channel,
-      clients,
-      publishRate,
-      Math.max(100, Math.min(probePeriodMs, 500)),
-      ctx.timeline,
-    );
+    streamClients = await startStreamClients(ctx, channel);
     const { subscribers, publisher } = streamClients;
     const from = subscribers.log.lines.length;
 

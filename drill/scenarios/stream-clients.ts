@@ -2,8 +2,7 @@ import { ChannelMetaField, parseLineage, redisKeys } from '@app/contract';
 import type { Redis } from 'ioredis';
 import type { StreamSummary } from '@app/contract';
 import { ClientProcess } from '../cluster/client-process.js';
-import { check, type Check } from '../drill.context.js';
-import type { Timeline } from '../timeline.js';
+import { check, type Check, type DrillContext } from '../drill.context.js';
 
 export interface StreamClients {
   subscribers: ClientProcess;
@@ -15,20 +14,20 @@ const DELIVERED = /Stats: .* stream received=(\d+) gaps=\d+ slowestOffset=(\d+)/
 const TOLD_OF_LOSS = /\[(Client \d+)\] Channel (\S+): entries after (\S+)\/(\d+) are gone \(recovered: false\); resuming at (\S+)\/(\d+)/;
 
 /**
- * A fleet of `clients` subscribers to `channel` and one publisher appending `rate` entries/s,
- * all through the Service. The subscribers' stats lines feed the timeline's delivery series.
+ * The drill's `clients` subscribers to `channel` and one publisher appending `publishRate`
+ * entries/s, through the Service (`serviceUrl`: another one). The subscribers' stats lines, every
+ * probe period (within 100–500 ms), feed the timeline's delivery series.
  * `publisherExitTimeoutMs`: how long the stopping publisher waits for its unconfirmed publishes
  * (the client's default when not given).
  */
 export async function startStreamClients(
-  serviceUrl: string,
+  ctx: Pick<DrillContext, 'options' | 'timeline' | 'serviceUrl'>,
   channel: string,
-  clients: number,
-  rate: number,
-  statsIntervalMs: number,
-  timeline: Timeline,
-  publisherExitTimeoutMs?: number,
+  { serviceUrl = ctx.serviceUrl, publisherExitTimeoutMs }: { serviceUrl?: string; publisherExitTimeoutMs?: number } = {},
 ): Promise<StreamClients> {
+  const { clients, publishRate: rate, probePeriodMs } = ctx.options;
+  const { timeline } = ctx;
+  const statsIntervalMs = Math.max(100, Math.min(probePeriodMs, 500));
   const subscribers = ClientProcess.spawn({
     SERVER_URL: serviceUrl,
     CLIENTS: String(clients),

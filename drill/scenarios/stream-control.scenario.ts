@@ -11,7 +11,7 @@ import { startStreamClients } from './stream-clients.js';
  * the Redis backend exists.
  */
 export async function streamControlScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
-  const { publishRate, probePeriodMs, preStopMs, gracePeriodMs, propagationMs } = ctx.options;
+  const { probePeriodMs, preStopMs, gracePeriodMs, propagationMs } = ctx.options;
   const clients = Math.min(ctx.options.clients, 20);
   const service = new TcpForwarder();
   const url = `ws://127.0.0.1:${await service.listen()}/ws`;
@@ -26,14 +26,7 @@ export async function streamControlScenario(ctx: DrillContext): Promise<Omit<Sce
     ctx.progress.phase('scenario 7: a memory-backend Deployment of 2 replicas');
     await deployment.scaleUp();
     const channel = `control.${Date.now().toString(36)}`;
-    const { subscribers, publisher } = await startStreamClients(
-      url,
-      channel,
-      clients,
-      publishRate,
-      Math.max(100, Math.min(probePeriodMs, 500)),
-      ctx.timeline,
-    );
+    const { subscribers, publisher } = await startStreamClients(ctx, channel, { serviceUrl: url });
     await subscribers.expectLine(/stream received=[1-9]/);
     const victim = deployment.busiest();
     const moved = service.activeConnections().get(victim.name) ?? 0;

@@ -27,17 +27,10 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
       excerpts: [],
     };
   }
-  const { clients, publishRate, probePeriodMs } = ctx.options;
+  const { clients, publishRate } = ctx.options;
   const channel = `drill.${Date.now().toString(36)}`;
   ctx.progress.phase(`scenario 6: ${clients} subscribers and a publisher on ${channel}`);
-  const { subscribers, publisher } = await startStreamClients(
-    ctx.serviceUrl,
-    channel,
-    clients,
-    publishRate,
-    Math.max(100, Math.min(probePeriodMs, 500)),
-    ctx.timeline,
-  );
+  const { subscribers, publisher } = await startStreamClients(ctx, channel);
   const from = subscribers.log.lines.length;
 
   ctx.progress.phase('scenario 6: rolling update');

@@ -58,7 +58,7 @@ const REPLICA_LAGS_MS = [300, 1000, 3000];
  * within its grace period, and no process was left behind.
  */
 export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResult, 'startedAt' | 'durationMs'>> {
-  const { soak, clients, probePeriodMs, publishRate } = ctx.options;
+  const { soak, clients, probePeriodMs } = ctx.options;
   const plan = new FaultPlan(soak.seed, { min: probePeriodMs, max: probePeriodMs * 10 });
   ctx.progress.note(
     soak.minutes === undefined
@@ -70,16 +70,7 @@ export async function soakScenario(ctx: DrillContext): Promise<Omit<ScenarioResu
   const parts: SoakClients = { load: await startLoadClient(ctx, LOAD_ENV), finished: [], unfinished: [], killed: 0 };
   if (ctx.redis.admin) {
     const channel = `soak.${soak.seed}.${Date.now().toString(36)}`;
-    const statsIntervalMs = Math.max(100, Math.min(probePeriodMs, 500));
-    const stream = await startStreamClients(
-      ctx.serviceUrl,
-      channel,
-      clients,
-      publishRate,
-      statsIntervalMs,
-      ctx.timeline,
-      CLIENT_EXIT_TIMEOUT_MS,
-    );
+    const stream = await startStreamClients(ctx, channel, { publisherExitTimeoutMs: CLIENT_EXIT_TIMEOUT_MS });
     parts.stream = { ...stream, channel, from: stream.subscribers.log.lines.length, lost: [] };
   }
 
