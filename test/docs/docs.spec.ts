@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRepoFile, settingNames } from './repository.js';
 
 /*
  * The docs say what exists: every command they tell a reader to run, every file they point to
@@ -8,7 +9,7 @@ import { join } from 'node:path';
  */
 const ROOT = process.cwd();
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
-const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+const read = readRepoFile;
 const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
 
 /** Every match of `pattern` in the docs, code blocks included (commands live there). */
@@ -54,7 +55,7 @@ describe('the docs', () => {
     ['server', 'apps/server/config/server.config.ts', 'docs/server.md'],
     ['client', 'apps/client/config/client.config.ts', 'docs/client.md'],
   ])('document every %s setting, and no setting the app does not read', (_app, source, doc) => {
-    const read_ = [...read(source).matchAll(/^ {4}([A-Z][A-Z0-9_]+):/gm)].map((found) => found[1]!);
+    const read_ = settingNames(source);
     expect(read_.length).toBeGreaterThan(10);
     // A settings table's first cell names one or more variables: | `A`, `B` | default | meaning |
     const documented = read(doc)

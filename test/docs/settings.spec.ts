@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../../apps/server/config/reconnect-rate.js';
+import { readRepoFile, settingNames } from './repository.js';
 
 /*
  * The settings tables in the docs say what the code does: each documented default is the one the
  * app declares, and the kustomize base either keeps a default or the table says what it sets
  * instead. (docs.spec.ts checks that the names match both ways.)
  */
-const ROOT = process.cwd();
-const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+const read = readRepoFile;
 const CONSTANTS: Record<string, number> = { HOUR_MS: 3_600_000, DEFAULT_RECONNECT_RATE_PER_SEC };
 
 /** A default as the config writes it: a product of numbers and the constants above (`64 * 1024`, `24 * HOUR_MS`). */
@@ -75,9 +73,8 @@ describe.each([
 
 describe('the two apps’ settings', () => {
   it('share a name only where it means the same thing in both', () => {
-    const names = (source: string): string[] => [...read(source).matchAll(/^ {4}([A-Z][A-Z0-9_]+):/gm)].map((found) => found[1]!);
-    const client = new Set(names('apps/client/config/client.config.ts'));
-    const shared = names('apps/server/config/server.config.ts').filter((name) => client.has(name));
+    const client = new Set(settingNames('apps/client/config/client.config.ts'));
+    const shared = settingNames('apps/server/config/server.config.ts').filter((name) => client.has(name));
     // Log level and format mean the same in both; anything else shared would be read two ways.
     expect(shared).toEqual(['LOG_LEVEL', 'LOG_FORMAT']);
   });
