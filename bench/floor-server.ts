@@ -12,8 +12,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../apps/server/config/reconnect-rate.js';
-import { reconnectJitterMs } from '../apps/server/drain/reconnect-jitter.js';
+import { DEFAULT_RECONNECT_RATE_PER_SEC, reconnectJitterMs } from '@app/protocol';
 import { serverListeningLine } from '../libs/contract/server-listening.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);

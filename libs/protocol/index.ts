@@ -4,3 +4,4 @@ export * from './protocol.parser.js';
 export * from './text-dialect.js';
 export * from './frame-text.js';
 export * from './log-text.js';
+export * from './reconnect-window.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_RECONNECT_RATE_PER_SEC } from '../../apps/server/config/reconnect-rate.js';
+import { DEFAULT_RECONNECT_RATE_PER_SEC } from '@app/protocol';
 import { readRepoFile, settingNames } from './repository.js';
 
 /*

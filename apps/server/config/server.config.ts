@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { readAuthSettings } from './auth-settings.js';
 import { intVar, logFormatVar, logLevelVar, oneOfVar, parseEnv, urlVar } from '@app/env';
-import { DEFAULT_RECONNECT_RATE_PER_SEC } from './reconnect-rate.js';
+import { DEFAULT_RECONNECT_RATE_PER_SEC } from '@app/protocol';
 import { hostListVar, readRedisTopology, type RedisTopology, type RedisTopologyEnv } from './redis-topology.js';
 
 const HOUR_MS = 3_600_000;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
-import { reconnectJitterMs } from './reconnect-jitter.js';
+import { reconnectJitterMs } from '@app/protocol';
 
 /** What one drain did, as logged in `Graceful shutdown complete`. */
 export interface DrainReport {

@@ -1,4 +1,4 @@
-import { reconnectJitterMs } from './reconnect-jitter.js';
+import { reconnectJitterMs } from './reconnect-window.js';
 
 describe('reconnectJitterMs', () => {
   it('asks a lone client to come back at once', () => {

@@ -4,12 +4,12 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jest } from '@jest/globals';
-import { DrainingExpressAdapter } from '../apps/server/adapters/draining-express.adapter.js';
-import { DrainingWsAdapter } from '../apps/server/adapters/draining-ws.adapter.js';
-import { ShutdownCoordinator } from '../apps/server/lifecycle/shutdown-coordinator.js';
-import { readServerSettings } from '../apps/server/config/server.config.js';
-import { createServerApp } from '../apps/server/server.factory.js';
-import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
+import { ackCloseMarker, FrameRecorder, ofType } from '../../../test/support/frame-recorder.js';
+import { DrainingExpressAdapter } from '../adapters/draining-express.adapter.js';
+import { DrainingWsAdapter } from '../adapters/draining-ws.adapter.js';
+import { readServerSettings } from '../config/server.config.js';
+import { createServerApp } from '../server.factory.js';
+import { ShutdownCoordinator } from './shutdown-coordinator.js';
 
 /** Records the order in which Nest calls the shutdown steps the drain depends on. */
 function recordCalls(calls: string[]): void {
