@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serverListeningLine } from '@app/contract';
+import { logEvent, serverListeningLine } from '@app/contract';
 import { bootLogger, createLogger, readSettingsOrExit, runMain } from '@app/env';
 import { readServerSettings } from './config/server.config.js';
 import { ShutdownCoordinator } from './lifecycle/shutdown-coordinator.js';
@@ -25,5 +25,5 @@ runMain(async () => {
   app.get(ShutdownCoordinator).listen(app);
   await app.listen(settings.port);
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  logger.log(serverListeningLine(port), { event: 'server_listening', port });
+  logger.log(serverListeningLine(port), logEvent('server_listening', { port }));
 }, logger);

@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CLIENT_SETTINGS, type ClientSettings } from '../config/client.config.js';
-import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, type ClientSummary } from '@app/contract';
+import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, logEvent, type ClientSummary, type LogEvents } from '@app/contract';
 import { summarize, type ClientStats } from '../stats/client-stats.js';
 import { VirtualClient } from './virtual-client.js';
 
@@ -48,16 +48,20 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
     const left = await Promise.all(this.clients.map((client) => client.stop(this.settings.exitTimeoutMs)));
     const requests = left.reduce((sum, count) => sum + count.requests, 0);
     const publishes = left.reduce((sum, count) => sum + count.publishes, 0);
-    if (requests > 0) this.logger.warn(`${requests} requests still unanswered at exit`);
-    if (publishes > 0) this.logger.warn(`${publishes} publishes still unconfirmed at exit`);
+    if (requests + publishes === 0) return;
+    this.logger.warn(
+      `Still outstanding at exit: ${requests} requests unanswered, ${publishes} publishes unconfirmed`,
+      logEvent('work_unanswered', { requests, publishes }),
+    );
     // Whoever runs the client (a script, a Job) sees unfinished work without reading the log.
-    if (requests + publishes > 0) process.exitCode = EXIT_WORK_UNANSWERED;
+    process.exitCode = EXIT_WORK_UNANSWERED;
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.statsTimer);
     const invalid = this.clients.reduce((sum, client) => sum + client.stats.invalidFrames, 0);
-    if (invalid > 0) this.logger.warn(`Ignored ${invalid} invalid frames from the server`);
+    if (invalid > 0)
+      this.logger.warn(`Ignored ${invalid} invalid frames from the server`, logEvent('invalid_frames_ignored', { count: invalid }));
     // Plain JSON on its own line, whatever the logger does, so tools can parse it.
     process.stdout.write(`${CLIENT_SUMMARY_PREFIX}${JSON.stringify(this.summary())}\n`);
   }
@@ -87,16 +91,26 @@ export class FleetService implements OnApplicationBootstrap, BeforeApplicationSh
       ? `requests created=${s.requests.created} completed=${s.requests.completed} outstanding=${s.requests.outstanding} ` +
         `resent=${s.requests.resent} duplicates=${s.requests.duplicates} refused=${s.requests.refused}`
       : 'requests not measurable in the text dialect';
+    const stream = this.streamStats(s.stream);
     this.logger.log(
       `Stats: connected=${connected}/${s.clients} reconnects=${s.reconnects} failedAttempts=${s.failedAttempts} frames=${s.frames.received} ` +
-        `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}${this.streamStats(s.stream)}`,
+        `seqGaps=${s.frames.seqGaps ?? 'n/a'} ${requests}` +
+        (stream ? ` stream received=${stream.received} gaps=${stream.gaps} slowestOffset=${stream.slowestOffset}` : ''),
+      logEvent('client_stats', {
+        connected,
+        clients: s.clients,
+        reconnects: s.reconnects,
+        framesReceived: s.frames.received,
+        requestsCreated: s.requests?.created ?? null,
+        stream,
+      }),
     );
   }
 
-  /** For a fleet following channels: entries received, gaps, and the offset the slowest client reached. */
-  private streamStats(stream: ClientSummary['stream']): string {
+  /** For a fleet following channels: entries received, gaps, and the offset the slowest client reached in the first channel. */
+  private streamStats(stream: ClientSummary['stream']): LogEvents['client_stats']['stream'] {
     const [channel] = this.settings.channels;
-    if (channel === undefined || stream === null) return '';
-    return ` stream received=${stream.received} gaps=${stream.gaps} slowestOffset=${stream.lastOffset[channel]?.min ?? 0}`;
+    if (channel === undefined || stream === null) return null;
+    return { received: stream.received, gaps: stream.gaps, slowestOffset: stream.lastOffset[channel]?.min ?? 0 };
   }
 }

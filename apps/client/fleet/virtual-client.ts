@@ -7,6 +7,7 @@ import { ClientStats, type Outstanding } from '../stats/client-stats.js';
 import { ChannelMeter } from '../streams/channel-meter.js';
 import { ReconnectGapMeter } from './reconnect-gap.js';
 import { WorkScheduler } from './work-scheduler.js';
+import { logEvent, type LogEventFields } from '@app/contract';
 
 /**
  * One simulated client: load generation and measurement around a `GracefulClient`, which does
@@ -20,7 +21,7 @@ export class VirtualClient {
   private readonly requester = new WorkScheduler(this.settings.requestIntervalMs);
   private readonly publisher = new WorkScheduler(this.settings.publishChannel ? this.settings.publishIntervalMs : 0);
   private readonly gaps = new ReconnectGapMeter(this.stats);
-  private readonly channels = new ChannelMeter(this.stats.stream, this.logger);
+  private readonly channels = new ChannelMeter(this.stats.stream, this.logger, this.tag);
   private healthy = false;
   private requestCounter = 0;
   private publishCounter = 0;
@@ -85,22 +86,25 @@ export class VirtualClient {
   }
 
   private on(event: ClientEvent): void {
-    const { stats, logger } = this;
+    const { stats, logger, tag: client } = this;
     switch (event.type) {
       case 'connecting':
-        logger.log(`Connecting to ${event.url}`);
+        logger.log(`Connecting to ${event.url}`, logEvent('client_connecting', { client, url: event.url }));
         return;
       case 'socket-open':
         this.gaps.frame();
         return;
       case 'frame':
         this.noteFrame();
-        this.logFrame(`Received: ${loggable(event.text)}`);
+        this.logFrame(`Received: ${loggable(event.text)}`, logEvent('frame_received', { client, text: event.text }));
         return;
       case 'invalid-frame':
         this.noteFrame();
         stats.invalidFrames++;
-        logger.warn(`Ignored invalid frame from the server (${loggable(event.reason)}): ${loggable(event.text)}`);
+        logger.warn(
+          `Ignored invalid frame from the server (${loggable(event.reason)}): ${loggable(event.text)}`,
+          logEvent('invalid_frame', { client, reason: event.reason, text: loggable(event.text) }),
+        );
         return;
       case 'healthy':
         this.healthy = true;
@@ -108,29 +112,52 @@ export class VirtualClient {
         return;
       case 'seq-gap':
         stats.seqGaps += event.to - event.from + 1;
-        logger.warn(`Lost ${event.to - event.from + 1} frames: seq ${event.from} to ${event.to} never arrived`);
+        logger.warn(
+          `Lost ${event.to - event.from + 1} frames: seq ${event.from} to ${event.to} never arrived`,
+          logEvent('seq_gap', { client, from: event.from, to: event.to }),
+        );
         return;
       case 'seq-backwards':
         stats.invalidFrames++;
-        logger.warn(`Ignored a frame whose seq ${event.seq} went backwards (last was ${event.last})`);
+        logger.warn(
+          `Ignored a frame whose seq ${event.seq} went backwards (last was ${event.last})`,
+          logEvent('seq_backwards', { client, seq: event.seq, last: event.last }),
+        );
         return;
       case 'drain-notice':
-        logger.log('Server is shutting down, processing remaining data...');
+        logger.log('Server is shutting down, processing remaining data...', logEvent('drain_notice_received', { client }));
         return;
       case 'drain-marker':
-        logger.log('Server sent close signal');
+        logger.log('Server sent close signal', logEvent('drain_marker_received', { client }));
         return;
       case 'ended':
         this.healthy = false;
-        if (event.how === 'failure') logger.warn(`Connection failed: ${event.error ?? 'unknown error'}`);
         this.gaps.ended(event.how, event.wasHealthy);
-        logger.log('Connection closed, will reconnect...');
+        // The event rides on the failure's line when there is one (it says why), else on the original program's line.
+        if (event.how === 'failure') {
+          const error = event.error ?? 'unknown error';
+          logger.warn(`Connection failed: ${error}`, logEvent('connection_ended', { client, how: event.how, error }));
+          logger.log('Connection closed, will reconnect...');
+        } else {
+          logger.log('Connection closed, will reconnect...', logEvent('connection_ended', { client, how: event.how }));
+        }
         return;
       case 'reconnect-scheduled':
-        logger.log(`Reconnecting in ${event.delayMs} ms${event.attempt === undefined ? '' : ` (attempt ${event.attempt})`}...`);
+        logger.log(
+          `Reconnecting in ${event.delayMs} ms${event.attempt === undefined ? '' : ` (attempt ${event.attempt})`}...`,
+          logEvent('reconnect_scheduled', {
+            client,
+            delayMs: event.delayMs,
+            ...(event.attempt === undefined ? {} : { attempt: event.attempt }),
+          }),
+        );
         return;
       case 'socket-closed':
-        this.logFrame(`Socket closed with ${event.code} ${event.reason}`.trimEnd(), 'debug');
+        this.logFrame(
+          `Socket closed with ${event.code} ${event.reason}`.trimEnd(),
+          logEvent('socket_closed', { client, code: event.code, reason: event.reason }),
+          'debug',
+        );
         return;
       case 'sent':
         if (event.kind === 'request') {
@@ -142,7 +169,10 @@ export class VirtualClient {
         this.onAnswered(event);
         return;
       case 'refused':
-        logger.warn(`Server refused a frame: ${event.code} ${loggable(event.message)}`);
+        logger.warn(
+          `Server refused a frame: ${event.code} ${loggable(event.message)}`,
+          logEvent('frame_refused', { client, code: event.code, reason: loggable(event.message) }),
+        );
         return;
       case 'closed':
         this.healthy = false;
@@ -153,7 +183,12 @@ export class VirtualClient {
     const { stats } = this;
     if (outcome === 'unknown') {
       stats.invalidFrames++;
-      this.logger.warn(`Ignored a ${kind === 'request' ? 'result' : 'published'} for unknown ${kind} "${id.slice(0, 128)}"`);
+      const shown = loggable(id.slice(0, 128));
+      const frame = kind === 'request' ? 'result' : 'published';
+      this.logger.warn(
+        `Ignored a ${frame} for unknown ${kind} "${shown}"`,
+        logEvent('unknown_answer', { client: this.tag, frame, id: shown }),
+      );
     } else if (kind === 'request') {
       if (outcome === 'completed') stats.completed++;
       else stats.duplicates++;
@@ -200,9 +235,9 @@ export class VirtualClient {
     this.client.publish(this.settings.publishChannel!, { sentAt: Date.now(), n }, { id: `${this.tag}-p${n}` }).catch(ignoreClosed);
   }
 
-  private logFrame(line: string, level = this.frameLogLevel): void {
-    if (level === 'log') this.logger.log(line);
-    else this.logger.debug?.(line);
+  private logFrame(line: string, fields: LogEventFields, level = this.frameLogLevel): void {
+    if (level === 'log') this.logger.log(line, fields);
+    else this.logger.debug?.(line, fields);
   }
 }
 

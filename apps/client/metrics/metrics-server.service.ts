@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { CLIENT_SETTINGS, type ClientSettings } from '../config/client.config.js';
 import { FleetService } from '../fleet/fleet.service.js';
 import { ClientMetrics } from './client-metrics.js';
+import { logEvent } from '@app/contract';
 
 /**
  * `GET /metrics` on `METRICS_PORT`, when set, so a cluster run can be watched live. The client
@@ -41,7 +42,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       server.once('error', reject);
       server.listen(port, () => resolve());
     });
-    this.logger.log(`Metrics on :${(server.address() as AddressInfo).port}/metrics`);
+    const bound = (server.address() as AddressInfo).port;
+    this.logger.log(`Metrics on :${bound}/metrics`, logEvent('client_metrics_listening', { port: bound }));
   }
 
   /** Closed with the app; until then a scrape answers, during the shutdown too. */

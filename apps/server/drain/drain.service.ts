@@ -3,6 +3,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js
 import { ShutdownStateService } from '../lifecycle/shutdown-state.service.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { reconnectJitterMs } from '@app/protocol';
+import { logEvent } from '@app/contract';
 
 /** What one drain did, as logged in `Graceful shutdown complete`. */
 export interface DrainReport {
@@ -30,7 +31,8 @@ export class DrainService {
     const startedAt = performance.now();
     const deadlineAt = Date.now() + this.config.drainTimeoutMs;
     const sessions = this.registry.live();
-    this.logger.log(`Sending ${this.config.finalDataItems} additional business data items`);
+    const items = this.config.finalDataItems;
+    this.logger.log(`Sending ${items} additional business data items`, logEvent('drain_final_data', { items, clients: sessions.length }));
     const notice = {
       reason: this.shutdownState.shutdownReason,
       deadlineAt,

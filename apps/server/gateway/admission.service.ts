@@ -9,6 +9,7 @@ import { PeerLog } from '../session/peer-log.js';
 import { peerOf } from '../session/peer.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { JwtAuthenticator } from './auth/jwt-authenticator.js';
+import { logEvent } from '@app/contract';
 
 /** What the gate decided about one upgrade request. */
 export type Admission =
@@ -116,7 +117,14 @@ export class AdmissionService {
     this.metrics.upgrade(refusal.outcome);
     // Refusals while draining are the design working; the others point at a client to look at.
     const level = refusal.status === 503 ? 'log' : 'warn';
-    this.refusals.write(level, `HTTP ${refusal.status}`, `Refused upgrade from ${peerOf(request)}: ${refusal.status} ${refusal.reason}`);
+    const peer = peerOf(request);
+    const { status, reason } = refusal;
+    this.refusals.write(
+      level,
+      `HTTP ${status}`,
+      `Refused upgrade from ${peer}: ${status} ${reason}`,
+      logEvent('upgrade_refused', { peer, status, reason }),
+    );
     return { accepted: false, status: refusal.status, reason: refusal.reason, headers: refusal.headers };
   }
 }

@@ -15,6 +15,7 @@ import { DrainService } from '../drain/drain.service.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { StreamBackend } from '../streams/stream-backend.js';
 import { ShutdownStateService } from './shutdown-state.service.js';
+import { logEvent } from '@app/contract';
 
 /**
  * The server's shutdown, in the order it runs. The one owner of SIGTERM and SIGINT.
@@ -69,7 +70,7 @@ export class ShutdownCoordinator implements OnModuleDestroy, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     const delayMs = this.settings.shutdownDelayMs;
     if (delayMs === 0) return;
-    this.logger.log(`Serving established connections for ${delayMs} ms before draining`);
+    this.logger.log(`Serving established connections for ${delayMs} ms before draining`, logEvent('drain_delayed', { delayMs }));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, delayMs);
       function done(): void {
@@ -91,7 +92,7 @@ export class ShutdownCoordinator implements OnModuleDestroy, BeforeApplicationSh
     this.logger.log(
       `Graceful shutdown complete: drained ${report.clients} clients, flushed ${report.framesFlushed} frames, ` +
         `cut ${report.cutAtDeadline} at deadline, in ${report.durationMs} ms`,
-      { event: 'drain_complete', ...report },
+      logEvent('drain_complete', report),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { logEvent } from '@app/contract';
 
 /**
  * The one place that knows whether this replica is shutting down, and whether a second signal
@@ -38,11 +39,14 @@ export class ShutdownStateService {
       this.began = true;
       this.reason = reason;
       if (reason !== 'close')
-        this.logger.log('Received shutdown signal, starting graceful shutdown...', { event: 'drain_started', signal: reason });
+        this.logger.log('Received shutdown signal, starting graceful shutdown...', logEvent('drain_started', { signal: reason }));
       return;
     }
     if (reason === 'close') return;
-    this.logger.warn(`Received ${reason} again: skipping the delay and cutting remaining connections`);
+    this.logger.warn(
+      `Received ${reason} again: skipping the delay and cutting remaining connections`,
+      logEvent('drain_hurried', { signal: reason }),
+    );
     this.hurried = true;
     for (const listener of this.hurryListeners) listener();
     this.hurryListeners.clear();

@@ -7,6 +7,7 @@ import type { SessionMetrics } from './session-metrics.js';
 import type { StreamEntry } from '../streams/stream-backend.js';
 import { sharedTextFrame } from './shared-frames.js';
 import type { TickWrites } from './tick-writes.js';
+import { logEvent } from '@app/contract';
 
 /** Every frame of the protocol is a text frame, including one handed over as bytes. */
 const TEXT_FRAME = { binary: false } as const;
@@ -91,7 +92,13 @@ export class Outbound {
   reject(code: ErrorCode, message: string, about: { id?: string; channel?: string } = {}): void {
     const level = code === ErrorCode.DRAINING ? 'debug' : 'warn';
     this.metrics.rejected(code);
-    this.log.write(level, `rejected ${code}`, `Rejected frame from ${this.peer}: ${code} ${loggable(message)}`);
+    const reason = loggable(message);
+    this.log.write(
+      level,
+      `rejected ${code}`,
+      `Rejected frame from ${this.peer}: ${code} ${reason}`,
+      logEvent('frame_rejected', { peer: this.peer, code, reason }),
+    );
     this.send({ type: 'error', code, message, ...about });
   }
 
@@ -123,10 +130,12 @@ export class Outbound {
       return 0;
     }
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      const queuedBytes = this.socket.bufferedAmount;
       this.log.write(
         'warn',
         'not reading',
-        `Client ${this.peer} is not reading: ${this.socket.bufferedAmount} bytes queued ` + `(limit ${this.maxBufferedBytes}); terminating`,
+        `Client ${this.peer} is not reading: ${queuedBytes} bytes queued (limit ${this.maxBufferedBytes}); terminating`,
+        logEvent('slow_consumer', { peer: this.peer, queuedBytes, limitBytes: this.maxBufferedBytes }),
       );
       this.metrics.cut('slow_consumer');
       this.socket.terminate();

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { logEvent, type LogEventFields } from '@app/contract';
 
 type Level = 'log' | 'warn' | 'debug';
 
@@ -20,7 +21,8 @@ export class PeerLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  write(level: Level, kind: string, line: string): void {
+  /** `fields`: the line's structured event (`@app/contract`), written with it. */
+  write(level: Level, kind: string, line: string, fields: LogEventFields): void {
     const now = this.now();
     const kinds = (this.kinds ??= new Map<string, { level: Level; writtenAt: number; suppressed: number }>());
     const previous = kinds.get(kind);
@@ -30,19 +32,24 @@ export class PeerLog {
     }
     const suffix = previous && previous.suppressed > 0 ? ` (and ${previous.suppressed} more like it since the last one logged)` : '';
     kinds.set(kind, { level, writtenAt: now, suppressed: 0 });
-    this.emit(level, `${line}${suffix}`);
+    this.emit(level, `${line}${suffix}`, previous && previous.suppressed > 0 ? { ...fields, suppressed: previous.suppressed } : fields);
   }
 
   /** Reports what is still only counted; the peer is gone. */
   flush(): void {
     for (const [kind, { level, suppressed }] of this.kinds ?? []) {
-      if (suppressed > 0) this.emit(level, `${this.about}: ${suppressed} more "${kind}" lines not logged`);
+      if (suppressed > 0)
+        this.emit(
+          level,
+          `${this.about}: ${suppressed} more "${kind}" lines not logged`,
+          logEvent('log_suppressed', { about: this.about, kind, count: suppressed }),
+        );
     }
     this.kinds = undefined;
   }
 
-  private emit(level: Level, line: string): void {
-    if (level === 'debug') this.logger.debug?.(line);
-    else this.logger[level](line);
+  private emit(level: Level, line: string, fields: object): void {
+    if (level === 'debug') this.logger.debug?.(line, fields);
+    else this.logger[level](line, fields);
   }
 }

@@ -6,6 +6,7 @@ import { ServerMetrics } from '../metrics/server-metrics.js';
 import { peerOf } from './peer.js';
 import { SessionFactory } from './session.factory.js';
 import type { Session } from './session.js';
+import { logEvent } from '@app/contract';
 
 /** Opens a `Session` for each accepted socket and keeps the live ones for the drain. */
 @Injectable()
@@ -26,16 +27,14 @@ export class SessionRegistry {
     this.metrics.connectionOpened(session.dialect);
     const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
     // The same facts as fields too: JSON logs carry them at the top level of the line.
-    this.logger.log(`Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`, {
-      event: 'client_connected',
-      peer,
-      dialect: session.dialect,
-      ...(shownSubject === undefined ? {} : { subject: shownSubject }),
-    });
+    this.logger.log(
+      `Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`,
+      logEvent('client_connected', { peer, dialect: session.dialect, ...(shownSubject === undefined ? {} : { subject: shownSubject }) }),
+    );
     void session.closed.then((code) => {
       this.sessions.delete(session);
       this.metrics.connectionClosed(session.dialect);
-      this.logger.log(`Client disconnected: ${peer}`, { event: 'client_disconnected', peer, code });
+      this.logger.log(`Client disconnected: ${peer}`, logEvent('client_disconnected', { peer, code }));
     });
     // `hello` and the first data item leave in one TCP write (`TickWrites`).
     session.start();

@@ -11,6 +11,7 @@ import type { PeerLog } from './peer-log.js';
 import type { RequestExecutor } from './request-executor.js';
 import type { SessionMetrics } from './session-metrics.js';
 import type { SessionStreams } from '../streams/session-streams.js';
+import { logEvent } from '@app/contract';
 
 const DRAINING_MESSAGE = 'server is draining; send this again after reconnecting';
 
@@ -112,7 +113,10 @@ export class Session {
     this.sayHello(this.codec.protocolVersion);
     this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
     heartbeat.start(() => {
-      logger.warn(`Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`);
+      logger.warn(
+        `Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`,
+        logEvent('heartbeat_missed', { peer: this.peer, missed: MISSED_PONGS_LIMIT }),
+      );
       this.parts.metrics.cut('heartbeat');
       socket.terminate();
     });
@@ -182,13 +186,23 @@ export class Session {
     if (!this.isOpen) {
       // Our close frame is out (RFC 6455 §5.5.1: nothing may follow it), so nothing can be
       // answered: the peer treats what is unanswered at the close as not taken.
-      this.parts.log.write('debug', 'after close', `Client ${this.peer} sent a frame after the close frame; not taken`);
+      this.parts.log.write(
+        'debug',
+        'after close',
+        `Client ${this.peer} sent a frame after the close frame; not taken`,
+        logEvent('frame_after_close', { peer: this.peer }),
+      );
       return;
     }
     this.parts.metrics.frameReceived(inbound.kind === 'message' ? inbound.message.type : inbound.kind);
     switch (inbound.kind) {
       case 'chatter':
-        this.parts.log.write('log', 'chatter', `Received from ${this.peer}: ${loggable(inbound.text)}`);
+        this.parts.log.write(
+          'log',
+          'chatter',
+          `Received from ${this.peer}: ${loggable(inbound.text)}`,
+          logEvent('peer_text', { peer: this.peer, text: loggable(inbound.text) }),
+        );
         return;
       case 'invalid': {
         const { code, message, ...about } = inbound.error;
@@ -271,9 +285,13 @@ export class Session {
 
   private onSocketError(err: Error & { code?: string }): void {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.parts.logger.warn(`Client ${this.peer} sent a frame over ${this.parts.maxPayloadBytes} bytes; closed with 1009`);
+      this.parts.logger.warn(
+        `Client ${this.peer} sent a frame over ${this.parts.maxPayloadBytes} bytes; closed with 1009`,
+        logEvent('frame_too_large', { peer: this.peer, limitBytes: this.parts.maxPayloadBytes }),
+      );
     } else {
-      this.parts.logger.warn(`Client ${this.peer} connection error: ${loggable(err.message)}`);
+      const error = loggable(err.message);
+      this.parts.logger.warn(`Client ${this.peer} connection error: ${error}`, logEvent('socket_error', { peer: this.peer, error }));
     }
   }
 

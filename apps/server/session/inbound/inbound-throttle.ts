@@ -4,6 +4,7 @@ import type { Outbound } from '../outbound.js';
 import type { PeerLog } from '../peer-log.js';
 import type { SessionMetrics } from '../session-metrics.js';
 import type { InboundBudget } from './inbound-budget.js';
+import { logEvent } from '@app/contract';
 
 /** At most one `RATE_LIMITED` frame per this many ms. */
 const NOTICE_INTERVAL_MS = 1000;
@@ -59,7 +60,12 @@ export class InboundThrottle {
     const now = performance.now();
     if (now - this.noticeAt < NOTICE_INTERVAL_MS) return;
     this.noticeAt = now;
-    this.log.write('warn', 'rate-limited', `Client ${this.peer} is over its inbound budget: not reading it for ${pauseMs} ms`);
+    this.log.write(
+      'warn',
+      'rate-limited',
+      `Client ${this.peer} is over its inbound budget: not reading it for ${pauseMs} ms`,
+      logEvent('inbound_paused', { peer: this.peer, pauseMs }),
+    );
     this.outbound.send({
       type: 'error',
       code: ErrorCode.RATE_LIMITED,
@@ -70,7 +76,12 @@ export class InboundThrottle {
   private closeForAbuse(): void {
     this.closing = true;
     this.metrics.cut('rate_limit');
-    this.log.write('warn', 'rate-abuse', `Client ${this.peer} stayed over its inbound budget; closing with 1008`);
+    this.log.write(
+      'warn',
+      'rate-abuse',
+      `Client ${this.peer} stayed over its inbound budget; closing with 1008`,
+      logEvent('inbound_abused', { peer: this.peer }),
+    );
     this.socket.pause();
     this.socket.close(CloseCode.POLICY_VIOLATION, 'inbound rate limit exceeded');
     clearTimeout(this.timer);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import { channelOfLive, parseLineage, redisKeys } from '@app/contract';
+import { channelOfLive, logEvent, parseLineage, redisKeys } from '@app/contract';
 import type { HistoryLimits } from '../memory.backend.js';
 import {
   BackendUnavailableError,
@@ -234,8 +234,16 @@ export class RedisStreamBackend extends StreamBackend {
     const first = this.up === undefined;
     this.up = up;
     this.metrics.backendUp(up);
-    if (up) this.logger.log(`Stream backend redis: connected (${describeTopology(this.options.topology)})`);
-    else if (!first || reason) this.logger.warn(`Stream backend redis: unreachable (${reason ?? 'unknown'}); reconnecting with backoff`);
+    if (up) {
+      const topology = describeTopology(this.options.topology);
+      this.logger.log(`Stream backend redis: connected (${topology})`, logEvent('backend_up', { backend: 'redis', topology }));
+    } else if (!first || reason) {
+      const why = reason ?? 'unknown';
+      this.logger.warn(
+        `Stream backend redis: unreachable (${why}); reconnecting with backoff`,
+        logEvent('backend_down', { backend: 'redis', reason: why }),
+      );
+    }
   }
 }
 
