@@ -11,9 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { listeningPort, NodeProcess, SERVER_ENTRY } from '@app/standin';
+import { ClientProcess, listeningPort, NodeProcess, ServerProcess } from '@app/standin';
 import { summarizeGaps } from '@app/contract';
-import { CLIENT_ENTRY } from '../drill/cluster/client-process.js';
 import { gracefulSubscriber, socketIoSubscriber, type FanOutSubscriber } from './fanout-subscriber.js';
 import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';
 import { writeBenchReport, type BenchRow } from './report.js';
@@ -51,7 +50,7 @@ async function startServer(kind: Kind, env: Record<string, string> = {}): Promis
   const inspect = ['--inspect=127.0.0.1:0'];
   const server =
     kind === 'product'
-      ? new NodeProcess(SERVER_ENTRY, { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' }, [], inspect)
+      ? ServerProcess.spawn({ ...common, LOG_LEVEL: 'log', MAX_CONNECTIONS: '1000000' }, inspect)
       : new NodeProcess(kind === 'floor' ? FLOOR_SERVER : PEER_SERVER, common, [], inspect);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
   const port = await listeningPort(server);
@@ -268,11 +267,11 @@ async function clientMemory(kind: Kind): Promise<Record<string, number>> {
       const inspect = ['--inspect=127.0.0.1:0'];
       const client =
         kind === 'product'
-          ? new NodeProcess(CLIENT_ENTRY, { ...env, REQUEST_INTERVAL_MS: '0', STATS_INTERVAL_MS: '200', LOG_FORMAT: 'json' }, [], inspect)
+          ? ClientProcess.spawn({ ...env, REQUEST_INTERVAL_MS: '0', STATS_INTERVAL_MS: '200' }, inspect)
           : new NodeProcess(FLOOR_CLIENT, env, [], inspect);
       try {
         const inspectorUrl = (await client.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
-        await client.expectLine(new RegExp(`Stats: connected=${clients}/${clients}`));
+        await client.expectEvent('client_stats', (stats) => stats.connected === clients);
         return { heap: await heapUsedAfterGc(inspectorUrl), rss: rssBytes(client.pid as number) };
       } finally {
         await client.kill();

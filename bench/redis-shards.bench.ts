@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hostList, listeningPort, NodeProcess, RedisClusterGroup, RedisServer, SERVER_ENTRY } from '@app/standin';
+import { hostList, RedisClusterGroup, RedisServer, ServerProcess } from '@app/standin';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 
@@ -86,9 +86,9 @@ async function within<T>(promise: Promise<T>, ms: number, where: () => string): 
 const STAGE_LIMIT_MS = 20_000;
 
 async function measure(topology: string, env: Record<string, string>, masters: () => Promise<number[]>): Promise<Result> {
-  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', DATA_INTERVAL_MS: '3600000', STREAM_BACKEND: 'redis', ...env });
+  const server = ServerProcess.spawn({ DATA_INTERVAL_MS: '3600000', STREAM_BACKEND: 'redis', ...env });
   try {
-    const port = await listeningPort(server);
+    const port = await server.listening();
     const url = `ws://127.0.0.1:${port}/ws`;
     // Fresh names for every measurement: the same ids on the same channels would only be deduplicated.
     const run = Date.now().toString(36);

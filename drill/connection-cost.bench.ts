@@ -11,7 +11,7 @@
  *   npm run bench:connection-cost -- --load                (the prod caps all in use: peak RSS)
  */
 import { readFileSync } from 'node:fs';
-import { NodeProcess, SERVER_ENTRY, listeningPort } from '@app/standin';
+import { ServerProcess } from '@app/standin';
 import { SUBPROTOCOL, type ServerMessage } from '@app/protocol';
 import WebSocket from 'ws';
 import { heapUsedAfterGc, rssBytes } from '../bench/probes.js';
@@ -42,10 +42,10 @@ function fleetLikeConnection(url: string, frames: number): { socket: WebSocket; 
 async function startServer(
   env: Record<string, string>,
   nodeArgs: string[] = [],
-): Promise<{ server: NodeProcess; port: number; url: string; pid: number; inspectorUrl: string }> {
-  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', ...env }, [], ['--inspect=127.0.0.1:0', ...nodeArgs]);
+): Promise<{ server: ServerProcess; port: number; url: string; pid: number; inspectorUrl: string }> {
+  const server = ServerProcess.spawn(env, ['--inspect=127.0.0.1:0', ...nodeArgs]);
   const inspectorUrl = (await server.expectLine(/Debugger listening on (ws:\S+)/))[1]!;
-  const port = await listeningPort(server);
+  const port = await server.listening();
   return { server, port, url: `ws://127.0.0.1:${port}/ws`, pid: server.pid as number, inspectorUrl };
 }
 
@@ -64,7 +64,6 @@ async function holdAndDrain(connections: number): Promise<Held> {
   const { server, url, pid, inspectorUrl } = await startServer({
     DATA_INTERVAL_MS: '5000',
     MAX_CONNECTIONS: String(connections + 10),
-    LOG_FORMAT: 'json',
   });
   try {
     const warm = fleetLikeConnection(url, 1);
@@ -142,7 +141,6 @@ async function underLoad(
     MAX_CONNECTIONS: String(connections + 10),
     MAX_IN_FLIGHT: String(inFlight),
     MAX_WORK_MS: '3600000',
-    LOG_FORMAT: 'json',
     DATA_INTERVAL_MS: '5000',
   };
   const { server, port, url, pid, inspectorUrl } = await startServer(env, nodeArgs);

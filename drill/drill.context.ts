@@ -1,7 +1,6 @@
-import type { Deployment, EndpointsController, RedisSentinelGroup, ServerPod, TcpForwarder } from '@app/standin';
+import type { ClientProcess, Deployment, EndpointsController, RedisSentinelGroup, ServerPod, TcpForwarder } from '@app/standin';
 import type { Redis } from 'ioredis';
 import type { GapSummary } from '@app/contract';
-import type { ClientProcess } from './cluster/client-process.js';
 import type { DrillOptions, ScenarioName } from './drill.options.js';
 import type { Progress } from './report/progress.js';
 import type { Timeline } from './timeline.js';

@@ -1,22 +1,54 @@
-import { matchInOrder, type LineLog } from '@app/standin';
+import { CLIENT_SUMMARY_PREFIX } from '@app/contract';
+import type { EventStep, LineLog } from '@app/standin';
 
-/** True when `patterns` each match a line from `from` on, in this order. */
-export function inOrder(log: LineLog, patterns: RegExp[], from = 0): boolean {
-  return matchInOrder(log.lines, patterns, from).every((index) => index !== undefined);
+/** True when `steps` each find their event from line `from` on, in this order. */
+export function inOrder(log: LineLog, steps: EventStep[], from = 0): boolean {
+  return log.eventsInOrder(steps, from).every((index) => index !== undefined);
 }
 
-/** For the report: the lines `inOrder` finds; patterns without a match are left out. */
-export function excerpt(log: LineLog, patterns: RegExp[], from = 0): string[] {
-  return matchInOrder(log.lines, patterns, from).flatMap((index) => (index === undefined ? [] : [log.lines[index] ?? '']));
+/** For the report: the lines `inOrder` finds, as people read them (`[context] message`); steps not found are left out. */
+export function excerpt(log: LineLog, steps: EventStep[], from = 0): string[] {
+  return log.eventsInOrder(steps, from).flatMap((index) => (index === undefined ? [] : [readable(log, index)]));
 }
 
-/** Parses the JSON of a client `Received: {...}` line. */
-export function receivedFrame(line: string): Record<string, unknown> | undefined {
-  const at = line.indexOf('Received: {');
-  if (at < 0) return undefined;
+/** For the report: the client's summary line, if it printed one. */
+export function summaryLine(log: LineLog): string[] {
+  return log.lines.filter((line) => line.startsWith(CLIENT_SUMMARY_PREFIX));
+}
+
+/** For the report: the last periodic stats line, if any. */
+export function lastStats(log: LineLog): string[] {
+  const index = log.lastIndexOfEvent('client_stats');
+  return index < 0 ? [] : [readable(log, index)];
+}
+
+/** The warnings and errors a process logged (JSON lines of level `warn` or `error`), as people read them. */
+export function warnings(log: LineLog): string[] {
+  return log.lines.flatMap((line, index) => {
+    const level = jsonLine(line)?.level;
+    return level === 'warn' || level === 'error' ? [readable(log, index)] : [];
+  });
+}
+
+interface JsonLine {
+  level?: string;
+  context?: string;
+  message?: string;
+}
+
+function jsonLine(line: string): JsonLine | undefined {
+  if (!line.startsWith('{')) return undefined;
   try {
-    return JSON.parse(line.slice(at + 'Received: '.length)) as Record<string, unknown>;
+    return JSON.parse(line) as JsonLine;
   } catch {
     return undefined;
   }
+}
+
+function readable(log: LineLog, index: number): string {
+  const line = log.lines[index] ?? '';
+  const parsed = jsonLine(line);
+  if (parsed?.message === undefined) return line;
+  const at = new Date(log.times[index] ?? 0).toISOString().slice(11, 23);
+  return `${at} [${parsed.context ?? '?'}] ${parsed.message}`;
 }

@@ -5,17 +5,16 @@
  *
  *   npm run bench:reconnect [-- DRAINS]     (default 30 drains)
  */
-import { NodeProcess, SERVER_ENTRY, TcpForwarder, listeningPort } from '@app/standin';
-import { ClientProcess } from './cluster/client-process.js';
+import { ClientProcess, ServerProcess, TcpForwarder } from '@app/standin';
 import { measureConnectFloor } from './scenarios/connect-floor.js';
 import { GAP_TARGET_MS } from './scenarios/targets.js';
 
 /** What the original program did: a fixed 2 s sleep before reconnecting. */
 const ORIGINAL_RECONNECT_MS = 2000;
 
-async function startServer(service: TcpForwarder, id: string): Promise<NodeProcess> {
-  const server = new NodeProcess(SERVER_ENTRY, { PORT: '0', SERVER_ID: id, DATA_INTERVAL_MS: '100' });
-  const port = await listeningPort(server);
+async function startServer(service: TcpForwarder, id: string): Promise<ServerProcess> {
+  const server = ServerProcess.spawn({ SERVER_ID: id, DATA_INTERVAL_MS: '100' });
+  const port = await server.listening();
   service.addEndpoint({ id, host: '127.0.0.1', port });
   return server;
 }
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   const drains = Number(process.argv[2] ?? 30);
   const service = new TcpForwarder();
   const url = `ws://127.0.0.1:${await service.listen()}/ws`;
-  const servers = new Map<string, NodeProcess>();
+  const servers = new Map<string, ServerProcess>();
   for (const id of ['server-0', 'server-1']) servers.set(id, await startServer(service, id));
   const floor = await measureConnectFloor(url, 50);
   const client = ClientProcess.spawn({ SERVER_URL: url, REQUEST_INTERVAL_MS: '100', WORK_MS: '10', LOG_LEVEL: 'warn' });

@@ -1,6 +1,4 @@
-import { TcpForwarder } from '@app/standin';
-import { ClientProcess } from '../drill/cluster/client-process.js';
-import { ServerProcess } from './support/server-process.js';
+import { ClientProcess, frameStep, ServerProcess, step, TcpForwarder } from '@app/standin';
 import { expectInOrder } from './support/expect-in-order.js';
 
 /** Two replicas behind one Service address, as the client sees them in Kubernetes. */
@@ -59,28 +57,27 @@ describe('client across a drained replica', () => {
     const drained = await holder(cluster.service, 1);
     const [victim, survivor] = drained === 'server-a' ? [cluster.a, cluster.b] : [cluster.b, cluster.a];
     const survivorId = drained === 'server-a' ? 'server-b' : 'server-a';
-    await client.expectLine(/Received: \{"type":"result"/);
+    await client.expectFrame(({ type }) => type === 'result');
 
     cluster.service.removeEndpoint(drained);
     victim.signal('SIGTERM');
     expect(await victim.exited).toEqual({ code: 0, signal: null });
-    await client.expectLine(new RegExp(`"servedBy":"${survivorId}"`));
-    await survivor.expectLine(/Client connected/);
+    await client.expectResultFrom(survivorId);
+    await survivor.expectEvent('client_connected');
 
     const summary = await client.finish();
-    const lines = client.log.lines;
-    const seed = [
-      /Received: \{"type":"shutdown"/,
-      /Server is shutting down, processing remaining data\.\.\./,
-      /Received: \{"type":"data".*"final":true/,
-      /Received: \{"type":"close"/,
-      /Server sent close signal/,
-      /Connection closed, will reconnect\.\.\./,
-      /Reconnecting in \d+ ms\.\.\./,
-      /Connecting to ws:/,
-    ];
-    expectInOrder(lines.slice(lines.findIndex((line) => seed[0]!.test(line))), seed);
-    expect(lines.find((line) => /Reconnecting in/.test(line))).toMatch(/Reconnecting in 0 ms\.\.\./);
+    // The original program's sequence, as events: each of its log lines has one.
+    expectInOrder(client.log, [
+      frameStep('shutdown', ({ type }) => type === 'shutdown'),
+      step('drain_notice_received'),
+      frameStep('final data', ({ type, final }) => type === 'data' && final === true),
+      frameStep('close', ({ type }) => type === 'close'),
+      step('drain_marker_received'),
+      step('connection_ended', ({ how }) => how === 'drain'),
+      step('reconnect_scheduled', ({ delayMs, attempt }) => delayMs === 0 && attempt === undefined, 'reconnect_scheduled at once'),
+      step('client_connecting'),
+    ]);
+    expect(client.log.events('reconnect_scheduled')).toHaveLength(1);
 
     expect(summary.connections).toBe(2);
     expect(summary.reconnects).toBe(1);
@@ -99,13 +96,13 @@ describe('client across a drained replica', () => {
     client = ClientProcess.spawn({ SERVER_URL: cluster.url, ...fastClient, WORK_MS: '400' });
     const killed = await holder(cluster.service, 1);
     const [victim, survivor] = killed === 'server-a' ? [cluster.a, cluster.b] : [cluster.b, cluster.a];
-    await client.expectLine(/Received: \{"type":"result"/);
+    await client.expectFrame(({ type }) => type === 'result');
 
     cluster.service.removeEndpoint(killed);
     await victim.kill();
-    await client.expectLine(/Connection failed: closed with 1006/);
-    await survivor.expectLine(/Client connected/);
-    await client.expectLine(/Reconnecting in \d+ ms \(attempt 1\)\.\.\./);
+    await client.expectEvent('connection_ended', ({ how, error }) => how === 'failure' && error?.startsWith('closed with 1006') === true);
+    await survivor.expectEvent('client_connected');
+    await client.expectEvent('reconnect_scheduled', ({ attempt }) => attempt === 1);
 
     const summary = await client.finish();
     const requests = summary.requests!;
@@ -135,12 +132,12 @@ describe('client across a drained replica', () => {
     cluster.service.removeEndpoint('server-a');
     cluster.a.signal('SIGTERM');
     expect(await cluster.a.exited).toEqual({ code: 0, signal: null });
-    const moved = cluster.a.expectLine(/drained (\d+) clients/);
+    const moved = cluster.a.expectEvent('drain_complete');
     await client.allConnected(200, client.log.lines.length);
     expect(cluster.service.activeConnections().get('server-b')).toBe(200);
 
     const summary = await client.finish();
-    const drainedCount = Number((await moved)[1]);
+    const drainedCount = (await moved).clients;
     expect(drainedCount).toBeGreaterThan(0);
     expect(summary.reconnects).toBe(drainedCount);
     expect(summary.reconnectGapMs.afterDrain.count).toBe(drainedCount);

@@ -1,7 +1,6 @@
 import { SignJWT } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ClientProcess } from '../drill/cluster/client-process.js';
-import { ServerProcess } from './support/server-process.js';
+import { ClientProcess, ServerProcess } from '@app/standin';
 
 const HELLO = { type: 'hello', protocol: 1, serverId: 'hostile', sessionId: 's', heartbeatMs: 25_000, maxPayload: 65_536 };
 
@@ -61,7 +60,7 @@ describe('client against a misbehaving server', () => {
       socket.once('close', () => clearInterval(pinger));
     });
     client = ClientProcess.spawn({ SERVER_URL: server.url, HELLO_TIMEOUT_MS: '300' });
-    await client.expectLine(/Connection failed: no hello within 300 ms of the upgrade/);
+    await client.expectEvent('connection_ended', ({ error }) => error === 'no hello within 300 ms of the upgrade');
   });
 
   it('closes on a frame over MAX_SERVER_FRAME_BYTES without holding or logging it', async () => {
@@ -70,7 +69,7 @@ describe('client against a misbehaving server', () => {
       socket.send(JSON.stringify({ type: 'data', seq: 1, payload: { blob: 'x'.repeat(2 * 1024 * 1024) }, final: false }));
     });
     client = ClientProcess.spawn({ SERVER_URL: server.url, MAX_SERVER_FRAME_BYTES: '1048576' });
-    await client.expectLine(/Connection failed: the server sent a frame over 1048576 bytes/);
+    await client.expectEvent('connection_ended', ({ error }) => error?.startsWith('the server sent a frame over 1048576 bytes') === true);
     expect(Math.max(...client.log.lines.map((line) => line.length))).toBeLessThan(2000);
   });
 
@@ -80,8 +79,8 @@ describe('client against a misbehaving server', () => {
       socket.send(JSON.stringify(HELLO));
     });
     client = ClientProcess.spawn({ SERVER_URL: server.url });
-    await client.expectLine(/Connection failed: protocol error: a second hello on one connection/);
-    await client.expectLine(/Reconnecting in \d+ ms \(attempt 1\)/);
+    await client.expectEvent('connection_ended', ({ error }) => error === 'protocol error: a second hello on one connection');
+    await client.expectEvent('reconnect_scheduled', ({ attempt }) => attempt === 1);
   });
 
   it('keeps backing off when every connection dies right after hello, and clamps an absurd heartbeatMs', async () => {
@@ -93,9 +92,9 @@ describe('client against a misbehaving server', () => {
       socket.close(1011, 'going down again');
     });
     client = ClientProcess.spawn({ SERVER_URL: server.url, RECONNECT_BASE_MS: '5', RECONNECT_MAX_MS: '40' });
-    await client.expectLine(/Reconnecting in \d+ ms \(attempt 6\)/);
-    const attempts = client.log.lines.flatMap((line) => /Reconnecting in \d+ ms \(attempt (\d+)\)/.exec(line)?.[1] ?? []);
-    expect(attempts.slice(0, 6)).toEqual(['1', '2', '3', '4', '5', '6']);
+    await client.expectEvent('reconnect_scheduled', ({ attempt }) => attempt === 6);
+    const attempts = client.log.events('reconnect_scheduled').map(({ attempt }) => attempt);
+    expect(attempts.slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(client.log.count(/TimeoutOverflowWarning/)).toBe(0);
   });
 
@@ -105,18 +104,20 @@ describe('client against a misbehaving server', () => {
       socket.send('\u001b[31mred\n[Nest] fake line');
     });
     client = ClientProcess.spawn({ SERVER_URL: server.url });
-    const [, shown] = await client.expectLine(/Ignored invalid frame from the server \(BAD_JSON: .*?\): (.*)$/);
-    expect(shown).toBe('\\u001b[31mred\\u000a[Nest] fake line');
+    const { reason, text } = await client.expectEvent('invalid_frame');
+    expect(reason).toMatch(/^BAD_JSON: /);
+    expect(text).toBe('\\u001b[31mred\\u000a[Nest] fake line');
     expect(client.log.count(/^\[Nest\] fake line/)).toBe(0);
   });
 
   it('exits 3 when requests are still unanswered at exit', async () => {
     server = await hostileServer((socket) => socket.send(JSON.stringify(HELLO)));
     client = ClientProcess.spawn({ SERVER_URL: server.url, REQUEST_INTERVAL_MS: '20', EXIT_TIMEOUT_MS: '0', STATS_INTERVAL_MS: '50' });
-    await client.expectLine(/Stats: .* requests created=[1-9]/);
+    await client.expectEvent('client_stats', ({ requestsCreated }) => (requestsCreated ?? 0) > 0);
     client.signal('SIGTERM');
     expect(await client.exited).toEqual({ code: 3, signal: null });
-    expect(client.log.count(/requests still unanswered at exit/)).toBe(1);
+    expect(client.log.events('work_unanswered')).toEqual([expect.objectContaining({ publishes: 0 })]);
+    expect(client.log.events('work_unanswered')[0]?.requests).toBeGreaterThan(0);
   });
 });
 
@@ -132,16 +133,17 @@ describe('client with AUTH_TOKEN', () => {
     const refused = ClientProcess.spawn({ SERVER_URL: server.wsUrl });
     const authed = ClientProcess.spawn({ SERVER_URL: server.wsUrl, AUTH_TOKEN: token, REQUEST_INTERVAL_MS: '50', WORK_MS: '0' });
     try {
-      await refused.expectLine(/Connection failed: upgrade refused: HTTP 401/);
-      await authed.expectLine(/"type":"result"/);
-      await server.expectLine(/Client connected: .* \(subject fleet\)/);
+      const refusal = ({ error }: { error?: string }): boolean => error?.startsWith('upgrade refused: HTTP 401') === true;
+      await refused.expectEvent('connection_ended', refusal);
+      await authed.expectFrame(({ type }) => type === 'result');
+      await server.expectEvent('client_connected', ({ subject }) => subject === 'fleet');
       const summary = await authed.finish();
       expect(summary.requests?.completed).toBeGreaterThan(0);
       expect(summary.failedAttempts).toBe(0);
       // Every refused upgrade is a failed attempt, never a connection.
       const refusedSummary = await refused.finish();
       expect(refusedSummary).toMatchObject({ connections: 0, reconnects: 0 });
-      expect(refusedSummary.failedAttempts).toBe(refused.log.count(/Connection failed: upgrade refused: HTTP 401/));
+      expect(refusedSummary.failedAttempts).toBe(refused.log.events('connection_ended', refusal).length);
     } finally {
       await refused.kill();
       await authed.kill();

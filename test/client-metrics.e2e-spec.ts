@@ -1,7 +1,5 @@
-import { TcpForwarder } from '@app/standin';
-import { ClientProcess } from '../drill/cluster/client-process.js';
+import { ClientProcess, ServerProcess, TcpForwarder } from '@app/standin';
 import { scrape } from './support/prometheus.js';
-import { ServerProcess } from './support/server-process.js';
 
 describe('client metrics', () => {
   it('serves /metrics on METRICS_PORT with its loss counters and the reconnect gap of a drain', async () => {
@@ -18,8 +16,8 @@ describe('client metrics', () => {
       ACK_INTERVAL_MS: '20',
     });
     try {
-      const metricsUrl = `http://127.0.0.1:${(await client.expectLine(/Metrics on :(\d+)\/metrics/))[1]}/metrics`;
-      await client.expectLine(/Received: \{"type":"result"/);
+      const metricsUrl = `http://127.0.0.1:${(await client.expectEvent('client_metrics_listening')).port}/metrics`;
+      await client.expectFrame(({ type }) => type === 'result');
       const before = await scrape(metricsUrl);
       expect(before.get('graceful_client_virtual_clients')).toBe(1);
       expect(before.get('graceful_client_connected')).toBe(1);
@@ -33,8 +31,8 @@ describe('client metrics', () => {
       service.addEndpoint({ id: 'server-b', host: '127.0.0.1', port: b.port });
       service.removeEndpoint('server-a');
       a.signal('SIGTERM');
-      await b.expectLine(/Client connected/);
-      await client.expectLine(/"servedBy":"server-b"/);
+      await b.expectEvent('client_connected');
+      await client.expectResultFrom('server-b');
       const after = await scrape(metricsUrl);
       expect(after.get('graceful_client_reconnects_total')).toBe(1);
       expect(after.get('graceful_client_reconnect_gap_seconds_count{after="drain"}')).toBe(1);

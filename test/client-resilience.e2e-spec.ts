@@ -1,8 +1,6 @@
-import { TcpForwarder } from '@app/standin';
+import { ClientProcess, ServerProcess, TcpForwarder } from '@app/standin';
 import { createServer, type Server, type Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { ClientProcess } from '../drill/cluster/client-process.js';
-import { ServerProcess } from './support/server-process.js';
 
 function listen(server: Server | WebSocketServer): Promise<number> {
   return new Promise((resolve) => {
@@ -28,10 +26,10 @@ describe('client resilience', () => {
     service.addEndpoint({ id: 'silent', host: '127.0.0.1', port: silentPort });
     try {
       client = ClientProcess.spawn({ SERVER_URL: url, ASSUMED_HEARTBEAT_MS: '150', RECONNECT_BASE_MS: '10' });
-      await client.expectLine(/Connection failed: no frames for 300 ms \(heartbeat unanswered\)/);
+      await client.expectEvent('connection_ended', ({ error }) => error === 'no frames for 300 ms (heartbeat unanswered)');
       service.removeEndpoint('silent');
       service.addEndpoint({ id: 'live', host: '127.0.0.1', port: server.port });
-      await client.expectLine(/Received: \{"type":"hello".*"serverId":"live"/);
+      await client.expectFrame(({ type, serverId }) => type === 'hello' && serverId === 'live');
       const summary = await client.finish();
       expect(summary.connections).toBe(1);
       expect(accepted.length).toBeGreaterThan(0);
@@ -56,15 +54,12 @@ describe('client resilience', () => {
         STATS_INTERVAL_MS: '50',
         EXIT_TIMEOUT_MS: '0',
       });
-      await client.expectLine(/Reconnecting in \d+ ms \(attempt 12\)/);
-      await client.expectLine(/Stats: .* requests created=[1-9]/);
-      const delays = client.log.lines.flatMap((line) => {
-        const match = /Reconnecting in (\d+) ms \(attempt (\d+)\)/.exec(line);
-        return match ? [{ delay: Number(match[1]), attempt: Number(match[2]) }] : [];
-      });
+      await client.expectEvent('reconnect_scheduled', ({ attempt }) => attempt === 12);
+      await client.expectEvent('client_stats', ({ requestsCreated }) => (requestsCreated ?? 0) > 0);
+      const delays = client.log.events('reconnect_scheduled');
       expect(delays.slice(0, 12).map((entry) => entry.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-      for (const { delay, attempt } of delays) expect(delay).toBeLessThan(Math.min(80, 10 * 2 ** (attempt - 1)));
-      expect(new Set(delays.map((entry) => entry.delay)).size).toBeGreaterThan(1);
+      for (const { delayMs, attempt } of delays) expect(delayMs).toBeLessThan(Math.min(80, 10 * 2 ** ((attempt ?? 0) - 1)));
+      expect(new Set(delays.map((entry) => entry.delayMs)).size).toBeGreaterThan(1);
       const summary = await client.finish();
       expect(summary.connections).toBe(0);
       expect(summary.requests?.created).toBeGreaterThan(0);
@@ -127,15 +122,15 @@ describe('client resilience', () => {
     });
     try {
       client = ClientProcess.spawn({ SERVER_URL: `ws://127.0.0.1:${port}/ws`, REQUEST_INTERVAL_MS: '0' });
-      await client.expectLine(/Ignored invalid frame from the server \(binary frame/);
-      const log = client.log.lines.join('\n');
-      expect(log).toMatch(/Ignored invalid frame from the server \(BAD_JSON: .*\): \{not json/);
-      expect(log).toMatch(/Ignored invalid frame from the server \(UNKNOWN_TYPE: unknown type "promote"\)/);
-      expect(log).toMatch(/Ignored a result for unknown request "never-sent"/);
-      expect(log).toMatch(/Lost 3 frames: seq 2 to 4 never arrived/);
-      expect(log).toMatch(/Ignored a frame whose seq 3 went backwards \(last was 5\)/);
+      await client.expectEvent('invalid_frame', ({ reason }) => reason.startsWith('binary frame'));
+      const invalid = client.log.events('invalid_frame');
+      expect(invalid.find(({ reason }) => reason.startsWith('BAD_JSON: '))?.text).toMatch(/^\{not json/);
+      expect(invalid.some(({ reason }) => reason === 'UNKNOWN_TYPE: unknown type "promote"')).toBe(true);
+      expect(client.log.events('unknown_answer')).toMatchObject([{ frame: 'result', id: 'never-sent' }]);
+      expect(client.log.events('seq_gap')).toMatchObject([{ from: 2, to: 4 }]);
+      expect(client.log.events('seq_backwards')).toMatchObject([{ seq: 3, last: 5 }]);
       const summary = await client.finish();
-      expect(client.log.lines.join('\n')).toMatch(/Ignored 5 invalid frames from the server/);
+      expect(client.log.events('invalid_frames_ignored')).toMatchObject([{ count: 5 }]);
       expect(summary.frames.seqGaps).toBe(3);
       expect(summary.requests?.completed).toBe(0);
     } finally {
@@ -147,19 +142,20 @@ describe('client resilience', () => {
     const server = await ServerProcess.start({ DATA_INTERVAL_MS: '50' });
     try {
       client = ClientProcess.spawn({ SERVER_URL: server.wsUrl, PROTOCOL: 'text', REQUEST_INTERVAL_MS: '100' });
-      await client.expectLine(/Received: Business data: \d\d:\d\d:\d\d/);
-      await server.expectLine(/Received from .*: Client message: \d\d:\d\d:\d\d/);
+      await client.expectFrame(({ text }) => /^Business data: \d\d:\d\d:\d\d$/.test(String(text)));
+      await server.expectEvent('peer_text', ({ text }) => /^Client message: \d\d:\d\d:\d\d$/.test(text));
       server.signal('SIGTERM');
-      await client.expectLine(/Connection closed, will reconnect/);
-      const lines = client.log.lines;
-      const from = lines.findIndex((line) => /Received: SHUTDOWN/.test(line));
-      expect(lines.slice(from, from + 6).map((line) => line.replace(/^.*\[Client\] /, ''))).toEqual([
-        'Received: SHUTDOWN',
-        'Server is shutting down, processing remaining data...',
-        expect.stringMatching(/^Received: Final data: \d\d:\d\d:\d\d - 1$/),
-        expect.stringMatching(/^Received: Final data: \d\d:\d\d:\d\d - 2$/),
-        'Received: CLOSE',
-        'Server sent close signal',
+      await client.expectEvent('connection_ended');
+      // The original program's lines, in its order: each is an event now.
+      const from = client.log.indexOfEvent('frame_received', ({ text }) => text === 'SHUTDOWN');
+      const sequence = client.log.lines.slice(from, from + 6).map((line) => JSON.parse(line) as { event: string; text?: string });
+      expect(sequence.map(({ event, text }) => (text === undefined ? event : `${event} ${text}`))).toEqual([
+        'frame_received SHUTDOWN',
+        'drain_notice_received',
+        expect.stringMatching(/^frame_received Final data: \d\d:\d\d:\d\d - 1$/),
+        expect.stringMatching(/^frame_received Final data: \d\d:\d\d:\d\d - 2$/),
+        'frame_received CLOSE',
+        'drain_marker_received',
       ]);
       const summary = await client.finish();
       expect(summary.frames.seqGaps).toBeNull();
@@ -178,7 +174,7 @@ describe('client configuration', () => {
     ['RECONNECT_MAX_MS', '10', 'RECONNECT_MAX_MS (10) must not be below RECONNECT_BASE_MS (100)'],
     ['METRICS_PORT', '70000', 'METRICS_PORT must be an integer from 0 to 65535 (got "70000")'],
   ])('exits 1 naming %s', async (name, value, message) => {
-    const bad = ClientProcess.spawn({ [name]: value });
+    const bad = ClientProcess.spawn({ LOG_FORMAT: 'text', [name]: value });
     expect(await bad.exited).toEqual({ code: 1, signal: null });
     expect(bad.log.lines.join('\n')).toContain(`Invalid configuration: ${message}`);
   });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ClientProcess } from '../drill/cluster/client-process.js';
+import { ClientProcess, ServerProcess } from '@app/standin';
 import { families } from './support/prometheus.js';
-import { ServerProcess } from './support/server-process.js';
 
 interface Panel {
   title: string;
@@ -30,7 +29,7 @@ describe('Grafana dashboard', () => {
     const server = await ServerProcess.start();
     const client = ClientProcess.spawn({ SERVER_URL: server.wsUrl, METRICS_PORT: '0' });
     try {
-      const clientPort = (await client.expectLine(/Metrics on :(\d+)\/metrics/))[1];
+      const clientPort = (await client.expectEvent('client_metrics_listening')).port;
       const declared = new Map([
         ...(await families(`${server.httpUrl}/metrics`)),
         ...(await families(`http://127.0.0.1:${clientPort}/metrics`)),

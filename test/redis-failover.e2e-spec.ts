@@ -1,8 +1,6 @@
 import { ChannelMetaField, redisKeys } from '@app/contract';
-import { hostList, RedisSentinelGroup } from '@app/standin';
+import { ClientProcess, hostList, RedisSentinelGroup, ServerProcess } from '@app/standin';
 import { Redis } from 'ioredis';
-import { ClientProcess } from '../drill/cluster/client-process.js';
-import { ServerProcess } from './support/server-process.js';
 
 /*
  * The built server on a Sentinel-watched Redis whose master is SIGKILLed under a publisher and a
@@ -31,17 +29,17 @@ describe('the server on Redis Sentinel, through a failover', () => {
     const subscriber = ClientProcess.spawn({ ...common, CHANNELS: 'fo' });
     let admin: Redis | undefined;
     try {
-      await server.expectLine(/Stream backend redis: connected \(sentinel master "gsmaster" via /);
-      await subscriber.expectLine(/Received: \{"type":"message"/);
+      await server.expectEvent('backend_up', ({ topology }) => topology.startsWith('sentinel master "gsmaster" via '));
+      await subscriber.expectFrame(({ type }) => type === 'message');
 
       const old = await group.masterPort();
       const killedAt = server.log.lines.length;
       const promoted = await group.killMasterAndAwaitPromotion();
-      await subscriber.expectLine(/Received: \{"type":"feed","seq":\d+,"channel":"fo","live":false\}/);
+      await subscriber.expectFrame(({ type, channel, live }) => type === 'feed' && channel === 'fo' && live === false);
       // Degraded streams are not an outage: the fleet stays in the Service.
       expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
-      await server.expectLine(/Stream backend redis: connected/, killedAt);
-      await subscriber.expectLine(/Received: \{"type":"feed","seq":\d+,"channel":"fo","live":true\}/);
+      await server.expectEvent('backend_up', undefined, killedAt);
+      await subscriber.expectFrame(({ type, channel, live }) => type === 'feed' && channel === 'fo' && live === true);
       // Confirmations need a replica again: the old master comes back as the new one's.
       await group.restartNode(old);
       const published = await publisher.finish();
@@ -49,7 +47,7 @@ describe('the server on Redis Sentinel, through a failover', () => {
       admin = new Redis(promoted, '127.0.0.1');
       const top = Number(await admin.hget(redisKeys.meta('fo'), ChannelMetaField.top));
       const ids = (await admin.xrange(redisKeys.stream('fo'), '-', '+')).map(([, fields]) => fields[fields.indexOf('id') + 1]);
-      await subscriber.expectLine(new RegExp(`Received: \\{"type":"message".*"offset":${top},`));
+      await subscriber.expectFrame(({ type, offset }) => type === 'message' && offset === top);
       const received = await subscriber.finish();
 
       const acked = published.stream!.published.acked;

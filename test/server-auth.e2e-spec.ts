@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
 import { refusedUpgrade } from './support/raw-upgrade.js';
-import { ServerProcess } from './support/server-process.js';
+import { ServerProcess } from '@app/standin';
 
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long';
 
@@ -38,14 +38,14 @@ describe('server authentication with an HS256 secret', () => {
   it('accepts a valid token from the Authorization header and logs its subject', async () => {
     const client = await FrameRecorder.json(server.wsUrl, { headers: { Authorization: `Bearer ${await hs256({ sub: 'alice' })}` } });
     await client.next(ofType('hello'));
-    await server.expectLine(/Client connected: .* \(subject alice\)/);
+    await server.expectEvent('client_connected', ({ subject }) => subject === 'alice');
     client.socket.close();
   });
 
   it('accepts a valid token from the access_token query parameter, which browsers can set', async () => {
     const client = await FrameRecorder.json(`${server.wsUrl}?access_token=${await hs256({ sub: 'browser-bob' })}`);
     await client.next(ofType('hello'));
-    await server.expectLine(/Client connected: .* \(subject browser-bob\)/);
+    await server.expectEvent('client_connected', ({ subject }) => subject === 'browser-bob');
     client.socket.close();
   });
 });
@@ -82,7 +82,7 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
   it('accepts an ES256 token the key set verifies, with the configured audience', async () => {
     const client = await FrameRecorder.json(server.wsUrl, { headers: { Authorization: `Bearer ${await es256('graceful')}` } });
     await client.next(ofType('hello'));
-    await server.expectLine(/\(subject carol\)/);
+    await server.expectEvent('client_connected', ({ subject }) => subject === 'carol');
     client.socket.close();
   });
 
@@ -108,7 +108,7 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
 
 describe('server with a bad auth configuration', () => {
   it('exits 1 naming the variable', async () => {
-    const server = ServerProcess.spawn({ AUTH_JWKS_FILE: '/nonexistent/jwks.json' });
+    const server = ServerProcess.spawn({ LOG_FORMAT: 'text', AUTH_JWKS_FILE: '/nonexistent/jwks.json' });
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.log.lines.join('\n')).toContain('Invalid configuration: AUTH_JWKS_FILE (/nonexistent/jwks.json) cannot be read: ENOENT');
   });

@@ -1,6 +1,6 @@
 import { CloseCode, ErrorCode } from '@app/protocol';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
-import { ServerProcess } from './support/server-process.js';
+import { ServerProcess } from '@app/standin';
 
 describe('server under bad input', () => {
   let server: ServerProcess;
@@ -57,7 +57,7 @@ describe('server under bad input', () => {
   it('closes with 1009 on a frame over MAX_PAYLOAD_BYTES and logs it', async () => {
     client.send({ type: 'request', id: 'big', payload: { blob: 'x'.repeat(2000) } });
     expect((await client.closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
-    await server.expectLine(/sent a frame over 1024 bytes; closed with 1009/);
+    await server.expectEvent('frame_too_large', ({ limitBytes }) => limitBytes === 1024);
   });
 });
 
@@ -70,10 +70,11 @@ describe('server configuration', () => {
     ['MAX_PAYLOAD_BYTES', '-1', 'MAX_PAYLOAD_BYTES must be an integer from 256 to 104857600 (got "-1")'],
     ['FINAL_DATA_ITEMS', 'two', 'FINAL_DATA_ITEMS must be an integer from 0 to 1000 (got "two")'],
   ])('exits 1 naming %s=%s and its range', async (name, value, message) => {
-    const server = ServerProcess.spawn({ [name]: value });
+    // What a person starting it reads.
+    const server = ServerProcess.spawn({ LOG_FORMAT: 'text', [name]: value });
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.log.lines.join('\n')).toContain(`Invalid configuration: ${message}`);
-    expect(server.log.count(/Server starting/)).toBe(0);
+    expect(server.log.count(/server_listening/)).toBe(0);
   });
 });
 
@@ -93,12 +94,13 @@ describe('server with a peer that stops reading', () => {
       // Each request produces a ~100-byte result: 100 000 of them overflow the loopback socket
       // buffers (a few MB) and then the 64 KiB limit, while this client reads nothing.
       const batch = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ type: 'request', id: `r${i}`, payload: {} }));
-      for (let round = 0; round < 100 && server.log.count(/is not reading/) === 0; round++) {
+      for (let round = 0; round < 100 && server.log.events('slow_consumer').length === 0; round++) {
         for (const frame of batch) stalled.socket.send(frame.replace('"r', `"${round}-r`));
         await new Promise((resolve) => stalled.socket.send('{"type":"ack","seq":0}', resolve));
       }
-      const [, queued] = await server.expectLine(/Client .* is not reading: (\d+) bytes queued \(limit 65536\); terminating/);
-      expect(Number(queued)).toBeGreaterThan(65536);
+      const { queuedBytes, limitBytes } = await server.expectEvent('slow_consumer');
+      expect(limitBytes).toBe(65536);
+      expect(queuedBytes).toBeGreaterThan(65536);
 
       const healthy = await FrameRecorder.json(server.wsUrl);
       healthy.send({ type: 'request', id: 'still-served', payload: {} });

@@ -1,9 +1,9 @@
 import { ackCloseMarker, FrameRecorder, ofType } from './support/frame-recorder.js';
-import { ServerProcess } from './support/server-process.js';
+import { ServerProcess } from '@app/standin';
 
 describe('server log format', () => {
   it('LOG_FORMAT=json writes one JSON object per line, with structured fields for connections and the drain', async () => {
-    const server = await ServerProcess.start({ LOG_FORMAT: 'json' });
+    const server = await ServerProcess.start();
     const client = await FrameRecorder.json(server.wsUrl);
     await client.next(ofType('hello'));
     ackCloseMarker(client);
@@ -16,7 +16,7 @@ describe('server log format', () => {
       port: server.port,
       message: `Server starting on :${server.port}`,
     });
-    const report = records.find((record) => String(record.message).startsWith('Graceful shutdown complete'));
+    const report = records.find((record) => record.event === 'drain_complete');
     expect(report).toMatchObject({
       level: 'log',
       context: 'ShutdownCoordinator',
@@ -33,12 +33,14 @@ describe('server log format', () => {
       'server_listening',
       'client_connected',
       'drain_started',
+      'drain_final_data',
       'client_disconnected',
       'drain_complete',
     ]);
     expect(events[1]).toMatchObject({ peer: expect.stringMatching(/127\.0\.0\.1:\d+$/) as unknown, dialect: 'json' });
     expect(events[2]).toMatchObject({ signal: 'SIGTERM' });
-    expect(events[3]).toMatchObject({ peer: events[1]?.peer, code: 1001 });
+    expect(events[3]).toMatchObject({ items: 2, clients: 1 });
+    expect(events[4]).toMatchObject({ peer: events[1]?.peer, code: 1001 });
   });
 
   it('reports a configuration error as a JSON line too when LOG_FORMAT=json', async () => {
@@ -54,11 +56,12 @@ describe('server log format', () => {
   });
 
   it('writes no ANSI colour codes when its output is not a terminal, even without NO_COLOR', async () => {
-    const server = await ServerProcess.start({ NO_COLOR: '' });
+    const server = await ServerProcess.start({ LOG_FORMAT: 'text', NO_COLOR: '' });
     try {
       const client = await FrameRecorder.json(server.wsUrl);
       await client.next(ofType('hello'));
-      await server.expectLine(/Client connected/);
+      // Text appends an event's fields to its line: the name is there to wait for.
+      await server.expectLine(/event: 'client_connected'/);
       expect(server.log.lines.some((line) => line.includes('\u001b['))).toBe(false);
       client.socket.close();
     } finally {

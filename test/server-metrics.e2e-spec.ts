@@ -1,10 +1,9 @@
 import { connect } from 'node:net';
-import { RedisServer } from '@app/standin';
+import { RedisServer, ServerProcess } from '@app/standin';
 import { ErrorCode } from '@app/protocol';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
 import { scrape } from './support/prometheus.js';
 import { upgradeRequest } from './support/raw-upgrade.js';
-import { ServerProcess } from './support/server-process.js';
 
 describe('server metrics', () => {
   it('serves /metrics with process metrics and the service own, prefixed graceful_', async () => {
@@ -37,7 +36,7 @@ describe('server metrics', () => {
       expect([...metrics.keys()].some((key) => /peer|session|127\.0\.0\.1|"one"/.test(key))).toBe(false);
 
       client.socket.close();
-      await server.expectLine(/Client disconnected/);
+      await server.expectEvent('client_disconnected');
       expect((await scrape(`${server.httpUrl}/metrics`)).get('graceful_connections{dialect="json"}')).toBe(0);
     } finally {
       await server.stop();
@@ -71,7 +70,7 @@ describe('server metrics', () => {
       expect(up.get('graceful_stream_fanout_lag_seconds_count')).toBe(1);
 
       await redis.stop();
-      await server.expectLine(/Stream backend redis: unreachable/);
+      await server.expectEvent('backend_down');
       client.send({ type: 'publish', id: 'p2', channel: 'orders', payload: {} });
       expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.UNAVAILABLE, id: 'p2' });
       const down = await scrape(`${server.httpUrl}/metrics`);

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@app/protocol';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
-import { ServerProcess } from './support/server-process.js';
+import { ServerProcess } from '@app/standin';
 
 describe('server protocol (graceful.v2)', () => {
   let server: ServerProcess;

@@ -1,10 +1,8 @@
 import { ChannelMetaField, redisKeys } from '@app/contract';
 import { ErrorCode } from '@app/protocol';
-import { RedisServer, TcpForwarder } from '@app/standin';
+import { ClientProcess, RedisServer, ServerProcess, TcpForwarder } from '@app/standin';
 import { Redis } from 'ioredis';
-import { ClientProcess } from '../drill/cluster/client-process.js';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
-import { ServerProcess } from './support/server-process.js';
 import { floodFreshNames } from './support/stream-flood.js';
 
 /** Acks whatever arrives, as a real client does, so a drain can complete. */
@@ -194,10 +192,10 @@ describe('streams on Redis across replicas', () => {
         RECONNECT_BASE_MS: '10',
         STATS_INTERVAL_MS: '50',
       });
-      await subscriber.expectLine(/Received: \{"type":"subscribed","seq":\d+,"channel":"moves"/);
+      await subscriber.expectFrame(({ type, channel }) => type === 'subscribed' && channel === 'moves');
       // Entries flowing, and the subscriber holds a position to resume from (which offset it
       // started at depends on how fast it subscribed).
-      await subscriber.expectLine(/Received: \{"type":"message"/);
+      await subscriber.expectFrame(({ type }) => type === 'message');
 
       // Drain: both clients move from r1 to r2; the subscriber resumes with since.
       await addReplica('r2');
@@ -205,21 +203,21 @@ describe('streams on Redis across replicas', () => {
       const beforeDrain = subscriber.log.lines.length;
       r1.signal('SIGTERM');
       expect(await r1.exited).toEqual({ code: 0, signal: null });
-      await subscriber.expectLine(/"serverId":"r2"/, beforeDrain);
-      await subscriber.expectLine(/"type":"subscribed".*"recovered":true/, beforeDrain);
+      await subscriber.expectFrame(({ type, serverId }) => type === 'hello' && serverId === 'r2', beforeDrain);
+      await subscriber.expectFrame(({ type, recovered }) => type === 'subscribed' && recovered === true, beforeDrain);
 
       // Crash: r2 dies without a drain; both reconnect to r3 and the subscriber recovers from Redis.
       await addReplica('r3');
       const r2 = remove('r2');
       const beforeCrash = subscriber.log.lines.length;
       await r2.kill();
-      await subscriber.expectLine(/"serverId":"r3"/, beforeCrash);
-      await subscriber.expectLine(/"type":"subscribed".*"recovered":true/, beforeCrash);
+      await subscriber.expectFrame(({ type, serverId }) => type === 'hello' && serverId === 'r3', beforeCrash);
+      await subscriber.expectFrame(({ type, recovered }) => type === 'subscribed' && recovered === true, beforeCrash);
 
       const published = await publisher.finish();
       const top = Number(await admin.hget(redisKeys.meta('moves'), ChannelMetaField.top));
       // The subscriber has everything once the last confirmed entry reached it.
-      await subscriber.expectLine(new RegExp(`Received: \\{"type":"message".*"offset":${top},`));
+      await subscriber.expectFrame(({ type, offset }) => type === 'message' && offset === top);
       const received = await subscriber.finish();
       expect(published.stream?.published).toMatchObject({ created: top, acked: top, outstanding: 0 });
       expect(await admin.xlen(redisKeys.stream('moves'))).toBe(top);
@@ -292,7 +290,7 @@ describe('streams on Redis across replicas', () => {
       const client = await FrameRecorder.json(server.wsUrl);
       ackEverything(client);
       await own.stop();
-      await server.expectLine(/Stream backend redis: unreachable/);
+      await server.expectEvent('backend_down');
       client.send({ type: 'publish', id: 'while-down', channel: 'outage', payload: {} });
       expect(await client.next(ofType('error'))).toMatchObject({ code: ErrorCode.UNAVAILABLE, id: 'while-down' });
       client.send({ type: 'request', id: 'still-served', payload: {} });
@@ -300,13 +298,10 @@ describe('streams on Redis across replicas', () => {
       expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
 
       back = await own.restart();
-      await server.expectLine(
-        /Stream backend redis: connected/,
-        server.log.lines.findIndex((line) => /unreachable/.test(line)),
-      );
+      await server.expectEvent('backend_up', undefined, server.log.indexOfEvent('backend_down'));
       client.send({ type: 'publish', id: 'while-down', channel: 'outage', payload: {} });
       expect(await client.next(ofType('published'))).toMatchObject({ id: 'while-down', offset: 1, duplicate: false });
-      expect(server.log.count(/Stream backend redis: unreachable/)).toBe(1);
+      expect(server.log.events('backend_down')).toHaveLength(1);
       client.socket.terminate();
     } finally {
       await server?.stop();

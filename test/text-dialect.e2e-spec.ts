@@ -1,6 +1,6 @@
 import { CloseCode } from '@app/protocol';
 import { FrameRecorder } from './support/frame-recorder.js';
-import { ServerProcess } from './support/server-process.js';
+import { ServerProcess } from '@app/standin';
 
 describe('original text dialect (no subprotocol)', () => {
   it('streams business data, then on SIGTERM sends SHUTDOWN, the final items, CLOSE and a 1001 close frame', async () => {
@@ -10,7 +10,7 @@ describe('original text dialect (no subprotocol)', () => {
       expect(client.socket.protocol).toBe('');
       expect(await client.next()).toMatch(/^Business data: \d{2}:\d{2}:\d{2}$/);
       client.send('hello from the Go client');
-      await server.expectLine(/Received from .*: hello from the Go client/);
+      await server.expectEvent('peer_text', ({ text }) => text === 'hello from the Go client');
 
       server.signal('SIGTERM');
       expect((await client.closed).code).toBe(CloseCode.GOING_AWAY);

@@ -1,5 +1,6 @@
 import { check, type DrillContext, type ScenarioResult } from '../drill.context.js';
-import { excerpt } from '../log-lines.js';
+import { step } from '@app/standin';
+import { excerpt, summaryLine } from '../log-lines.js';
 import { startLoadClient } from './load-client.js';
 
 /** Scenario 5: SIGKILL a replica. Requests must survive (outbox); frames in flight may not. */
@@ -44,7 +45,14 @@ export async function crashScenario(ctx: DrillContext): Promise<Omit<ScenarioRes
     excerpts: [
       {
         source: 'load client',
-        lines: excerpt(client.log, [/Connection failed/, /Reconnecting in \d+ ms \(attempt/, /Client summary/], from),
+        lines: [
+          ...excerpt(
+            client.log,
+            [step('connection_ended', ({ how }) => how === 'failure'), step('reconnect_scheduled', ({ attempt }) => attempt !== undefined)],
+            from,
+          ),
+          ...summaryLine(client.log),
+        ],
       },
     ],
   };

@@ -1,4 +1,4 @@
-import { ClientProcess } from '../cluster/client-process.js';
+import { ClientProcess } from '@app/standin';
 import type { DrillContext } from '../drill.context.js';
 
 /**

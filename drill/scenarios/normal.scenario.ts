@@ -1,8 +1,7 @@
 import { setTimeout as observe } from 'node:timers/promises';
-import { ClientProcess } from '../cluster/client-process.js';
+import { ClientProcess, frameStep, receivedFrame, step } from '@app/standin';
 import { check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { excerpt } from '../log-lines.js';
-import { SERVER_LISTENING } from '@app/contract';
 
 /** Starts the seed report's single client through the Service (scenarios 1–3 share it). */
 export async function ensureSeedClient(ctx: DrillContext): Promise<ClientProcess> {
@@ -16,7 +15,7 @@ export async function ensureSeedClient(ctx: DrillContext): Promise<ClientProcess
     // debug adds the close code of each drained connection to the log.
     LOG_LEVEL: 'debug',
   });
-  await ctx.seedClient.expectLine(/Received: \{"type":"hello"/);
+  await ctx.seedClient.expectFrame(({ type }) => type === 'hello');
   return ctx.seedClient;
 }
 
@@ -26,15 +25,16 @@ export async function normalScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
   const from = client.log.lines.length;
   // The observation window of the scenario: how long normal traffic is watched.
   await observe(ctx.options.normalMs);
-  const window = client.log.lines.slice(from);
-  const data = window.filter((line) => /Received: \{"type":"data"/.test(line)).length;
-  const results = window.filter((line) => /Received: \{"type":"result"/.test(line)).length;
+  const received = (type: string): number =>
+    client.log.events('frame_received', ({ text }) => receivedFrame(text).type === type, from).length;
+  const data = received('data');
+  const results = received('result');
   const holder = ctx.deployment.busiest();
   const hello = excerpt(client.log, [
-    /Connecting to/,
-    /Received: \{"type":"hello"/,
-    /Received: \{"type":"data"/,
-    /Received: \{"type":"result"/,
+    step('client_connecting'),
+    frameStep('hello', ({ type }) => type === 'hello'),
+    frameStep('data', ({ type }) => type === 'data'),
+    frameStep('result', ({ type }) => type === 'result'),
   ]);
   return {
     name: 'normal',
@@ -48,7 +48,7 @@ export async function normalScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
     metrics: { holderPod: holder.name, dataFrames: data, results, windowMs: ctx.options.normalMs },
     excerpts: [
       { source: 'client', lines: hello },
-      { source: `server ${holder.name}`, lines: excerpt(holder.process.log, [SERVER_LISTENING, /Client connected/]) },
+      { source: `server ${holder.name}`, lines: excerpt(holder.process.log, [step('server_listening'), step('client_connected')]) },
     ],
   };
 }

@@ -1,11 +1,11 @@
 import { check, gapTarget, type DrillContext, type ScenarioResult } from '../drill.context.js';
-import { excerpt, receivedFrame } from '../log-lines.js';
+import { frameStep, receivedFrame, step, type ReceivedFrame } from '@app/standin';
+import { excerpt, summaryLine } from '../log-lines.js';
 import { GAP_TARGET_MS } from './targets.js';
 
 /** Epoch ms of a data frame's `payload.at` (the server's clock, the same machine). */
-function dataAt(line: string): number | undefined {
-  const frame = receivedFrame(line);
-  if (frame?.type !== 'data') return undefined;
+function dataAt(frame: ReceivedFrame): number | undefined {
+  if (frame.type !== 'data') return undefined;
   const at = (frame.payload as { at?: unknown } | undefined)?.at;
   return typeof at === 'string' ? Date.parse(at) : undefined;
 }
@@ -16,17 +16,17 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
   const drained = ctx.drainedPod;
   const from = ctx.drainLogIndex;
   if (!client || !drained || from === undefined) throw new Error('the reconnect scenario follows the graceful one');
-  const closedAt = client.log.lines.findIndex((line, index) => index >= from && /Connection closed, will reconnect/.test(line));
-  const hello = await client.expectLine(/Received: \{"type":"hello".*"serverId":"([^"]+)"/, closedAt);
-  const resumed = await client.expectLine(/Received: \{"type":"data".*"final":false/, closedAt);
+  const closedAt = client.log.indexOfEvent('connection_ended', undefined, from);
+  const newPod = String((await client.expectFrame(({ type }) => type === 'hello', closedAt)).serverId);
+  const resumed = await client.expectFrame(({ type, final }) => type === 'data' && final === false, closedAt);
   const summary = await client.finish();
 
-  const lastOld = client.log.lines
-    .slice(from, closedAt)
-    .map(dataAt)
-    .filter((at) => at !== undefined)
-    .at(-1);
-  const firstNew = dataAt(resumed.input ?? '');
+  let lastOld: number | undefined;
+  for (let index = from; index < closedAt; index++) {
+    const received = client.log.eventAt(index, 'frame_received');
+    lastOld = (received && dataAt(receivedFrame(received.text))) ?? lastOld;
+  }
+  const firstNew = dataAt(resumed);
   const dataGapMs = lastOld !== undefined && firstNew !== undefined ? firstNew - lastOld : null;
   const gap = summary.reconnectGapMs.afterDrain;
   const requests = summary.requests;
@@ -34,7 +34,7 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
     name: 'reconnect',
     title: 'Client reconnects to the other replica',
     checks: [
-      check('reconnected to another replica', hello[1] !== drained.name, `now on ${hello[1]}`),
+      check('reconnected to another replica', newPod !== drained.name, `now on ${newPod}`),
       check('business data resumed', firstNew !== undefined, 'data frame received on the new connection'),
       check('no sequence gap (no data lost)', summary.frames.seqGaps === 0, `seqGaps=${summary.frames.seqGaps}`),
       check(
@@ -45,7 +45,7 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
     ],
     targets: [gapTarget(ctx, 'reconnect gap after the drain (seed client)', gap.max, GAP_TARGET_MS)],
     metrics: {
-      newPod: hello[1] ?? null,
+      newPod,
       reconnectGapMs: gap.max,
       dataGapMs,
       dataIntervalMs: ctx.options.dataIntervalMs,
@@ -57,18 +57,20 @@ export async function reconnectScenario(ctx: DrillContext): Promise<Omit<Scenari
     excerpts: [
       {
         source: 'client',
-        lines: excerpt(
-          client.log,
-          [
-            /Connection closed, will reconnect/,
-            /Reconnecting in \d+ ms/,
-            /Connecting to/,
-            /Received: \{"type":"hello"/,
-            /Received: \{"type":"data".*"final":false/,
-            /Client summary/,
-          ],
-          closedAt,
-        ),
+        lines: [
+          ...excerpt(
+            client.log,
+            [
+              step('connection_ended'),
+              step('reconnect_scheduled'),
+              step('client_connecting'),
+              frameStep('hello', ({ type }) => type === 'hello'),
+              frameStep('data', ({ type, final }) => type === 'data' && final === false),
+            ],
+            closedAt,
+          ),
+          ...summaryLine(client.log),
+        ],
       },
     ],
   };

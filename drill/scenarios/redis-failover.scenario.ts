@@ -1,7 +1,7 @@
-import { hostList, REDIS_INSTALL_HINT, RedisSentinelGroup } from '@app/standin';
+import { hostList, REDIS_INSTALL_HINT, RedisSentinelGroup, step } from '@app/standin';
 import { Redis } from 'ioredis';
 import { check, type Check, type DrillContext, type ScenarioResult, type Target } from '../drill.context.js';
-import { excerpt } from '../log-lines.js';
+import { excerpt, summaryLine } from '../log-lines.js';
 import { settleStream, startStreamClients, type StreamClients } from './stream-clients.js';
 
 const TITLE = 'Sentinel failover to a lagging replica during a rolling update (PUBLISH_MIN_REPLICAS=1)';
@@ -125,7 +125,12 @@ export async function redisFailoverScenario(ctx: DrillContext): Promise<Omit<Sce
         maxStallMs: received?.maxStallMs ?? null,
         latencyP99Ms: received?.latencyMs.p99 ?? null,
       },
-      excerpts: [{ source: 'subscribers', lines: excerpt(subscribers.log, [/live feed stopped/, /Client summary/], from) }],
+      excerpts: [
+        {
+          source: 'subscribers',
+          lines: [...excerpt(subscribers.log, [step('channel_feed_stopped')], from), ...summaryLine(subscribers.log)],
+        },
+      ],
     };
   } finally {
     // Already finished when the scenario got through; stopped here when it broke.

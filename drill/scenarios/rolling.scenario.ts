@@ -1,6 +1,6 @@
 import { check, gapTarget, type DrillContext, type ScenarioResult } from '../drill.context.js';
-import { excerpt } from '../log-lines.js';
-import { DRAIN_SUMMARY } from './graceful.scenario.js';
+import { step } from '@app/standin';
+import { excerpt, lastStats, summaryLine } from '../log-lines.js';
 import { startLoadClient } from './load-client.js';
 import { GAP_TARGET_MS } from './targets.js';
 
@@ -17,8 +17,8 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
   await client.allConnected(clients, client.log.lines.length);
   const summary = await client.finish();
 
-  const drains = replaced.map((pod) => pod.process.log.lines.map((line) => DRAIN_SUMMARY.exec(line)).find(Boolean));
-  const cut = drains.reduce((sum, match) => sum + Number(match?.[3] ?? 0), 0);
+  const drains = replaced.map((pod) => pod.process.log.events('drain_complete')[0]);
+  const cut = drains.reduce((sum, drain) => sum + (drain?.cutAtDeadline ?? 0), 0);
   const requests = summary.requests;
   const gap = summary.reconnectGapMs.afterDrain;
   const slowest = Math.max(...terminations.map((termination) => termination.totalMs));
@@ -73,11 +73,11 @@ export async function rollingScenario(ctx: DrillContext): Promise<Omit<ScenarioR
     excerpts: [
       ...replaced.map((pod) => ({
         source: `server ${pod.name}`,
-        lines: excerpt(pod.process.log, [/Received shutdown signal/, /Sending \d+ additional/, DRAIN_SUMMARY]),
+        lines: excerpt(pod.process.log, [step('drain_started'), step('drain_final_data'), step('drain_complete')]),
       })),
       {
         source: 'load client',
-        lines: excerpt(client.log, [/Stats: connected/, /Client summary/], Math.max(0, client.log.lines.length - 10)),
+        lines: [...lastStats(client.log), ...summaryLine(client.log)],
       },
     ],
   };

@@ -1,17 +1,13 @@
 import { ChannelMetaField, parseLineage, redisKeys } from '@app/contract';
 import type { Redis } from 'ioredis';
-import type { StreamSummary } from '@app/contract';
-import { ClientProcess } from '../cluster/client-process.js';
+import type { LogRecord, StreamSummary } from '@app/contract';
+import { ClientProcess } from '@app/standin';
 import { check, type Check, type DrillContext } from '../drill.context.js';
 
 export interface StreamClients {
   subscribers: ClientProcess;
   publisher: ClientProcess;
 }
-
-const DELIVERED = /Stats: .* stream received=(\d+) gaps=\d+ slowestOffset=(\d+)/;
-/** A subscriber told `recovered: false` (logged by each virtual client). */
-const TOLD_OF_LOSS = /\[(Client \d+)\] Channel (\S+): entries after (\S+)\/(\d+) are gone \(recovered: false\); resuming at (\S+)\/(\d+)/;
 
 /**
  * The drill's `clients` subscribers to `channel` and one publisher appending `publishRate`
@@ -35,9 +31,9 @@ export async function startStreamClients(
     CHANNELS: channel,
     STATS_INTERVAL_MS: String(statsIntervalMs),
   });
-  subscribers.log.onLine((line) => {
-    const match = DELIVERED.exec(line);
-    if (match) timeline.record('stream-delivered', { value: Number(match[1]), detail: channel });
+  subscribers.log.onLine((_line, index) => {
+    const stream = subscribers.log.eventAt(index, 'client_stats')?.stream;
+    if (stream) timeline.record('stream-delivered', { value: stream.received, detail: channel });
   });
   await subscribers.allConnected(clients);
   const publisher = ClientProcess.spawn({
@@ -47,7 +43,7 @@ export async function startStreamClients(
     PUBLISH_INTERVAL_MS: String(Math.max(1, Math.round(1000 / rate))),
     ...(publisherExitTimeoutMs === undefined ? {} : { EXIT_TIMEOUT_MS: String(publisherExitTimeoutMs) }),
   });
-  await publisher.expectLine(/Received: \{"type":"published"/);
+  await publisher.expectFrame(({ type }) => type === 'published');
   return { subscribers, publisher };
 }
 
@@ -60,9 +56,7 @@ export async function allReached(subscribers: ClientProcess, offset: number, fro
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
   // A subscriber process that ends first is reported by the checks too.
-  const reached = subscribers
-    .expectLine(new RegExp(`stream received=\\d+ gaps=\\d+ slowestOffset=${offset}\\b`), from)
-    .catch(() => undefined);
+  const reached = subscribers.expectEvent('client_stats', ({ stream }) => stream?.slowestOffset === offset, from).catch(() => undefined);
   try {
     await Promise.race([reached, deadline]);
   } finally {
@@ -143,7 +137,10 @@ export async function settleStream(
     lost.length === 0
       ? ''
       : `; Redis lost its data ${lost.length} times, with ${lostEntries} entries (read just before), ${reappended} publishes appended again in a later epoch`;
-  const missed = missedWithRedis(subscribers.log.lines.slice(from), channel, lost);
+  const missed = missedWithRedis(
+    subscribers.log.events('channel_loss', (loss) => loss.channel === channel, from),
+    lost,
+  );
   // The subscribers followed the channel before its first publish: each is owed every entry.
   const owed = fleet.clients * (lostEntries + now.ids.length);
   const phantoms = received === null ? null : Math.max(0, received.received + missed.total - owed);
@@ -196,8 +193,7 @@ export async function settleStream(
  * never trimmed).
  */
 function missedWithRedis(
-  lines: string[],
-  channel: string,
+  losses: LogRecord<'channel_loss'>[],
   lost: History[],
 ): { min: number; max: number; total: number; unexplained: string[] } {
   // An epoch Redis lost, or one whose offsets it continued: leaving either at offset N loses the rest of that history.
@@ -205,17 +201,15 @@ function missedWithRedis(
   // Each subscriber's losses in the order it was told: [history index, offset left at, epoch resumed in].
   const told = new Map<string, { first: number; offset: number; to: string }[]>();
   const unexplained: string[] = [];
-  for (const line of lines) {
-    const match = TOLD_OF_LOSS.exec(line);
-    if (!match || match[2] !== channel) continue;
-    const [, subscriber, , from, offset, to, resumedAfter] = match as unknown as [string, string, string, string, string, string, string];
-    const first = position.get(from);
+  for (const { client: subscriber, had, resumesAfter } of losses) {
+    const first = position.get(had.epoch);
     if (first === undefined) {
-      unexplained.push(`${subscriber} left ${from}/${offset}`);
+      unexplained.push(`${subscriber} left ${had.epoch}/${had.offset}`);
       continue;
     }
-    if (Number(resumedAfter) > 0) unexplained.push(`${subscriber} resumed after ${to}/${resumedAfter}, skipping entries Redis kept`);
-    told.set(subscriber, [...(told.get(subscriber) ?? []), { first, offset: Number(offset), to }]);
+    if (resumesAfter.offset > 0)
+      unexplained.push(`${subscriber} resumed after ${resumesAfter.epoch}/${resumesAfter.offset}, skipping entries Redis kept`);
+    told.set(subscriber, [...(told.get(subscriber) ?? []), { first, offset: had.offset, to: resumesAfter.epoch }]);
   }
   const missed = new Map<string, number>();
   for (const [subscriber, losses] of told) {

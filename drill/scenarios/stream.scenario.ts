@@ -1,6 +1,6 @@
 import { REDIS_INSTALL_HINT } from '@app/standin';
 import { check, type Check, type DrillContext, type ScenarioResult, type Target } from '../drill.context.js';
-import { excerpt } from '../log-lines.js';
+import { lastStats, summaryLine } from '../log-lines.js';
 import { settleStream, startStreamClients } from './stream-clients.js';
 
 const TITLE = 'Shared channel on Redis across a rolling update, a SIGKILL and a graceful delete';
@@ -96,7 +96,7 @@ export async function streamScenario(ctx: DrillContext): Promise<Omit<ScenarioRe
     excerpts: [
       {
         source: 'subscribers',
-        lines: excerpt(subscribers.log, [/Stats: .* stream/, /Client summary/], Math.max(0, subscribers.log.lines.length - 4)),
+        lines: [...lastStats(subscribers.log), ...summaryLine(subscribers.log)],
       },
     ],
   };

@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { runningChildren, until, type ServerPod, type Termination } from '@app/standin';
+import { type ClientProcess, runningChildren, type ServerPod, type Termination, until } from '@app/standin';
 import type { ClientSummary, GapSummary } from '@app/contract';
-import type { ClientProcess } from '../cluster/client-process.js';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
 import { startLoadClient } from '../scenarios/load-client.js';
 import { readHistory, settleStream, startStreamClients, type History, type StreamClients } from '../scenarios/stream-clients.js';

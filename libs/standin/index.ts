@@ -10,3 +10,4 @@ export * from './cluster/server-pod.js';
 export * from './cluster/endpoints-controller.js';
 export * from './cluster/deployment.js';
 export * from './listening.js';
+export * from './app-processes.js';

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { step } from './line-log.js';
 import { NodeProcess } from './node-process.js';
 
 describe('NodeProcess.expectLine', () => {
@@ -23,6 +24,43 @@ describe('NodeProcess.expectLine', () => {
     const child = new NodeProcess(entry, {});
     await expect(child.expectLine(/never printed/)).rejects.toThrow(
       /process ended \(\{"code":3,"signal":null\}\) without a line matching \/never printed\/:\n[^]*ready on :1234[^]*oops/,
+    );
+  });
+});
+
+describe('NodeProcess.expectEvent', () => {
+  let dir: string;
+  let entry: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'node-process-'));
+    entry = join(dir, 'logs-events.mjs');
+    const lines = [
+      'not json at all',
+      '{"level":"log","message":"Client connected: a","event":"client_connected","peer":"a","dialect":"json"}',
+      '{"level":"log","message":"no event here"}',
+      '{"level":"log","message":"Client connected: b","event":"client_connected","peer":"b","dialect":"text"}',
+      '{"broken json',
+    ];
+    await writeFile(entry, `${lines.map((line) => `console.log(${JSON.stringify(line)});`).join('\n')}\nprocess.exit(0);\n`);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('finds the first event of a name whose fields match, from a line on, skipping lines that are no events', async () => {
+    const child = new NodeProcess(entry, {});
+    expect(await child.expectEvent('client_connected', ({ dialect }) => dialect === 'text')).toMatchObject({ peer: 'b' });
+    expect(await child.expectEvent('client_connected', undefined, 2)).toMatchObject({ peer: 'b' });
+    expect(child.log.events('client_connected').map(({ peer }) => peer)).toEqual(['a', 'b']);
+    expect(child.log.eventsInOrder([step('client_connected'), step('client_connected'), step('client_connected')])).toEqual([
+      1,
+      3,
+      undefined,
+    ]);
+  });
+
+  it('rejects with the whole output when the process ends without the event', async () => {
+    const child = new NodeProcess(entry, {});
+    await expect(child.expectEvent('client_connected', ({ peer }) => peer === 'c')).rejects.toThrow(
+      /process ended \(\{"code":0,"signal":null\}\) without an event client_connected as asked:\nnot json at all/,
     );
   });
 });

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { LineLog } from './line-log.js';
+import type { LogEventName, LogRecord } from '@app/contract';
+import { LineLog, type EventFilter } from './line-log.js';
 
 export interface Exit {
   code: number | null;
@@ -41,23 +42,33 @@ export class ChildProgram {
    * fails its test at once with its log instead of at the test's timeout.
    */
   expectLine(pattern: RegExp, from = 0): Promise<RegExpMatchArray> {
-    const seen = this.log.find(pattern, from);
-    if (seen) return Promise.resolve(seen);
+    return this.expectFirst((index) => pattern.exec(this.log.lines[index]!) ?? undefined, `a line matching ${String(pattern)}`, from);
+  }
+
+  /**
+   * The first structured event `name` from line `from` on that `matches`, logged already or still
+   * to come; rejects like `expectLine`. The process must log JSON (`LOG_FORMAT=json`).
+   */
+  expectEvent<N extends LogEventName>(name: N, matches: EventFilter<N> = () => true, from = 0): Promise<LogRecord<N>> {
+    return this.expectFirst((index) => this.log.eventAt(index, name, matches), `an event ${name} as asked`, from);
+  }
+
+  private expectFirst<T>(pick: (index: number) => T | undefined, what: string, from: number): Promise<T> {
+    const seen = this.log.first(pick, from);
+    if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const stop = this.log.onLine((line) => {
-        const match = pattern.exec(line);
-        if (!match) return;
+      const stop = this.log.onLine((_line, index) => {
+        if (index < from) return;
+        const picked = pick(index);
+        if (picked === undefined) return;
         stop();
-        resolve(match);
+        resolve(picked);
       });
       void this.exited.then((exit) => {
         stop();
-        const match = this.log.find(pattern, from);
-        if (match) resolve(match);
-        else
-          reject(
-            new Error(`process ended (${JSON.stringify(exit)}) without a line matching ${String(pattern)}:\n${this.log.lines.join('\n')}`),
-          );
+        const picked = this.log.first(pick, from);
+        if (picked !== undefined) resolve(picked);
+        else reject(new Error(`process ended (${JSON.stringify(exit)}) without ${what}:\n${this.log.lines.join('\n')}`));
       });
     });
   }

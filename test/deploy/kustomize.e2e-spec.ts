@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServerProcess } from '../support/server-process.js';
+import { ServerProcess } from '@app/standin';
 import { MEMORY_BUDGET, quantityMiB, requiredMemoryMiB } from './memory-budget.js';
 import { KUBECTL_MISSING, find, render, type K8sObject } from './render.js';
 import { validateObject } from './validate.js';

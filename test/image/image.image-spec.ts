@@ -112,7 +112,7 @@ describe('the image', () => {
       env,
     );
     try {
-      await container.expectLine(/"message":"Server starting on :8080"/);
+      await container.expectEvent('server_listening', ({ port }) => port === 8080);
       const port = /:(\d+)$/.exec(await podman('port', name, '8080/tcp'))![1];
 
       // The probes the kubelet makes, from inside the container's network namespace.

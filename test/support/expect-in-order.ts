@@ -1,9 +1,9 @@
-import { matchInOrder } from '@app/standin';
+import type { EventStep, LineLog } from '@app/standin';
 
-/** Asserts that `patterns` each match a line of `lines`, in this order (other lines may come between). */
-export function expectInOrder(lines: string[], patterns: RegExp[]): void {
-  const missing = matchInOrder(lines, patterns).findIndex((index) => index === undefined);
+/** Asserts that `steps` each find their event in `log` from line `from` on, in this order (other lines may come between). */
+export function expectInOrder(log: LineLog, steps: EventStep[], from = 0): void {
+  const missing = log.eventsInOrder(steps, from).findIndex((index) => index === undefined);
   if (missing >= 0) {
-    throw new Error(`no line matching ${String(patterns[missing])} in order in:\n${lines.join('\n')}`);
+    throw new Error(`no ${steps[missing]!.describe} in order in:\n${log.lines.slice(from).join('\n')}`);
   }
 }

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listeningPort } from '../listening.js';
-import { NodeProcess, type Exit } from '../node-process.js';
+import { ServerProcess } from '../app-processes.js';
+import type { Exit } from '../node-process.js';
 import type { ClusterRecorder } from './cluster-recorder.js';
-
-export const SERVER_ENTRY = resolve('dist/apps/server/main.js');
 
 /** What a pod deletion took, as the kubelet would see it. */
 export interface Termination {
@@ -31,7 +28,7 @@ export function podSuffix(length: number): string {
  * period).
  */
 export class ServerPod {
-  readonly process: NodeProcess;
+  readonly process: ServerProcess;
   port = 0;
   ready = false;
   deleting = false;
@@ -46,7 +43,7 @@ export class ServerPod {
     private readonly probePeriodMs: number,
     private readonly onReadinessChange: (pod: ServerPod) => void,
   ) {
-    this.process = new NodeProcess(SERVER_ENTRY, { ...env, PORT: '0', SERVER_ID: name });
+    this.process = ServerProcess.spawn({ ...env, PORT: '0', SERVER_ID: name });
     timeline.record('pod-created', { pod: name });
     void this.process.exited.then((exit) => {
       clearInterval(this.probeTimer);
@@ -57,7 +54,7 @@ export class ServerPod {
 
   /** Waits for the server to listen, then probes `/health/ready` every probe period. */
   async start(): Promise<void> {
-    this.port = await listeningPort(this.process);
+    this.port = await this.process.listening();
     this.probeTimer = setInterval(() => void this.probe(), this.probePeriodMs);
     await this.probe();
   }
