@@ -66,3 +66,14 @@ describe('the docs', () => {
     expect(documented.filter((name) => !read_.includes(name))).toEqual([]);
   });
 });
+
+describe('the log events', () => {
+  it('are each documented in docs/operations.md, and only those', () => {
+    // The contract's names: the keys of `LogEvents` (two-space indented `name: {`).
+    const declared = [...readRepoFile('libs/contract/log-events.ts').matchAll(/^ {2}([a-z_]+): \{/gm)].map((found) => found[1]!);
+    expect(declared.length).toBeGreaterThan(30);
+    const logs = readRepoFile('docs/operations.md').split('### Logs')[1]!.split('\n### ')[0]!;
+    const documented = [...logs.matchAll(/^\| ([^|]+) \|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([a-z_]+)`/g)].map((name) => name[1]!));
+    expect(documented.filter((name) => name !== 'event').sort()).toEqual([...declared].sort());
+  });
+});
