@@ -22,10 +22,10 @@ export function lastStats(log: LineLog): string[] {
   return index < 0 ? [] : [readable(log, index)];
 }
 
-/** The warnings and errors a process logged (JSON lines of level `warn` or `error`), as people read them. */
-export function warnings(log: LineLog): string[] {
+/** The warnings and errors a process logged from line `from` on (JSON lines of level `warn` or `error`), as people read them. */
+export function warnings(log: LineLog, from = 0): string[] {
   return log.lines.flatMap((line, index) => {
-    const level = jsonLine(line)?.level;
+    const level = index >= from ? jsonLine(line)?.level : undefined;
     return level === 'warn' || level === 'error' ? [readable(log, index)] : [];
   });
 }

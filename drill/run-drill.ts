@@ -97,8 +97,12 @@ export async function runDrill(options: DrillOptions): Promise<ReportFiles> {
   const serverEnv: Record<string, string> = {
     DATA_INTERVAL_MS: String(options.dataIntervalMs),
     DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs),
+    // Below the drain deadline, as the server asks (it warns otherwise): work in flight finishes within the drain.
+    MAX_WORK_MS: String(Math.floor(options.drainTimeoutMs / 2)),
     FINAL_DATA_ITEMS: '2',
     SHUTDOWN_DELAY_MS: '0',
+    // The connection events are part of what the drill shows (who held the client, who drained it).
+    LOG_LEVEL: 'debug',
     // Enough history to read every entry of a drill back and check it.
     HISTORY_SIZE: '1000000',
     // A fault can put the whole fleet on one stand-in pod (no memory limit here): the drill
