@@ -4,8 +4,8 @@ import { expectInOrder } from './support/expect-in-order.js';
 /** Two replicas behind one Service address, as the client sees them in Kubernetes. */
 async function twoReplicas(env: Record<string, string> = {}) {
   const [a, b] = await Promise.all([
-    ServerProcess.start({ SERVER_ID: 'server-a', ...env }),
-    ServerProcess.start({ SERVER_ID: 'server-b', ...env }),
+    ServerProcess.start({ SERVER_ID: 'server-a', LOG_LEVEL: 'debug', ...env }),
+    ServerProcess.start({ SERVER_ID: 'server-b', LOG_LEVEL: 'debug', ...env }),
   ]);
   const service = new TcpForwarder();
   const port = await service.listen();

@@ -124,7 +124,7 @@ describe('client against a misbehaving server', () => {
 describe('client with AUTH_TOKEN', () => {
   it('sends it as a Bearer token; without it the server refuses the upgrade with 401', async () => {
     const secret = 'client-test-secret-of-at-least-32-bytes';
-    const server = await ServerProcess.start({ AUTH_JWT_SECRET: secret });
+    const server = await ServerProcess.start({ AUTH_JWT_SECRET: secret, LOG_LEVEL: 'debug' });
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('fleet')

@@ -27,7 +27,7 @@ describe('client metrics', () => {
       expect(before.get('graceful_client_process_resident_memory_bytes')).toBeGreaterThan(0);
 
       // A drain moves the client to the other replica: one gap, counted as after a drain.
-      b = await ServerProcess.start({ SERVER_ID: 'server-b', DATA_INTERVAL_MS: '20' });
+      b = await ServerProcess.start({ SERVER_ID: 'server-b', DATA_INTERVAL_MS: '20', LOG_LEVEL: 'debug' });
       service.addEndpoint({ id: 'server-b', host: '127.0.0.1', port: b.port });
       service.removeEndpoint('server-a');
       a.signal('SIGTERM');

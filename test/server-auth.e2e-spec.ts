@@ -18,7 +18,7 @@ function hs256(claims: { sub?: string; exp?: number | string } = {}, secret = SE
 describe('server authentication with an HS256 secret', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await ServerProcess.start({ AUTH_JWT_SECRET: SECRET });
+    server = await ServerProcess.start({ AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'debug' });
   });
   afterAll(() => server.stop());
 
@@ -61,6 +61,7 @@ describe('server authentication with a JWKS file, and allowed origins', () => {
     const jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] }));
     server = await ServerProcess.start({
+      LOG_LEVEL: 'debug',
       AUTH_JWKS_FILE: jwksFile,
       AUTH_JWT_AUDIENCE: 'graceful',
       ALLOWED_ORIGINS: 'https://app.example.com',

@@ -347,7 +347,7 @@ describe('server HTTP hygiene', () => {
 
 describe('server connection and in-flight caps', () => {
   it('refuses upgrades over MAX_CONNECTIONS with 503 and Retry-After, and takes them again once one leaves', async () => {
-    const server = await ServerProcess.start({ MAX_CONNECTIONS: '2' });
+    const server = await ServerProcess.start({ MAX_CONNECTIONS: '2', LOG_LEVEL: 'debug' });
     try {
       const first = await FrameRecorder.json(server.wsUrl);
       await FrameRecorder.json(server.wsUrl);

@@ -3,7 +3,7 @@ import { ServerProcess } from '@app/standin';
 
 describe('server log format', () => {
   it('LOG_FORMAT=json writes one JSON object per line, with structured fields for connections and the drain', async () => {
-    const server = await ServerProcess.start();
+    const server = await ServerProcess.start({ LOG_LEVEL: 'debug' });
     const client = await FrameRecorder.json(server.wsUrl);
     await client.next(ofType('hello'));
     ackCloseMarker(client);
@@ -43,6 +43,17 @@ describe('server log format', () => {
     expect(events[4]).toMatchObject({ peer: events[1]?.peer, code: 1001 });
   });
 
+  it('leaves the per-connection lines to LOG_LEVEL=debug: at the default level only the server and its drain are told', async () => {
+    const server = await ServerProcess.start();
+    const client = await FrameRecorder.json(server.wsUrl);
+    await client.next(ofType('hello'));
+    ackCloseMarker(client);
+    server.signal('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const events = server.log.lines.flatMap((line) => (JSON.parse(line) as { event?: string }).event ?? []);
+    expect(events).toEqual(['server_listening', 'drain_started', 'drain_final_data', 'drain_complete']);
+  });
+
   it('reports a configuration error as a JSON line too when LOG_FORMAT=json', async () => {
     const server = ServerProcess.spawn({ LOG_FORMAT: 'json', MAX_CONNECTIONS: 'lots' });
     expect(await server.exited).toEqual({ code: 1, signal: null });
@@ -56,7 +67,7 @@ describe('server log format', () => {
   });
 
   it('writes no ANSI colour codes when its output is not a terminal, even without NO_COLOR', async () => {
-    const server = await ServerProcess.start({ LOG_FORMAT: 'text', NO_COLOR: '' });
+    const server = await ServerProcess.start({ LOG_FORMAT: 'text', LOG_LEVEL: 'debug', NO_COLOR: '' });
     try {
       const client = await FrameRecorder.json(server.wsUrl);
       await client.next(ofType('hello'));

@@ -7,7 +7,7 @@ import { upgradeRequest } from './support/raw-upgrade.js';
 
 describe('server metrics', () => {
   it('serves /metrics with process metrics and the service own, prefixed graceful_', async () => {
-    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '60000' });
+    const server = await ServerProcess.start({ DATA_INTERVAL_MS: '60000', LOG_LEVEL: 'debug' });
     try {
       const client = await FrameRecorder.json(server.wsUrl);
       await client.next(ofType('hello'));

@@ -26,15 +26,16 @@ export class SessionRegistry {
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
     const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
-    // The same facts as fields too: JSON logs carry them at the top level of the line.
-    this.logger.log(
+    // Debug level: one line per connection is most of what logging costs an accept (docs/benchmarks.md);
+    // the metrics count connections, and LOG_LEVEL=debug brings the lines back.
+    this.logger.debug(
       `Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`,
       logEvent('client_connected', { peer, dialect: session.dialect, ...(shownSubject === undefined ? {} : { subject: shownSubject }) }),
     );
     void session.closed.then((code) => {
       this.sessions.delete(session);
       this.metrics.connectionClosed(session.dialect);
-      this.logger.log(`Client disconnected: ${peer}`, logEvent('client_disconnected', { peer, code }));
+      this.logger.debug(`Client disconnected: ${peer}`, logEvent('client_disconnected', { peer, code }));
     });
     // `hello` and the first data item leave in one TCP write (`TickWrites`).
     session.start();
