@@ -10,7 +10,7 @@ export interface StreamClients {
 }
 
 /**
- * The drill's `clients` subscribers to `channel` and one publisher appending `publishRate`
+ * `clients` subscribers (the drill's, unless told) to `channel` and one publisher appending `publishRate`
  * entries/s, through the Service (`serviceUrl`: another one). The subscribers' stats lines, every
  * probe period (within 100–500 ms), feed the timeline's delivery series.
  * `publisherExitTimeoutMs`: how long the stopping publisher waits for its unconfirmed publishes
@@ -19,9 +19,13 @@ export interface StreamClients {
 export async function startStreamClients(
   ctx: Pick<DrillContext, 'options' | 'timeline' | 'serviceUrl'>,
   channel: string,
-  { serviceUrl = ctx.serviceUrl, publisherExitTimeoutMs }: { serviceUrl?: string; publisherExitTimeoutMs?: number } = {},
+  {
+    serviceUrl = ctx.serviceUrl,
+    clients = ctx.options.clients,
+    publisherExitTimeoutMs,
+  }: { serviceUrl?: string; clients?: number; publisherExitTimeoutMs?: number } = {},
 ): Promise<StreamClients> {
-  const { clients, publishRate: rate, probePeriodMs } = ctx.options;
+  const { publishRate: rate, probePeriodMs } = ctx.options;
   const { timeline } = ctx;
   const statsIntervalMs = Math.max(100, Math.min(probePeriodMs, 500));
   const subscribers = ClientProcess.spawn({

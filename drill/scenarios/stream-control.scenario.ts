@@ -26,7 +26,7 @@ export async function streamControlScenario(ctx: DrillContext): Promise<Omit<Sce
     ctx.progress.phase('scenario 7: a memory-backend Deployment of 2 replicas');
     await deployment.scaleUp();
     const channel = `control.${Date.now().toString(36)}`;
-    const { subscribers, publisher } = await startStreamClients(ctx, channel, { serviceUrl: url });
+    const { subscribers, publisher } = await startStreamClients(ctx, channel, { serviceUrl: url, clients });
     await subscribers.expectEvent('client_stats', ({ stream }) => (stream?.received ?? 0) > 0);
     const victim = deployment.busiest();
     const moved = service.activeConnections().get(victim.name) ?? 0;
