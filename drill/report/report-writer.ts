@@ -171,7 +171,7 @@ export async function writeReport(
     writeFile(join(folder, 'results.json'), `${JSON.stringify(json, null, 2)}\n`),
     writeFile(
       join(folder, 'timeline.svg'),
-      renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (dotted, right axis)'),
+      renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (black, dashed, right axis)'),
     ),
   ]);
   return { folder, passed: failed.length === 0, failed, notRun };
