@@ -123,7 +123,12 @@ describe('Outbound', () => {
     socket.bufferedAmount = 101;
     out.send({ type: 'close', lastSeq: 0 });
     expect({ terminated: socket.terminated, sent: socket.sent }).toEqual({ terminated: true, sent: [] });
-    expect(logger.warn).toHaveBeenCalledWith('Client peer:1 is not reading: 101 bytes queued (limit 100); terminating');
+    expect(logger.warn).toHaveBeenCalledWith('Client peer:1 is not reading: 101 bytes queued (limit 100); terminating', {
+      event: 'slow_consumer',
+      peer: 'peer:1',
+      queuedBytes: 101,
+      limitBytes: 100,
+    });
     expect(metrics.cut).toHaveBeenCalledWith('slow_consumer');
     out.send({ type: 'close', lastSeq: 0 });
     expect(socket.sent).toEqual([]);
