@@ -185,3 +185,9 @@ export type StreamMessage = z.infer<typeof streamMessageSchema>;
 export type PublishedMessage = z.infer<typeof publishedMessageSchema>;
 export type FeedMessage = z.infer<typeof feedMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/** A frame that takes the connection's next sequence number. */
+export type SequencedMessage = Extract<ServerMessage, { seq: number }>;
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+/** A sequenced frame as its sender builds it, before the connection numbers it. */
+export type SequencedBody = WithoutSeq<SequencedMessage>;

@@ -13,7 +13,7 @@ import { SHUTDOWN_SIGNALS, closeAndExit } from '@app/env';
 import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { DrainService } from '../drain/drain.service.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
-import { StreamBackend } from '../streams/stream-backend.js';
+import { StreamBackend } from '../streams/backend/stream-backend.js';
 import { ShutdownStateService } from './shutdown-state.service.js';
 import { logEvent } from '@app/contract';
 

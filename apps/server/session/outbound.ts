@@ -1,22 +1,16 @@
-import { ErrorCode, loggable, type ServerMessage } from '@app/protocol';
+import { ErrorCode, loggable, type SequencedBody, type SequencedMessage, type ServerMessage } from '@app/protocol';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
 import type { PeerLog } from './peer-log.js';
 import type { SessionMetrics } from './session-metrics.js';
-import type { StreamEntry } from '../streams/stream-backend.js';
+import type { StreamEntry } from '../streams/backend/stream-backend.js';
 import { sharedTextFrame } from './shared-frames.js';
 import type { TickWrites } from './tick-writes.js';
 import { logEvent } from '@app/contract';
 
 /** Every frame of the protocol is a text frame, including one handed over as bytes. */
 const TEXT_FRAME = { binary: false } as const;
-
-/** A frame that takes the next sequence number. */
-type Sequenced = Extract<ServerMessage, { seq: number }>;
-type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
-/** A sequenced frame as its sender builds it: `Outbound` numbers it. */
-export type SequencedBody = WithoutSeq<Sequenced>;
 
 /**
  * Everything a session writes to its peer goes through here: frames are numbered, encoded by
@@ -68,7 +62,7 @@ export class Outbound {
     return this.socket.bufferedAmount > this.maxBufferedBytes / 2;
   }
 
-  send(message: Exclude<ServerMessage, Sequenced>): void {
+  send(message: Exclude<ServerMessage, SequencedMessage>): void {
     this.write(message);
   }
 
@@ -81,7 +75,7 @@ export class Outbound {
     const seq = this.codec.sequenced ? ++this.lastSeq : 0;
     const { type, ...fields } = message;
     // `type` and `seq` first, as every frame of the protocol lays them out.
-    return this.write({ type, seq, ...fields } as Sequenced, written);
+    return this.write({ type, seq, ...fields } as SequencedMessage, written);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Outbound } from './outbound.js';
 import type { PeerLog } from './peer-log.js';
 import type { RequestExecutor } from './request-executor.js';
 import type { SessionMetrics } from './session-metrics.js';
-import type { SessionStreams } from '../streams/session-streams.js';
+import type { SessionStreams } from '../streams/subscription/session-streams.js';
 import { logEvent } from '@app/contract';
 
 const DRAINING_MESSAGE = 'server is draining; send this again after reconnecting';

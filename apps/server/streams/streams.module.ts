@@ -2,9 +2,9 @@ import { Logger, Module } from '@nestjs/common';
 import { SERVER_SETTINGS, type ServerSettings } from '../config/server.config.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
-import { MemoryStreamBackend } from './memory.backend.js';
-import { RedisStreamBackend } from './redis/redis.backend.js';
-import { StreamBackend } from './stream-backend.js';
+import { MemoryStreamBackend } from './backend/memory.backend.js';
+import { RedisStreamBackend } from './backend/redis/redis.backend.js';
+import { StreamBackend } from './backend/stream-backend.js';
 
 /**
  * How long Redis keeps the state of a channel nobody has published to, unless a replica with

@@ -1,4 +1,4 @@
-import type { StreamEntry } from '../../streams/stream-backend.js';
+import type { StreamEntry } from '../../streams/backend/stream-backend.js';
 
 /**
  * Per entry object, what its `message` frame is built from: a live entry fanned out to every

@@ -8,7 +8,7 @@ import {
   type ServerMessage,
 } from '@app/protocol';
 import type { RawData } from 'ws';
-import type { StreamEntry } from '../../streams/stream-backend.js';
+import type { StreamEntry } from '../../streams/backend/stream-backend.js';
 import { messageFrame, messageTail } from './entry-frames.js';
 import type { Inbound, SessionCodec } from './session-codec.js';
 

@@ -1,6 +1,6 @@
 import type { ProtocolError, ClientMessage, ProtocolVersion, ServerMessage } from '@app/protocol';
 import type { RawData } from 'ws';
-import type { StreamEntry } from '../../streams/stream-backend.js';
+import type { StreamEntry } from '../../streams/backend/stream-backend.js';
 
 /** `json` is `graceful.v2` or `graceful.v1`; `text` is the original dialect (no subprotocol). */
 export type Dialect = 'json' | 'text';

@@ -1,10 +1,16 @@
 import type { LoggerService } from '@nestjs/common';
-import { ErrorCode, type ChannelStop, type PublishMessage, type SubscribeMessage, type UnsubscribeMessage } from '@app/protocol';
-import type { Outbound, SequencedBody } from '../session/outbound.js';
+import {
+  ErrorCode,
+  type ChannelStop,
+  type PublishMessage,
+  type SequencedBody,
+  type SubscribeMessage,
+  type UnsubscribeMessage,
+} from '@app/protocol';
 import { ChannelSubscription } from './channel-subscription.js';
 import { ReplayBudget } from './replay-budget.js';
-import { BackendUnavailableError, type StreamBackend, type StreamEntry } from './stream-backend.js';
-import type { StreamMetrics } from './stream-metrics.js';
+import { BackendUnavailableError, type StreamBackend, type StreamEntry } from '../backend/stream-backend.js';
+import type { StreamMetrics } from '../stream-metrics.js';
 
 export interface StreamLimits {
   /** Channels one connection may subscribe to at once. */
@@ -27,6 +33,19 @@ const UNAVAILABLE_MESSAGE = 'stream backend unavailable; send it again later';
  * subscribes and then publishes receives its own entry (the top would otherwise be read after
  * the append, and a subscription without `since` starts after the top).
  */
+/**
+ * What a session's streams write to its peer: the session's `Outbound` (numbered frames, channel
+ * entries sent as shared frames, refusals). Declared here so the streams depend on the session
+ * only through what they use.
+ */
+export interface StreamOutput {
+  /** The peer's socket is behind: replays wait for it. */
+  readonly backlogged: boolean;
+  sendSequenced(message: SequencedBody, written?: () => void): number;
+  sendEntry(channel: string, entry: StreamEntry, written?: () => void): number;
+  reject(code: ErrorCode, message: string, about?: { id?: string; channel?: string }): void;
+}
+
 export class SessionStreams {
   // Created on first use: most connections never touch a channel, and an empty Map or Set
   // costs about 180 bytes per connection.
@@ -39,7 +58,7 @@ export class SessionStreams {
 
   constructor(
     private readonly backend: StreamBackend,
-    private readonly outbound: Outbound,
+    private readonly outbound: StreamOutput,
     private readonly limits: StreamLimits,
     /** Called when a publish settles, so the drain can look again. */
     private readonly onSettled: () => void,

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { openRedisClient, whenReady } from './redis-connections.js';
-import type { RedisTopology } from '../../config/redis-topology.js';
+import type { RedisTopology } from '../../../config/redis-topology.js';
 
 /** What the feed reports: messages, and when it stopped and came back. */
 export interface LiveFeedHandlers {

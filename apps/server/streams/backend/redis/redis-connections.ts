@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { RedisTopology } from '../../config/redis-topology.js';
+import type { RedisTopology } from '../../../config/redis-topology.js';
 
 /** A client of whichever topology: both speak the same commands, scripts and pipelines. */
 export type RedisClient = Redis | Cluster;

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { TokenBucket } from '../session/inbound/token-bucket.js';
-import type { StreamMetrics } from './stream-metrics.js';
+import { TokenBucket } from '../../session/inbound/token-bucket.js';
+import type { StreamMetrics } from '../stream-metrics.js';
 
 /** Bursts of this many seconds' worth of replay are taken at once. */
 const BURST_SECONDS = 2;

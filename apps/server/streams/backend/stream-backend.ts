@@ -104,3 +104,13 @@ export abstract class StreamBackend {
   /** Releases connections and timers. */
   abstract close(): Promise<void>;
 }
+
+/** What every backend keeps of a channel, and for how long. */
+export interface HistoryLimits {
+  /** Entries kept per channel. */
+  historySize: number;
+  /** A channel untouched this long loses its history, offsets and epoch together; 0 = never. */
+  historyTtlMs: number;
+  /** How long a `(channel, id)` is remembered for exactly-once appends. */
+  dedupTtlMs: number;
+}

@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import { channelOfLive, logEvent, parseLineage, redisKeys } from '@app/contract';
-import type { HistoryLimits } from '../memory.backend.js';
 import {
   BackendUnavailableError,
   StreamBackend,
   type AppendResult,
   type ChannelPosition,
+  type HistoryLimits,
   type HistoryPage,
   type LiveListener,
   type StreamEntry,
 } from '../stream-backend.js';
-import type { BackendOperation, StreamMetrics } from '../stream-metrics.js';
+import type { BackendOperation, StreamMetrics } from '../../stream-metrics.js';
 import { EmptyChannelKeeper } from './empty-channel-keeper.js';
 import { openLiveFeed, type LiveFeed } from './live-feed.js';
 import { openRedisClient, whenReady, type RedisClient } from './redis-connections.js';
 import { ReplicatedWriter, type AppendReply } from './replicated-writer.js';
 import { APPEND_SCRIPT, COMMIT_SCRIPT, KEEP_EMPTY_SCRIPT, POSITION_SCRIPT, READ_SCRIPT, RENEW_SCRIPT } from './redis.scripts.js';
-import { describeTopology, type RedisTopology } from '../../config/redis-topology.js';
+import { describeTopology, type RedisTopology } from '../../../config/redis-topology.js';
 
 export interface RedisBackendOptions extends HistoryLimits {
   topology: RedisTopology;

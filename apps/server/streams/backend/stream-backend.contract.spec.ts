@@ -3,10 +3,10 @@ import { jest } from '@jest/globals';
 import { redisKeys } from '@app/contract';
 import { RedisClusterGroup, RedisSentinelGroup, RedisServer, until } from '@app/standin';
 import { Redis } from 'ioredis';
-import { ChannelSubscription, type Since } from './channel-subscription.js';
+import { ChannelSubscription, type Since } from '../subscription/channel-subscription.js';
 import { MemoryStreamBackend, type MemoryHistoryLimits } from './memory.backend.js';
 import { RedisStreamBackend, type RedisBackendOptions } from './redis/redis.backend.js';
-import type { RedisTopology } from '../config/redis-topology.js';
+import type { RedisTopology } from '../../config/redis-topology.js';
 import { BackendUnavailableError, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
 
 const LIMITS: MemoryHistoryLimits = { historySize: 50, historyTtlMs: 0, dedupTtlMs: 60_000, historyMaxBytes: 1 << 30 };

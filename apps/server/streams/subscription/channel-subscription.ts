@@ -1,6 +1,6 @@
 import type { ChannelStop } from '@app/protocol';
 import type { ReplayBudget } from './replay-budget.js';
-import { sharedUpTo, type ChannelPosition, type LiveListener, type StreamBackend, type StreamEntry } from './stream-backend.js';
+import { sharedUpTo, type ChannelPosition, type LiveListener, type StreamBackend, type StreamEntry } from '../backend/stream-backend.js';
 
 /** Where a subscription's frames go: the session's outbound, in order. */
 export interface SubscriptionSink {

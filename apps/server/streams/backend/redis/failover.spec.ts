@@ -3,10 +3,10 @@ import { jest } from '@jest/globals';
 import { redisKeys } from '@app/contract';
 import { RedisClusterGroup, RedisSentinelGroup, until } from '@app/standin';
 import { Cluster, Redis } from 'ioredis';
-import { ChannelSubscription, type Since } from '../channel-subscription.js';
+import { ChannelSubscription, type Since } from '../../subscription/channel-subscription.js';
 import type { StreamBackend, StreamEntry } from '../stream-backend.js';
 import { RedisStreamBackend } from './redis.backend.js';
-import type { RedisTopology } from '../../config/redis-topology.js';
+import type { RedisTopology } from '../../../config/redis-topology.js';
 
 /*
  * Redis failing over under a publisher and subscribers spread over two server replicas, each a

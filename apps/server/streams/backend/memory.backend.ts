@@ -3,20 +3,12 @@ import {
   StreamBackend,
   type AppendResult,
   type ChannelPosition,
+  type HistoryLimits,
   type HistoryPage,
   type LiveListener,
   type StreamEntry,
 } from './stream-backend.js';
-import type { StreamMetrics } from './stream-metrics.js';
-
-export interface HistoryLimits {
-  /** Entries kept per channel. */
-  historySize: number;
-  /** A channel untouched this long loses its history, offsets and epoch together; 0 = never. */
-  historyTtlMs: number;
-  /** How long a `(channel, id)` is remembered for exactly-once appends. */
-  dedupTtlMs: number;
-}
+import type { StreamMetrics } from '../stream-metrics.js';
 
 /** The memory backend's own bound: all channels' history together. */
 export interface MemoryHistoryLimits extends HistoryLimits {
