@@ -16,6 +16,11 @@ export function summaryLine(log: LineLog): string[] {
   return log.lines.filter((line) => line.startsWith(CLIENT_SUMMARY_PREFIX));
 }
 
+/** For the report: every line from `from` on, as people read them. */
+export function readableLines(log: LineLog, from = 0): string[] {
+  return log.lines.slice(from).map((_line, offset) => readable(log, from + offset));
+}
+
 /** For the report: the last periodic stats line, if any. */
 export function lastStats(log: LineLog): string[] {
   const index = log.lastIndexOfEvent('client_stats');

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type ClientProcess, runningChildren, type ServerPod, type Termination, until } from '@app/standin';
 import type { ClientSummary, GapSummary } from '@app/contract';
 import { check, type Check, type DrillContext, type ScenarioResult } from '../drill.context.js';
+import { readableLines } from '../log-lines.js';
 import { startLoadClient } from '../scenarios/load-client.js';
 import { readHistory, settleStream, startStreamClients, type History, type StreamClients } from '../scenarios/stream-clients.js';
 import { FAULT_KINDS, FaultPlan, choose, type FaultKind, type PlannedFault } from './fault-plan.js';
@@ -372,7 +373,7 @@ async function finishLoad(parts: SoakClients, which: string): Promise<void> {
   if (left > 0)
     parts.unfinished.push({
       source: `${which}: ${left} requests unanswered at its exit`,
-      lines: parts.load.log.lines.slice(-UNFINISHED_LOG_LINES),
+      lines: readableLines(parts.load.log, Math.max(0, parts.load.log.lines.length - UNFINISHED_LOG_LINES)),
     });
 }
 
