@@ -170,6 +170,41 @@ export class RedisSentinelGroup {
     return Number(port);
   }
 
+  /**
+   * Where the group stands, for a failing test to print: the master each sentinel names, and each
+   * data node's role, the master it follows and its link (or why it did not answer).
+   */
+  async describe(): Promise<string> {
+    const named = await Promise.all(
+      this.sentinels.map((sentinel) =>
+        withAdmin(
+          sentinel.port,
+          (admin) => admin.call('SENTINEL', 'get-master-addr-by-name', this.masterName) as Promise<[string, string]>,
+        ).then(
+          ([, port]) => `sentinel ${sentinel.port} → ${port}`,
+          (err: Error) => `sentinel ${sentinel.port}: ${err.message}`,
+        ),
+      ),
+    );
+    const nodes = await Promise.all(
+      this.nodes.map(async (node) => {
+        if (!node.running) return `node ${node.port}: not running`;
+        try {
+          const role = await infoField(node.port, 'replication', 'role');
+          if (role === 'master') return `node ${node.port}: master`;
+          const [port, link] = await Promise.all([
+            infoField(node.port, 'replication', 'master_port'),
+            infoField(node.port, 'replication', 'master_link_status'),
+          ]);
+          return `node ${node.port}: replica of ${port} (${link})`;
+        } catch (err) {
+          return `node ${node.port}: ${(err as Error).message}`;
+        }
+      }),
+    );
+    return [...named, ...nodes].join('; ');
+  }
+
   /** The data node listening on `port`. */
   node(port: number): RedisServer {
     const node = this.nodes.find((candidate) => candidate.port === port);

@@ -105,9 +105,12 @@ class Subscriber {
   readonly received = new Map<string, { offset: number; id: string }[]>();
   readonly told: { epoch: string; top: number; recovered: boolean }[] = [];
   readonly feed: boolean[] = [];
+  /** What happened to its subscriptions, with ms since it started: for a failure to show. */
+  readonly trace: string[] = [];
   gaps = 0;
   private subscription: ChannelSubscription | undefined;
   private stopped = false;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly backend: StreamBackend,
@@ -129,8 +132,14 @@ class Subscriber {
           },
           fannedOut: () => undefined,
           backlogged: () => false,
-          feed: (live) => this.feed.push(live),
-          failed: () => void this.start(),
+          feed: (live) => {
+            this.note(`feed ${live}`);
+            this.feed.push(live);
+          },
+          failed: (err) => {
+            this.note(`failed: ${String(err)}`);
+            void this.start();
+          },
         },
         100,
         { spend: () => undefined, ready: () => Promise.resolve() },
@@ -139,7 +148,8 @@ class Subscriber {
       try {
         await subscription.start(this.cursor);
         return;
-      } catch {
+      } catch (err) {
+        this.note(`start refused: ${String(err)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -155,7 +165,12 @@ class Subscriber {
     return this.cursor?.epoch === epoch ? this.cursor.offset : 0;
   }
 
+  private note(what: string): void {
+    this.trace.push(`${Math.round(performance.now() - this.startedAt)} ms ${what}`);
+  }
+
   private onSubscribed(epoch: string, top: number, recovered: boolean): void {
+    this.note(`subscribed ${epoch}/${top} recovered ${recovered}`);
     this.told.push({ epoch, top, recovered });
     if (this.cursor && recovered) this.cursor.epoch = epoch;
     else this.cursor = { epoch, offset: top };
@@ -173,16 +188,20 @@ class Subscriber {
 }
 
 /** Resolves once every subscriber holds `top` in `epoch`; else says where each one stands (a stuck subscription is a bug to trace, not a timeout). */
-async function everyAtTop(subscribers: Subscriber[], epoch: string, top: number): Promise<void> {
+async function everyAtTop(subscribers: Subscriber[], epoch: string, top: number, topology?: () => Promise<string>): Promise<void> {
   await until(
     'every subscriber at the top',
     () => Promise.resolve(subscribers.every((subscriber) => subscriber.reached(epoch) === top)),
     30_000,
-  ).catch((err: Error) => {
+  ).catch(async (err: Error) => {
     const where = subscribers.map((subscriber) =>
-      JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed }),
+      JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed, trace: subscriber.trace }),
     );
-    throw new Error(`${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}`);
+    const logged = [...logger.log.mock.calls, ...logger.warn.mock.calls].map(([line]) => String(line));
+    throw new Error(
+      `${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}; ` +
+        `backends logged: ${logged.join(' / ')}${topology ? `; ${await topology()}` : ''}`,
+    );
   });
 }
 
@@ -225,7 +244,7 @@ describe('a Sentinel failover', () => {
     auth: NO_AUTH,
   });
 
-  beforeEach(() => metrics.backendError.mockClear());
+  beforeEach(() => jest.clearAllMocks());
   afterEach(async () => {
     admin?.disconnect();
     await group?.stop();
@@ -251,7 +270,7 @@ describe('a Sentinel failover', () => {
       await publisher.stop();
       const now = await channelNow(admin, channel);
       const top = Math.max(...now.ids.keys());
-      await everyAtTop(subscribers, now.epoch, top);
+      await everyAtTop(subscribers, now.epoch, top, () => group.describe());
       expectExact(subscribers, now, top);
       const present = new Set(now.ids.values());
       const lostConfirmed = [...publisher.confirmed.keys()].filter((id) => !present.has(id));
