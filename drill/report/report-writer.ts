@@ -14,6 +14,8 @@ export interface ReportFiles {
   failed: { scenario: string; check: string; detail: string }[];
   /** Scenarios that did not run, with why: never counted as passed. */
   notRun: { scenario: string; reason: string }[];
+  /** Speed targets: how many there were and how many were missed (a check passing says nothing of them). */
+  targets: { total: number; missed: number };
 }
 
 function environment() {
@@ -174,5 +176,12 @@ export async function writeReport(
       renderTimelineSvg(timeline, 'Connections per server pod; stream entries delivered/s (black, dashed, right axis)'),
     ),
   ]);
-  return { folder, passed: failed.length === 0, failed, notRun };
+  const targets = results.flatMap((result) => result.targets);
+  return {
+    folder,
+    passed: failed.length === 0,
+    failed,
+    notRun,
+    targets: { total: targets.length, missed: targets.filter((t) => !t.met).length },
+  };
 }
