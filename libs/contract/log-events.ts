@@ -8,7 +8,7 @@
  * lists them).
  *
  * Apps build the fields with `logEvent`, so a misspelt name or a missing field fails to compile;
- * readers get typed records from `parseLogEvent`.
+ * readers parse a line with `parseLogEvent` and narrow it to an event's fields with `isLogEvent`.
  */
 export interface LogEvents {
   // --- server: lifecycle
@@ -20,7 +20,7 @@ export interface LogEvents {
   drain_delayed: { delayMs: number };
   /** A second signal during the shutdown: the delay is skipped and what is left is cut. */
   drain_hurried: { signal: string };
-  /** The drain began: each connection gets `notice`, in-flight results and `items` final data items. */
+  /** The drain began: each of `clients` connections gets the `shutdown` notice, its in-flight results and `items` final data items. */
   drain_final_data: { items: number; clients: number };
   /** Every connection drained or cut; the process exits next. */
   drain_complete: { clients: number; framesFlushed: number; cutAtDeadline: number; durationMs: number };
