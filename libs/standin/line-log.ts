@@ -22,11 +22,6 @@ export class LineLog {
     for (const listener of this.listeners) listener(line, this.lines.length - 1);
   }
 
-  /** The first match of `pattern` among the lines from index `from` on, if any. */
-  find(pattern: RegExp, from = 0): RegExpMatchArray | undefined {
-    return this.first((index) => pattern.exec(this.lines[index]!) ?? undefined, from);
-  }
-
   /** The first line from index `from` on for which `pick` returns something, and that. */
   first<T>(pick: (index: number) => T | undefined, from = 0): T | undefined {
     for (let index = from; index < this.lines.length; index++) {

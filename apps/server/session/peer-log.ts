@@ -30,9 +30,10 @@ export class PeerLog {
       previous.suppressed++;
       return;
     }
-    const suffix = previous && previous.suppressed > 0 ? ` (and ${previous.suppressed} more like it since the last one logged)` : '';
+    const suppressed = previous?.suppressed ?? 0;
     kinds.set(kind, { level, writtenAt: now, suppressed: 0 });
-    this.emit(level, `${line}${suffix}`, previous && previous.suppressed > 0 ? { ...fields, suppressed: previous.suppressed } : fields);
+    if (suppressed === 0) this.emit(level, line, fields);
+    else this.emit(level, `${line} (and ${suppressed} more like it since the last one logged)`, { ...fields, suppressed });
   }
 
   /** Reports what is still only counted; the peer is gone. */
