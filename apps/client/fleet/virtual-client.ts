@@ -1,5 +1,6 @@
 import { GracefulClient, RefusedError, type ClientEvent } from '@app/client';
 import { formatClock, loggable } from '@app/protocol';
+import { logLevelsFrom } from '@app/env';
 import type { LoggerService } from '@nestjs/common';
 import type { ClientSettings } from '../config/client.config.js';
 import { wsSocketFactory } from '../connection/ws-socket.js';
@@ -22,6 +23,9 @@ export class VirtualClient {
   private readonly publisher = new WorkScheduler(this.settings.publishChannel ? this.settings.publishIntervalMs : 0);
   private readonly gaps = new ReconnectGapMeter(this.stats);
   private readonly channels = new ChannelMeter(this.stats.stream, this.logger, this.tag);
+  /** Whether LOG_LEVEL prints the per-frame lines, and the debug-level close lines: if not, they are not even built. */
+  private readonly framesPrinted: boolean;
+  private readonly closesPrinted: boolean;
   private healthy = false;
   private requestCounter = 0;
   private publishCounter = 0;
@@ -35,6 +39,9 @@ export class VirtualClient {
   ) {
     const { authToken, dialect, heartbeatMs, helloTimeoutMs, maxPayloadBytes, reconnectBaseMs, reconnectMaxMs } = settings;
     const { stableConnectionMs, drainReconnectJitterMs, streamRetryMaxMs, outboxLimit, ackIntervalMs } = settings;
+    const printed = logLevelsFrom(settings.logLevel);
+    this.framesPrinted = printed.includes(frameLogLevel);
+    this.closesPrinted = printed.includes('debug');
     this.client = new GracefulClient({
       url: settings.serverUrl,
       dialect,
@@ -96,7 +103,8 @@ export class VirtualClient {
         return;
       case 'frame':
         this.noteFrame();
-        this.logFrame(`Received: ${loggable(event.text)}`, logEvent('frame_received', { client, text: event.text }));
+        if (this.framesPrinted)
+          this.logFrame(`Received: ${loggable(event.text)}`, logEvent('frame_received', { client, text: event.text }));
         return;
       case 'invalid-frame':
         this.noteFrame();
@@ -153,11 +161,12 @@ export class VirtualClient {
         );
         return;
       case 'socket-closed':
-        this.logFrame(
-          `Socket closed with ${event.code} ${event.reason}`.trimEnd(),
-          logEvent('socket_closed', { client, code: event.code, reason: event.reason }),
-          'debug',
-        );
+        if (this.closesPrinted)
+          this.logFrame(
+            `Socket closed with ${event.code} ${event.reason}`.trimEnd(),
+            logEvent('socket_closed', { client, code: event.code, reason: event.reason }),
+            'debug',
+          );
         return;
       case 'sent':
         if (event.kind === 'request') {
