@@ -29,10 +29,12 @@ export function lastStats(log: LineLog): string[] {
 
 /** The warnings and errors a process logged from line `from` on (JSON lines of level `warn` or `error`), as people read them. */
 export function warnings(log: LineLog, from = 0): string[] {
-  return log.lines.flatMap((line, index) => {
-    const level = index >= from ? jsonLine(line)?.level : undefined;
-    return level === 'warn' || level === 'error' ? [readable(log, index)] : [];
-  });
+  const found: string[] = [];
+  for (let index = from; index < log.lines.length; index++) {
+    const level = jsonLine(log.lines[index]!)?.level;
+    if (level === 'warn' || level === 'error') found.push(readable(log, index));
+  }
+  return found;
 }
 
 interface JsonLine {
