@@ -32,8 +32,6 @@ export class Outbound {
    * (which this server never negotiates: the check is for a socket that somehow has it).
    */
   private readonly writesSharedFrames: boolean;
-  /** Numbers a frame the codec sequences (one function per connection, not one per frame). */
-  private readonly nextSeq = (): number => ++this.lastSeq;
 
   constructor(
     private readonly socket: WebSocket,
@@ -96,6 +94,11 @@ export class Outbound {
     this.send({ type: 'error', code, message, ...about });
   }
 
+  /** Numbers a channel entry's frame, for a codec that sequences them. */
+  nextSeq(): number {
+    return ++this.lastSeq;
+  }
+
   /** Records a cumulative ack; false when it acknowledges a seq never sent. */
   ack(seq: number): boolean {
     if (seq > this.lastSeq) return false;
@@ -108,7 +111,7 @@ export class Outbound {
    * its length (0: not sent). Its payload is serialized once however many connections send it.
    */
   sendEntry(channel: string, entry: StreamEntry, written?: () => void): number {
-    const frame = this.socket.readyState === WebSocket.OPEN ? this.codec.encodeEntry(channel, entry, this.nextSeq) : undefined;
+    const frame = this.socket.readyState === WebSocket.OPEN ? this.codec.encodeEntry(channel, entry, this) : undefined;
     return this.writeFrame('message', frame, written);
   }
 

@@ -5,12 +5,12 @@ import type WebSocket from 'ws';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { peerOf } from './peer.js';
 import { SessionFactory } from './session.factory.js';
-import type { Session } from './session.js';
+import type { Session, SessionObserver } from './session.js';
 import { logEvent } from '@app/contract';
 
 /** Opens a `Session` for each accepted socket and keeps the live ones for the drain. */
 @Injectable()
-export class SessionRegistry {
+export class SessionRegistry implements SessionObserver {
   private readonly logger = new Logger(SessionRegistry.name);
   private readonly sessions = new Set<Session>();
 
@@ -22,7 +22,7 @@ export class SessionRegistry {
   /** `subject`: who the access token named, when auth is on. */
   open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
     const peer = peerOf(request);
-    const session = this.factory.create(socket, request.socket, peer);
+    const session = this.factory.create(socket, request.socket, peer, this);
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
     const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
@@ -32,14 +32,15 @@ export class SessionRegistry {
       `Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`,
       logEvent('client_connected', { peer, dialect: session.dialect, ...(shownSubject === undefined ? {} : { subject: shownSubject }) }),
     );
-    void session.closed.then((code) => {
-      this.sessions.delete(session);
-      this.metrics.connectionClosed(session.dialect);
-      this.logger.debug(`Client disconnected: ${peer}`, logEvent('client_disconnected', { peer, code }));
-    });
     // `hello` and the first data item leave in one TCP write (`TickWrites`).
     session.start();
     return session;
+  }
+
+  sessionClosed(session: Session, code: number): void {
+    this.sessions.delete(session);
+    this.metrics.connectionClosed(session.dialect);
+    this.logger.debug(`Client disconnected: ${session.peer}`, logEvent('client_disconnected', { peer: session.peer, code }));
   }
 
   /** Sessions open or closing. */

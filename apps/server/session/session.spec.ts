@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type WebSocket from 'ws';
 import { JsonCodec } from './codec/index.js';
+import { DrainWake } from './drain-wake.js';
 import type { DataFeed } from './feed/index.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { InboundThrottle } from './inbound/inbound-throttle.js';
@@ -71,25 +72,23 @@ function session(finalDataItems = 2): { socket: FakeSocket; session: Session } {
   const log = new PeerLog(logger, 'Client p:1');
   const outbound = new Outbound(ws, new PassThrough(), new TickWrites(), codec, 1 << 20, 'p:1', log, metrics);
   const streams = { inFlight: 0, close: () => undefined } as unknown as SessionStreams;
-  const built = new Session({
-    socket: ws,
-    peer: 'p:1',
-    serverId: 'unit',
-    codec,
-    outbound,
-    inbound: { admit: () => true, stop: () => undefined } as unknown as InboundThrottle,
-    requests: new RequestExecutor(10_000, metrics),
-    heartbeat: { start: () => undefined, stop: () => undefined } as unknown as Heartbeat,
-    feed: { subscribe: () => () => undefined } satisfies DataFeed,
-    openStreams: () => streams,
-    finalDataItems,
-    maxPayloadBytes: 65_536,
-    maxInFlight: 10,
-    heartbeatMs: 30_000,
-    log,
-    metrics,
-    logger,
-  });
+  const built = new Session(
+    {
+      socket: ws,
+      peer: 'p:1',
+      codec,
+      outbound,
+      inbound: { admit: () => true, stop: () => undefined } as unknown as InboundThrottle,
+      requests: new RequestExecutor(10_000, metrics),
+      heartbeat: { start: () => undefined, stop: () => undefined } as unknown as Heartbeat,
+      feed: { start: () => undefined, stop: () => undefined } satisfies DataFeed,
+      streams,
+      wake: new DrainWake(),
+      log,
+      observer: { sessionClosed: () => undefined },
+    },
+    { serverId: 'unit', finalDataItems, maxPayloadBytes: 65_536, maxInFlight: 10, heartbeatMs: 30_000, metrics, logger },
+  );
   built.start();
   return { socket, session: built };
 }

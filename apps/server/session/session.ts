@@ -3,8 +3,9 @@ import type { LoggerService } from '@nestjs/common';
 import { CloseCode, ErrorCode, loggable, type ClientMessage, type ProtocolVersion } from '@app/protocol';
 import WebSocket, { type RawData } from 'ws';
 import type { Inbound, SessionCodec } from './codec/index.js';
-import { businessItem, type BusinessItem, type DataFeed } from './feed/index.js';
-import { Heartbeat, MISSED_PONGS_LIMIT } from './heartbeat.js';
+import type { DrainWake } from './drain-wake.js';
+import { businessItem, type DataFeed } from './feed/index.js';
+import type { Heartbeat } from './heartbeat.js';
 import type { InboundThrottle } from './inbound/inbound-throttle.js';
 import type { Outbound } from './outbound.js';
 import type { PeerLog } from './peer-log.js';
@@ -22,11 +23,27 @@ export interface DrainNotice {
   reconnectJitterMs: number;
 }
 
-/** What a session is built from; `SessionFactory` assembles it. */
+/** What every session of the process shares; `SessionFactory` holds one. */
+export interface SessionSettings {
+  serverId: string;
+  finalDataItems: number;
+  maxPayloadBytes: number;
+  /** Requests and publishes a peer may have unanswered at once. */
+  maxInFlight: number;
+  heartbeatMs: number;
+  metrics: SessionMetrics;
+  logger: LoggerService;
+}
+
+/** Told when a session's socket has closed, for whatever reason (the registry). */
+export interface SessionObserver {
+  sessionClosed(session: Session, code: number): void;
+}
+
+/** One connection's collaborators; `SessionFactory` assembles them. */
 export interface SessionParts {
   socket: WebSocket;
   peer: string;
-  serverId: string;
   codec: SessionCodec;
   outbound: Outbound;
   /** Holds the peer to its inbound budget. */
@@ -34,18 +51,21 @@ export interface SessionParts {
   requests: RequestExecutor;
   heartbeat: Heartbeat;
   feed: DataFeed;
-  /** Opens the connection's channel streams; `onSettled` runs whenever a publish settles. */
-  openStreams: (onSettled: () => void) => SessionStreams;
-  finalDataItems: number;
-  maxPayloadBytes: number;
-  /** Requests and publishes a peer may have unanswered at once. */
-  maxInFlight: number;
-  heartbeatMs: number;
+  streams: SessionStreams;
+  /** Shared with `streams`, whose settled publishes wake the drain. */
+  wake: DrainWake;
   /** This peer's rate-limited log lines. */
   log: PeerLog;
-  metrics: SessionMetrics;
-  logger: LoggerService;
+  observer: SessionObserver;
 }
+
+/**
+ * The session a socket belongs to, kept on the socket so that its listeners can be functions
+ * every connection shares (ws keeps its `WebSocket` on the TCP socket the same way): a closure
+ * per listener would cost each connection a few hundred bytes.
+ */
+const SESSION = Symbol('session');
+type SessionSocket = WebSocket & { [SESSION]: Session };
 
 /**
  * One client connection: it streams the feed, answers requests, hands stream frames on, and
@@ -56,35 +76,42 @@ export interface SessionParts {
 export class Session {
   readonly id = randomUUID();
   readonly peer: string;
-  /** Resolves with the close code once the socket has closed, for whatever reason. */
-  readonly closed: Promise<number>;
 
   private readonly socket: WebSocket;
   private readonly codec: SessionCodec;
   private readonly outbound: Outbound;
+  private readonly inbound: InboundThrottle;
   private readonly requests: RequestExecutor;
+  private readonly heartbeat: Heartbeat;
+  private readonly feed: DataFeed;
   private readonly streams: SessionStreams;
+  private readonly wake: DrainWake;
+  private readonly log: PeerLog;
+  private readonly observer: SessionObserver;
   private draining = false;
   /** Frames sent before the drain notice; the rest were flushed by the drain. */
   private framesBeforeDrain: number | undefined;
-  private stopFeed: (() => void) | undefined;
-  /** Wakes the drain when in-flight work finishes or an ack arrives. */
-  private wakeDrain: (() => void) | undefined;
+  /** Set once the socket has closed. */
+  private closeCode: number | undefined;
+  /** Whoever awaits `closed` before then (made on demand: only a drain waits). */
+  private closeWaiters: ((code: number) => void)[] | undefined;
 
-  constructor(private readonly parts: SessionParts) {
+  constructor(
+    parts: SessionParts,
+    private readonly settings: SessionSettings,
+  ) {
     this.socket = parts.socket;
     this.peer = parts.peer;
     this.codec = parts.codec;
     this.outbound = parts.outbound;
+    this.inbound = parts.inbound;
     this.requests = parts.requests;
-    this.streams = parts.openStreams(() => this.wakeDrain?.());
-    // `on`, not `once`: ws emits 'close' once, and `once` would add a wrapper per connection.
-    this.closed = new Promise((resolve) =>
-      this.socket.on('close', (code: number) => {
-        this.stop();
-        resolve(code);
-      }),
-    );
+    this.heartbeat = parts.heartbeat;
+    this.feed = parts.feed;
+    this.streams = parts.streams;
+    this.wake = parts.wake;
+    this.log = parts.log;
+    this.observer = parts.observer;
   }
 
   get dialect(): SessionCodec['dialect'] {
@@ -96,30 +123,30 @@ export class Session {
     return this.framesBeforeDrain === undefined ? 0 : this.outbound.framesSent - this.framesBeforeDrain;
   }
 
+  /** Resolves with the close code once the socket has closed, for whatever reason. */
+  get closed(): Promise<number> {
+    const code = this.closeCode;
+    if (code !== undefined) return Promise.resolve(code);
+    return new Promise((resolve) => (this.closeWaiters ??= []).push(resolve));
+  }
+
   start(): void {
-    const { socket, heartbeat, feed, logger } = this.parts;
-    socket.on('message', (data, isBinary) => {
-      if (this.parts.inbound.admit(byteLength(data))) this.onFrame(this.codec.decode(data, isBinary));
-    });
+    const socket = this.socket as SessionSocket;
+    socket[SESSION] = this;
+    // The listeners are meant to be called unbound: ws calls each with `this` = the socket.
+    /* eslint-disable @typescript-eslint/unbound-method */
+    socket.on('message', Session.onMessage);
     // ws answers pings itself, and pongs need no answer, but a flood of either still costs: both
     // count against the budget and in the received-frames metric, as any other frame.
-    for (const control of ['ping', 'pong'] as const) {
-      socket.on(control, (data: Buffer) => {
-        this.parts.metrics.frameReceived(control);
-        this.parts.inbound.admit(data.length);
-      });
-    }
-    socket.on('error', (err) => this.onSocketError(err));
+    socket.on('ping', Session.onPing);
+    socket.on('pong', Session.onPong);
+    socket.on('error', Session.onError);
+    // `on`, not `once`: ws emits 'close' once, and `once` would add a wrapper per connection.
+    socket.on('close', Session.onClose);
+    /* eslint-enable @typescript-eslint/unbound-method */
     this.sayHello(this.codec.protocolVersion);
-    this.stopFeed = feed.subscribe((item) => this.sendData(item, false));
-    heartbeat.start(() => {
-      logger.warn(
-        `Client ${this.peer} missed ${MISSED_PONGS_LIMIT} heartbeats; terminating`,
-        logEvent('heartbeat_missed', { peer: this.peer, missed: MISSED_PONGS_LIMIT }),
-      );
-      this.parts.metrics.cut('heartbeat');
-      socket.terminate();
-    });
+    this.feed.start();
+    this.heartbeat.start();
   }
 
   get isOpen(): boolean {
@@ -138,7 +165,7 @@ export class Session {
    */
   async drain(notice: DrainNotice): Promise<void> {
     this.draining = true;
-    this.stopFeed?.();
+    this.feed.stop();
     this.framesBeforeDrain = this.outbound.framesSent;
     this.outbound.send({
       type: 'shutdown',
@@ -148,7 +175,9 @@ export class Session {
       reconnectJitterMs: notice.reconnectJitterMs,
     });
     await this.until(() => this.inFlight === 0);
-    for (let index = 1; index <= this.parts.finalDataItems; index++) this.sendData(businessItem(new Date(), index), true);
+    for (let index = 1; index <= this.settings.finalDataItems; index++) {
+      this.outbound.sendSequenced({ type: 'data', payload: businessItem(new Date(), index), final: true });
+    }
     // Live stream messages flow until the marker and never after it; the marker says where each
     // channel stopped, and the client resumes from there on its next connection.
     const channels = this.streams.close();
@@ -172,21 +201,49 @@ export class Session {
     return new Promise((resolve) => {
       const check = (): void => {
         if (condition() || !this.isOpen) {
-          this.wakeDrain = undefined;
+          this.wake.clear();
           resolve();
         }
       };
-      this.wakeDrain = check;
+      this.wake.watch(check);
       void this.closed.then(check);
       check();
     });
+  }
+
+  private static onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const session = sessionOf(this);
+    if (session.inbound.admit(byteLength(data))) session.onFrame(session.codec.decode(data, isBinary));
+  }
+
+  private static onPing(this: WebSocket, data: Buffer): void {
+    sessionOf(this).onControlFrame('ping', data);
+  }
+
+  private static onPong(this: WebSocket, data: Buffer): void {
+    const session = sessionOf(this);
+    session.onControlFrame('pong', data);
+    session.heartbeat.pong();
+  }
+
+  private static onError(this: WebSocket, err: Error & { code?: string }): void {
+    sessionOf(this).onSocketError(err);
+  }
+
+  private static onClose(this: WebSocket, code: number): void {
+    sessionOf(this).onClosed(code);
+  }
+
+  private onControlFrame(kind: 'ping' | 'pong', data: Buffer): void {
+    this.settings.metrics.frameReceived(kind);
+    this.inbound.admit(data.length);
   }
 
   private onFrame(inbound: Inbound): void {
     if (!this.isOpen) {
       // Our close frame is out (RFC 6455 §5.5.1: nothing may follow it), so nothing can be
       // answered: the peer treats what is unanswered at the close as not taken.
-      this.parts.log.write(
+      this.log.write(
         'debug',
         'after close',
         `Client ${this.peer} sent a frame after the close frame; not taken`,
@@ -194,10 +251,10 @@ export class Session {
       );
       return;
     }
-    this.parts.metrics.frameReceived(inbound.kind === 'message' ? inbound.message.type : inbound.kind);
+    this.settings.metrics.frameReceived(inbound.kind === 'message' ? inbound.message.type : inbound.kind);
     switch (inbound.kind) {
       case 'chatter':
-        this.parts.log.write(
+        this.log.write(
           'log',
           'chatter',
           `Received from ${this.peer}: ${loggable(inbound.text)}`,
@@ -227,7 +284,7 @@ export class Session {
           this.outbound.reject(ErrorCode.BAD_MESSAGE, `ack ${message.seq} is beyond the last seq sent (${this.outbound.lastSeq})`);
           return;
         }
-        this.wakeDrain?.();
+        this.wake.wake();
         return;
       case 'unsubscribe':
         this.streams.unsubscribe(message);
@@ -248,8 +305,9 @@ export class Session {
       this.outbound.reject(ErrorCode.DRAINING, DRAINING_MESSAGE, { id });
       return true;
     }
-    if (this.inFlight >= this.parts.maxInFlight) {
-      const message = `${this.parts.maxInFlight} requests and publishes are unanswered on this connection; send it again after an answer`;
+    const { maxInFlight } = this.settings;
+    if (this.inFlight >= maxInFlight) {
+      const message = `${maxInFlight} requests and publishes are unanswered on this connection; send it again after an answer`;
       this.outbound.reject(ErrorCode.TOO_MANY_IN_FLIGHT, message, { id });
       return true;
     }
@@ -259,8 +317,8 @@ export class Session {
   private onRequest(id: string, workMs: number): void {
     if (this.refusedWork(id)) return;
     const refusal = this.requests.start(id, workMs, () => {
-      this.outbound.sendSequenced({ type: 'result', id, payload: { servedBy: this.parts.serverId, workMs } });
-      this.wakeDrain?.();
+      this.outbound.sendSequenced({ type: 'result', id, payload: { servedBy: this.settings.serverId, workMs } });
+      this.wake.wake();
     });
     if (refusal) this.outbound.reject(refusal.code, refusal.message, { id });
   }
@@ -271,38 +329,43 @@ export class Session {
     this.outbound.send({
       type: 'hello',
       protocol,
-      serverId: this.parts.serverId,
+      serverId: this.settings.serverId,
       sessionId: this.id,
-      heartbeatMs: this.parts.heartbeatMs,
-      maxPayload: this.parts.maxPayloadBytes,
-      maxInFlight: this.parts.maxInFlight,
+      heartbeatMs: this.settings.heartbeatMs,
+      maxPayload: this.settings.maxPayloadBytes,
+      maxInFlight: this.settings.maxInFlight,
     });
   }
 
-  private sendData(item: BusinessItem, final: boolean): void {
-    this.outbound.sendSequenced({ type: 'data', payload: item, final });
-  }
-
   private onSocketError(err: Error & { code?: string }): void {
+    const { logger, maxPayloadBytes } = this.settings;
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.parts.logger.warn(
-        `Client ${this.peer} sent a frame over ${this.parts.maxPayloadBytes} bytes; closed with 1009`,
-        logEvent('frame_too_large', { peer: this.peer, limitBytes: this.parts.maxPayloadBytes }),
+      logger.warn(
+        `Client ${this.peer} sent a frame over ${maxPayloadBytes} bytes; closed with 1009`,
+        logEvent('frame_too_large', { peer: this.peer, limitBytes: maxPayloadBytes }),
       );
     } else {
       const error = loggable(err.message);
-      this.parts.logger.warn(`Client ${this.peer} connection error: ${error}`, logEvent('socket_error', { peer: this.peer, error }));
+      logger.warn(`Client ${this.peer} connection error: ${error}`, logEvent('socket_error', { peer: this.peer, error }));
     }
   }
 
-  private stop(): void {
-    this.parts.inbound.stop();
-    this.parts.log.flush();
+  private onClosed(code: number): void {
+    this.closeCode = code;
+    this.inbound.stop();
+    this.log.flush();
     this.streams.close();
-    this.stopFeed?.();
-    this.parts.heartbeat.stop();
+    this.feed.stop();
+    this.heartbeat.stop();
     this.requests.cancelAll();
+    this.observer.sessionClosed(this, code);
+    for (const resolve of this.closeWaiters ?? []) resolve(code);
+    this.closeWaiters = undefined;
   }
+}
+
+function sessionOf(socket: WebSocket): Session {
+  return (socket as SessionSocket)[SESSION];
 }
 
 function byteLength(data: RawData): number {

@@ -23,12 +23,12 @@ describe('JsonCodec', () => {
   it('v2: a channel message has no seq, and every connection is handed the same bytes for an entry', () => {
     for (const [index, payload] of payloads.entries()) {
       const entry = { offset: index + 1, id: `p-${index}`, payload };
-      const nextSeq = jest.fn(() => 1);
-      const frame = codec.encodeEntry('orders.eu', entry, nextSeq);
+      const seqs = { nextSeq: jest.fn(() => 1) };
+      const frame = codec.encodeEntry('orders.eu', entry, seqs);
       expect(frame).toBeInstanceOf(Buffer);
       expect(frame.toString()).toBe(codec.encode({ type: 'message', channel: 'orders.eu', ...entry }));
-      expect(codec.encodeEntry('orders.eu', entry, nextSeq)).toBe(frame);
-      expect(nextSeq).not.toHaveBeenCalled();
+      expect(codec.encodeEntry('orders.eu', entry, seqs)).toBe(frame);
+      expect(seqs.nextSeq).not.toHaveBeenCalled();
     }
   });
 
@@ -36,7 +36,7 @@ describe('JsonCodec', () => {
     for (const [index, payload] of payloads.entries()) {
       const entry = { offset: index + 1, id: `p-${index}`, payload };
       const whole = v1.encode({ type: 'message', seq: 41 + index, channel: 'orders.eu', ...entry });
-      expect(v1.encodeEntry('orders.eu', entry, () => 41 + index)).toBe(whole);
+      expect(v1.encodeEntry('orders.eu', entry, { nextSeq: () => 41 + index })).toBe(whole);
     }
   });
 

@@ -10,7 +10,7 @@ import {
 import type { RawData } from 'ws';
 import type { StreamEntry } from '../../streams/backend/stream-backend.js';
 import { messageFrame, messageTail } from './entry-frames.js';
-import type { Inbound, SessionCodec } from './session-codec.js';
+import type { Inbound, SeqCounter, SessionCodec } from './session-codec.js';
 
 /** `graceful.v2` (or `graceful.v1`): one JSON object per text frame, validated on the way in. */
 export class JsonCodec implements SessionCodec {
@@ -32,9 +32,9 @@ export class JsonCodec implements SessionCodec {
    * Version 2: the frame every subscriber gets, as is. Version 1: the same text `encode` gives
    * `{type, seq, ...fields}`, the fields after `seq` encoded once per entry.
    */
-  encodeEntry(channel: string, entry: StreamEntry, nextSeq: () => number): string | Buffer {
+  encodeEntry(channel: string, entry: StreamEntry, seqs: SeqCounter): string | Buffer {
     if (this.protocolVersion >= 2) return messageFrame(channel, entry);
-    return `{"type":"message","seq":${nextSeq()},${messageTail(channel, entry)}`;
+    return `{"type":"message","seq":${seqs.nextSeq()},${messageTail(channel, entry)}`;
   }
 
   decode(data: RawData, isBinary: boolean): Inbound {

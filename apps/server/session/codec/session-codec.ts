@@ -17,6 +17,12 @@ export type Inbound =
  * builds every frame as a `graceful.v2` message; a dialect that has no counterpart for one
  * returns `undefined` and nothing is sent.
  */
+/** A connection's sequence numbers (its `Outbound`). */
+export interface SeqCounter {
+  /** Takes the next number. */
+  nextSeq(): number;
+}
+
 export interface SessionCodec {
   readonly dialect: Dialect;
   /** The version `hello` announces (undefined: the dialect has no `hello`). */
@@ -26,10 +32,10 @@ export interface SessionCodec {
   encode(message: ServerMessage): string | undefined;
   /**
    * A channel entry's `message` frame, its payload serialized once however many connections
-   * send it (`entry-frames.ts`). `nextSeq` numbers the frame in a version that sequences channel
+   * send it (`entry-frames.ts`). `seqs` numbers the frame in a version that sequences channel
    * messages; a `Buffer` is the same bytes for every connection. `undefined` where the dialect
    * has no channels.
    */
-  encodeEntry(channel: string, entry: StreamEntry, nextSeq: () => number): string | Buffer | undefined;
+  encodeEntry(channel: string, entry: StreamEntry, seqs: SeqCounter): string | Buffer | undefined;
   decode(data: RawData, isBinary: boolean): Inbound;
 }

@@ -1,3 +1,5 @@
+import type { SequencedBody } from '@app/protocol';
+
 /** One business data item, as carried in a `data` frame's payload. */
 export type BusinessItem = {
   /** `HH:MM:SS`, local time, as the original program printed it. */
@@ -8,8 +10,13 @@ export type BusinessItem = {
   index?: number;
 };
 
-/** A source of business data that a session streams to its peer until it drains. */
+/** Where a feed's `data` frames go: the connection's `Outbound`, which numbers them. */
+export interface DataSink {
+  sendSequenced(message: SequencedBody): number;
+}
+
+/** One connection's source of business data, streamed into its sink until the drain stops it. */
 export interface DataFeed {
-  /** Starts delivering items to `deliver`; returns the function that stops it. */
-  subscribe(deliver: (item: BusinessItem) => void): () => void;
+  start(): void;
+  stop(): void;
 }

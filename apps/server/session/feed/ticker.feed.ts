@@ -1,5 +1,5 @@
 import { businessItem } from './business-item.js';
-import type { BusinessItem, DataFeed } from './data-feed.js';
+import type { DataFeed, DataSink } from './data-feed.js';
 
 /**
  * The current item at once, then one per interval. At once, because a client that just moved
@@ -7,11 +7,24 @@ import type { BusinessItem, DataFeed } from './data-feed.js';
  * interval later.
  */
 export class TickerFeed implements DataFeed {
-  constructor(private readonly intervalMs: number) {}
+  private timer: NodeJS.Timeout | undefined;
 
-  subscribe(deliver: (item: BusinessItem) => void): () => void {
-    deliver(businessItem(new Date()));
-    const timer = setInterval(() => deliver(businessItem(new Date())), this.intervalMs);
-    return () => clearInterval(timer);
+  constructor(
+    private readonly intervalMs: number,
+    private readonly sink: DataSink,
+  ) {}
+
+  start(): void {
+    sendItem(this.sink);
+    // A module function with the sink as its argument: a closure per connection would cost one.
+    this.timer = setInterval(sendItem, this.intervalMs, this.sink);
   }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function sendItem(sink: DataSink): void {
+  sink.sendSequenced({ type: 'data', payload: businessItem(new Date()), final: false });
 }

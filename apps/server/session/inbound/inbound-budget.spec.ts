@@ -19,6 +19,7 @@ describe('InboundBudget', () => {
 
   it('refills at the rate, never above the burst', () => {
     const b = budget();
+    expect(b.charge(1).kind).toBe('within');
     now = 60_000;
     for (let i = 0; i < 20; i++) expect(b.charge(1).kind).toBe('within');
     expect(b.charge(1).kind).toBe('over');

@@ -21,26 +21,35 @@ export type Verdict =
 /** One clock for every budget (a bound `performance.now` per bucket would cost a function each). */
 const monotonicMs = (): number => performance.now();
 
-/** Frames per second and bytes per second, each its own bucket; the stricter one decides. */
+/**
+ * Frames per second and bytes per second, each its own bucket; the stricter one decides. The
+ * buckets are made at the first frame: until then both would only be full, and most connections
+ * send little, so an idle one does not pay for two.
+ */
 export class InboundBudget {
-  private readonly frames: TokenBucket;
-  private readonly bytes: TokenBucket;
+  private buckets: { frames: TokenBucket; bytes: TokenBucket } | undefined;
 
   constructor(
     private readonly limits: InboundLimits,
-    now: () => number = monotonicMs,
-  ) {
-    this.frames = new TokenBucket(limits.framesPerSec, limits.framesPerSec * limits.burstSeconds, now);
-    this.bytes = new TokenBucket(limits.bytesPerSec, limits.bytesPerSec * limits.burstSeconds, now);
-  }
+    private readonly now: () => number = monotonicMs,
+  ) {}
 
   /** Charges one frame of `byteLength` bytes. */
   charge(byteLength: number): Verdict {
-    const frameDebt = this.frames.take(1);
-    const byteDebt = this.bytes.take(byteLength);
+    const { frames, bytes } = (this.buckets ??= this.fullBuckets());
+    const frameDebt = frames.take(1);
+    const byteDebt = bytes.take(byteLength);
     if (frameDebt === 0 && byteDebt === 0) return { kind: 'within' };
-    const debtSeconds = Math.max(this.frames.debtSeconds(), this.bytes.debtSeconds());
+    const debtSeconds = Math.max(frames.debtSeconds(), bytes.debtSeconds());
     if (debtSeconds > this.limits.closeAfterDebtSeconds) return { kind: 'abuse' };
-    return { kind: 'over', pauseMs: Math.max(this.frames.msUntilPaid(), this.bytes.msUntilPaid()) };
+    return { kind: 'over', pauseMs: Math.max(frames.msUntilPaid(), bytes.msUntilPaid()) };
+  }
+
+  private fullBuckets(): { frames: TokenBucket; bytes: TokenBucket } {
+    const { framesPerSec, bytesPerSec, burstSeconds } = this.limits;
+    return {
+      frames: new TokenBucket(framesPerSec, framesPerSec * burstSeconds, this.now),
+      bytes: new TokenBucket(bytesPerSec, bytesPerSec * burstSeconds, this.now),
+    };
   }
 }

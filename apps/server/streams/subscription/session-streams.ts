@@ -46,6 +46,11 @@ export interface StreamOutput {
   reject(code: ErrorCode, message: string, about?: { id?: string; channel?: string }): void;
 }
 
+/** Told whenever a publish settles, so a draining session looks again (the session's `DrainWake`). */
+export interface SettleListener {
+  wake(): void;
+}
+
 export class SessionStreams {
   // Created on first use: most connections never touch a channel, and an empty Map or Set
   // costs about 180 bytes per connection.
@@ -60,8 +65,7 @@ export class SessionStreams {
     private readonly backend: StreamBackend,
     private readonly outbound: StreamOutput,
     private readonly limits: StreamLimits,
-    /** Called when a publish settles, so the drain can look again. */
-    private readonly onSettled: () => void,
+    private readonly settled: SettleListener,
     private readonly logger: LoggerService,
     private readonly metrics: StreamMetrics,
   ) {}
@@ -141,7 +145,7 @@ export class SessionStreams {
       )
       .finally(() => {
         publishing.delete(id);
-        this.onSettled();
+        this.settled.wake();
       });
   }
 
