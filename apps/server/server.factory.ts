@@ -5,6 +5,7 @@ import { DrainingWsAdapter } from './adapters/draining-ws.adapter.js';
 import { AppModule } from './app.module.js';
 import type { ServerSettings } from './config/server.config.js';
 import { AdmissionService } from './gateway/admission.service.js';
+import { TickWrites } from './session/tick-writes.js';
 
 /**
  * Builds the server application from its settings (`readServerSettings`), with the adapters the
@@ -22,11 +23,13 @@ export async function createServerApp(settings: ServerSettings, options: NestApp
     },
   );
   const admission = app.get(AdmissionService);
+  const writes = app.get(TickWrites);
   app.useWebSocketAdapter(
     new DrainingWsAdapter(app, {
       maxPayloadBytes,
       admit: (request) => admission.admit(request),
       onUnknownPath: () => admission.unknownPath(),
+      holdWrites: (socket) => writes.hold(socket),
     }),
   );
   return app;

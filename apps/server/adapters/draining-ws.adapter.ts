@@ -8,10 +8,15 @@ import type { Admission } from '../gateway/admission.service.js';
 
 export interface DrainingWsAdapterOptions {
   /** Decides each upgrade before the handshake (shutdown, origin, limits, auth). */
-  admit: (request: IncomingMessage) => Promise<Admission>;
+  admit: (request: IncomingMessage) => Admission | Promise<Admission>;
   /** Told of an upgrade to a path no gateway serves (answered 404). */
   onUnknownPath: () => void;
   maxPayloadBytes: number;
+  /**
+   * Holds an accepted connection's writes until the end of this turn (`TickWrites`), so that the
+   * handshake's response leaves in one TCP write with the session's first frames.
+   */
+  holdWrites: (socket: Duplex) => void;
 }
 
 /**
@@ -78,6 +83,14 @@ export class DrainingWsAdapter extends WsAdapter {
     if (handlers.length > 0) super.bindMessageHandlers(...args);
   }
 
+  /**
+   * Binds nothing: no gateway here implements `handleDisconnect` (a session hears its own socket
+   * close), and Nest's hook would put a `once('close')` on every socket — two closures and their
+   * contexts per idle connection — to feed a Subject nobody reads. The adapter's spec fails if a
+   * gateway starts implementing it.
+   */
+  override bindClientDisconnect(): void {}
+
   /** Leaves every open socket to the drain; upgrades keep being answered (503) until exit. */
   override close(): Promise<void> {
     return Promise.resolve();
@@ -111,9 +124,12 @@ export class DrainingWsAdapter extends WsAdapter {
       this.options.onUnknownPath();
       return refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path');
     }
-    const admission = await this.options.admit(request);
+    const decided = this.options.admit(request);
+    // Most upgrades are decided at once (no token to verify) and answered in this same turn.
+    const admission = decided instanceof Promise ? await decided : decided;
     if (socket.destroyed) return;
     if (!admission.accepted) return refuseUpgrade(socket, admission.status, admission.reason, admission.headers);
+    this.options.holdWrites(socket);
     gateway.handleUpgrade(request, socket, head, (ws) => gateway.emit('connection', ws, request));
   }
 }

@@ -15,6 +15,8 @@ import { logEvent } from '@app/contract';
 export type Admission =
   { accepted: true; subject: string | undefined } | { accepted: false; status: number; reason: string; headers: Record<string, string> };
 
+const SPOKEN: ReadonlySet<string> = new Set(JSON_SUBPROTOCOLS);
+
 /** Seconds a client refused for the connection cap is asked to wait. */
 const RETRY_AFTER_FULL_S = 5;
 
@@ -41,10 +43,15 @@ export class AdmissionService {
     this.authenticator = config.auth.jwt && new JwtAuthenticator(config.auth.jwt);
   }
 
-  async admit(request: IncomingMessage): Promise<Admission> {
+  /** Decided at once unless there is a token to verify. */
+  admit(request: IncomingMessage): Admission | Promise<Admission> {
     const early = this.refusalBeforeAuth(request);
     if (early) return this.refuse(early, request);
-    if (!this.authenticator) return this.accept(request, undefined);
+    if (!this.authenticator) return this.accept();
+    return this.authenticate(request, this.authenticator);
+  }
+
+  private async authenticate(request: IncomingMessage, authenticator: JwtAuthenticator): Promise<Admission> {
     this.pending++;
     try {
       const token = bearerToken(request);
@@ -53,7 +60,7 @@ export class AdmissionService {
       }
       let subject: string;
       try {
-        subject = await this.authenticator.verify(token);
+        subject = await authenticator.verify(token);
       } catch (err) {
         const why = (err as { code?: string }).code ?? 'invalid token';
         return this.refuse(unauthorized(`access token rejected (${why})`, 'Bearer realm="ws", error="invalid_token"'), request);
@@ -62,7 +69,7 @@ export class AdmissionService {
       const late = this.shutdownState.shuttingDown ? draining() : undefined;
       if (late) return this.refuse(late, request);
       this.subjects.set(request, subject);
-      return this.accept(request, subject);
+      return this.accept(subject);
     } finally {
       this.pending--;
     }
@@ -108,7 +115,7 @@ export class AdmissionService {
     return undefined;
   }
 
-  private accept(request: IncomingMessage, subject: string | undefined): Admission {
+  private accept(subject?: string): Admission {
     this.metrics.upgrade('accepted');
     return { accepted: true, subject };
   }
@@ -142,7 +149,8 @@ function unauthorized(reason: string, challenge: string): Refusal {
 /** The offered subprotocols when some were offered and none is a JSON version this server speaks. */
 function unspokenSubprotocols(request: IncomingMessage): string | undefined {
   const header = request.headers['sec-websocket-protocol'];
-  if (header === undefined || header.trim() === '') return undefined;
+  // The common case, one version this server speaks, decided without splitting the header.
+  if (header === undefined || SPOKEN.has(header) || header.trim() === '') return undefined;
   const offered = header.split(',').map((name) => name.trim());
   return pickSubprotocol(offered) ? undefined : offered.join(', ');
 }

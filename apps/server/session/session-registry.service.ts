@@ -32,7 +32,8 @@ export class SessionRegistry implements SessionObserver {
       `Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`,
       logEvent('client_connected', { peer, dialect: session.dialect, ...(shownSubject === undefined ? {} : { subject: shownSubject }) }),
     );
-    // `hello` and the first data item leave in one TCP write (`TickWrites`).
+    // `hello` and the first data item leave in one TCP write with the handshake's response: the
+    // adapter held the socket's writes for this turn (`TickWrites`).
     session.start();
     return session;
   }
