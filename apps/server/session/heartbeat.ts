@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { Peer } from './peer.js';
 
 /** Pings in a row left unanswered before the peer counts as dead. */
 export const MISSED_PONGS_LIMIT = 2;
@@ -43,7 +44,7 @@ export class Heartbeat {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly peer: string,
+    private readonly peer: Peer,
     private readonly sweep: HeartbeatSweep,
   ) {}
 
@@ -60,7 +61,7 @@ export class Heartbeat {
   beat(): void {
     if (this.missedPongs >= MISSED_PONGS_LIMIT) {
       this.stop();
-      this.sweep.onDead(this.peer);
+      this.sweep.onDead(this.peer.name);
       this.socket.terminate();
       return;
     }

@@ -6,6 +6,7 @@ import { JsonCodec, TextCodec, type SessionCodec } from './codec/index.js';
 import { businessItem } from './feed/business-item.js';
 import { Outbound } from './outbound.js';
 import { PeerLog } from './peer-log.js';
+import { Peer } from './peer.js';
 import { TickWrites } from './tick-writes.js';
 
 /** The part of a `ws` socket the sender touches. */
@@ -42,7 +43,7 @@ function outbound(codec: SessionCodec, maxBufferedBytes = 1024, extensions = '')
       new TickWrites(),
       codec,
       maxBufferedBytes,
-      'peer:1',
+      new Peer({ remoteAddress: 'peer', remotePort: 1 }),
       new PeerLog(logger, 'Client peer:1'),
       metrics,
     ),

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { SessionCodec } from './codec/index.js';
 import type { PeerLog } from './peer-log.js';
+import type { Peer } from './peer.js';
 import type { SessionMetrics } from './session-metrics.js';
 import type { StreamEntry } from '../streams/backend/stream-backend.js';
 import { sharedTextFrame } from './shared-frames.js';
@@ -40,7 +41,7 @@ export class Outbound {
     private readonly writes: TickWrites,
     private readonly codec: SessionCodec,
     private readonly maxBufferedBytes: number,
-    private readonly peer: string,
+    private readonly peer: Peer,
     private readonly log: PeerLog,
     private readonly metrics: Pick<SessionMetrics, 'frameSent' | 'rejected' | 'cut'>,
   ) {
@@ -88,8 +89,8 @@ export class Outbound {
     this.log.write(
       level,
       `rejected ${code}`,
-      `Rejected frame from ${this.peer}: ${code} ${reason}`,
-      logEvent('frame_rejected', { peer: this.peer, code, reason }),
+      `Rejected frame from ${this.peer.name}: ${code} ${reason}`,
+      logEvent('frame_rejected', { peer: this.peer.name, code, reason }),
     );
     this.send({ type: 'error', code, message, ...about });
   }
@@ -131,8 +132,8 @@ export class Outbound {
       this.log.write(
         'warn',
         'not reading',
-        `Client ${this.peer} is not reading: ${queuedBytes} bytes queued (limit ${this.maxBufferedBytes}); terminating`,
-        logEvent('slow_consumer', { peer: this.peer, queuedBytes, limitBytes: this.maxBufferedBytes }),
+        `Client ${this.peer.name} is not reading: ${queuedBytes} bytes queued (limit ${this.maxBufferedBytes}); terminating`,
+        logEvent('slow_consumer', { peer: this.peer.name, queuedBytes, limitBytes: this.maxBufferedBytes }),
       );
       this.metrics.cut('slow_consumer');
       this.socket.terminate();

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { logEvent, type LogEventFields } from '@app/contract';
+import type { Peer } from './peer.js';
 
 type Level = 'log' | 'warn' | 'debug';
 
@@ -15,8 +16,8 @@ export class PeerLog {
 
   constructor(
     private readonly logger: LoggerService,
-    /** Whom the lines are about, as the flushed count names it: `Client 10.0.0.7:51234`. */
-    private readonly about: string,
+    /** Whom the lines are about: a peer (the flushed count names it `Client 10.0.0.7:51234`) or a kind of traffic. */
+    private readonly about: Peer | string,
     private readonly windowMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -38,12 +39,13 @@ export class PeerLog {
 
   /** Reports what is still only counted; the peer is gone. */
   flush(): void {
+    const about = typeof this.about === 'string' ? this.about : `Client ${this.about.name}`;
     for (const [kind, { level, suppressed }] of this.kinds ?? []) {
       if (suppressed > 0)
         this.emit(
           level,
-          `${this.about}: ${suppressed} more "${kind}" lines not logged`,
-          logEvent('log_suppressed', { about: this.about, kind, count: suppressed }),
+          `${about}: ${suppressed} more "${kind}" lines not logged`,
+          logEvent('log_suppressed', { about, kind, count: suppressed }),
         );
     }
     this.kinds = undefined;

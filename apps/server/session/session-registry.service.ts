@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { loggable } from '@app/protocol';
 import type WebSocket from 'ws';
 import { ServerMetrics } from '../metrics/server-metrics.js';
-import { peerOf } from './peer.js';
+import { Peer } from './peer.js';
 import { SessionFactory } from './session.factory.js';
 import type { Session, SessionObserver } from './session.js';
 import { logEvent } from '@app/contract';
@@ -21,17 +21,13 @@ export class SessionRegistry implements SessionObserver {
 
   /** `subject`: who the access token named, when auth is on. */
   open(socket: WebSocket, request: IncomingMessage, subject?: string): Session {
-    const peer = peerOf(request);
-    const session = this.factory.create(socket, request.socket, peer, this);
+    const session = this.factory.create(socket, request.socket, new Peer(request.socket), this);
     this.sessions.add(session);
     this.metrics.connectionOpened(session.dialect);
-    const shownSubject = subject === undefined ? undefined : loggable(subject, 100);
-    // Debug level: one line per connection is most of what logging costs an accept (docs/benchmarks.md);
-    // the metrics count connections, and LOG_LEVEL=debug brings the lines back.
-    this.logger.debug(
-      `Client connected: ${peer}${shownSubject === undefined ? '' : ` (subject ${shownSubject})`}`,
-      logEvent('client_connected', { peer, dialect: session.dialect, ...(shownSubject === undefined ? {} : { subject: shownSubject }) }),
-    );
+    // Debug level: one line per connection is most of what logging costs an accept, and not even
+    // built unless printed (docs/benchmarks.md); the metrics count connections, and LOG_LEVEL=debug
+    // brings the lines back.
+    if (Logger.isLevelEnabled('debug')) this.logConnected(session, subject);
     // `hello` and the first data item leave in one TCP write with the handshake's response: the
     // adapter held the socket's writes for this turn (`TickWrites`).
     session.start();
@@ -41,7 +37,18 @@ export class SessionRegistry implements SessionObserver {
   sessionClosed(session: Session, code: number): void {
     this.sessions.delete(session);
     this.metrics.connectionClosed(session.dialect);
-    this.logger.debug(`Client disconnected: ${session.peer}`, logEvent('client_disconnected', { peer: session.peer, code }));
+    if (!Logger.isLevelEnabled('debug')) return;
+    const peer = session.peer.name;
+    this.logger.debug(`Client disconnected: ${peer}`, logEvent('client_disconnected', { peer, code }));
+  }
+
+  private logConnected(session: Session, subject: string | undefined): void {
+    const peer = session.peer.name;
+    const shown = subject === undefined ? undefined : loggable(subject, 100);
+    this.logger.debug(
+      `Client connected: ${peer}${shown === undefined ? '' : ` (subject ${shown})`}`,
+      logEvent('client_connected', { peer, dialect: session.dialect, ...(shown === undefined ? {} : { subject: shown }) }),
+    );
   }
 
   /** Sessions open or closing. */

@@ -12,6 +12,7 @@ import { InboundBudget } from './inbound/inbound-budget.js';
 import { InboundThrottle } from './inbound/inbound-throttle.js';
 import { Outbound } from './outbound.js';
 import { PeerLog } from './peer-log.js';
+import type { Peer } from './peer.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { StreamBackend } from '../streams/backend/stream-backend.js';
 import { SessionStreams } from '../streams/subscription/session-streams.js';
@@ -59,11 +60,11 @@ export class SessionFactory {
   }
 
   /** `wire`: the TCP socket the upgrade took over (the request's). `observer` hears of the close. */
-  create(socket: WebSocket, wire: Duplex, peer: string, observer: SessionObserver): Session {
+  create(socket: WebSocket, wire: Duplex, peer: Peer, observer: SessionObserver): Session {
     const { config, metrics } = this;
     // The subprotocol the gateway picked; none at all is the original text dialect.
     const codec = this.codecs.get(socket.protocol) ?? this.text;
-    const log = new PeerLog(this.logger, `Client ${peer}`);
+    const log = new PeerLog(this.logger, peer);
     const outbound = new Outbound(socket, wire, this.writes, codec, config.maxBufferedBytes, peer, log, metrics);
     const wake = new DrainWake();
     return new Session(

@@ -10,6 +10,7 @@ import type { Heartbeat } from './heartbeat.js';
 import type { InboundThrottle } from './inbound/inbound-throttle.js';
 import { Outbound } from './outbound.js';
 import { PeerLog } from './peer-log.js';
+import { Peer } from './peer.js';
 import { RequestExecutor } from './request-executor.js';
 import type { SessionMetrics } from './session-metrics.js';
 import { Session, type DrainNotice } from './session.js';
@@ -69,13 +70,14 @@ function session(finalDataItems = 2): { socket: FakeSocket; session: Session } {
   const socket = new FakeSocket();
   const ws = socket as unknown as WebSocket;
   const codec = new JsonCodec('graceful.v2');
-  const log = new PeerLog(logger, 'Client p:1');
-  const outbound = new Outbound(ws, new PassThrough(), new TickWrites(), codec, 1 << 20, 'p:1', log, metrics);
+  const peer = new Peer({ remoteAddress: 'p', remotePort: 1 });
+  const log = new PeerLog(logger, peer);
+  const outbound = new Outbound(ws, new PassThrough(), new TickWrites(), codec, 1 << 20, peer, log, metrics);
   const streams = { inFlight: 0, close: () => undefined } as unknown as SessionStreams;
   const built = new Session(
     {
       socket: ws,
-      peer: 'p:1',
+      peer,
       codec,
       outbound,
       inbound: { admit: () => true, stop: () => undefined } as unknown as InboundThrottle,

@@ -9,6 +9,7 @@ import type { Heartbeat } from './heartbeat.js';
 import type { InboundThrottle } from './inbound/inbound-throttle.js';
 import type { Outbound } from './outbound.js';
 import type { PeerLog } from './peer-log.js';
+import type { Peer } from './peer.js';
 import type { RequestExecutor } from './request-executor.js';
 import type { SessionMetrics } from './session-metrics.js';
 import type { SessionStreams } from '../streams/subscription/session-streams.js';
@@ -43,7 +44,7 @@ export interface SessionObserver {
 /** One connection's collaborators; `SessionFactory` assembles them. */
 export interface SessionParts {
   socket: WebSocket;
-  peer: string;
+  peer: Peer;
   codec: SessionCodec;
   outbound: Outbound;
   /** Holds the peer to its inbound budget. */
@@ -75,7 +76,7 @@ type SessionSocket = WebSocket & { [SESSION]: Session };
  */
 export class Session {
   readonly id = randomUUID();
-  readonly peer: string;
+  readonly peer: Peer;
 
   private readonly socket: WebSocket;
   private readonly codec: SessionCodec;
@@ -246,8 +247,8 @@ export class Session {
       this.log.write(
         'debug',
         'after close',
-        `Client ${this.peer} sent a frame after the close frame; not taken`,
-        logEvent('frame_after_close', { peer: this.peer }),
+        `Client ${this.peer.name} sent a frame after the close frame; not taken`,
+        logEvent('frame_after_close', { peer: this.peer.name }),
       );
       return;
     }
@@ -257,8 +258,8 @@ export class Session {
         this.log.write(
           'log',
           'chatter',
-          `Received from ${this.peer}: ${loggable(inbound.text)}`,
-          logEvent('peer_text', { peer: this.peer, text: loggable(inbound.text) }),
+          `Received from ${this.peer.name}: ${loggable(inbound.text)}`,
+          logEvent('peer_text', { peer: this.peer.name, text: loggable(inbound.text) }),
         );
         return;
       case 'invalid': {
@@ -341,12 +342,12 @@ export class Session {
     const { logger, maxPayloadBytes } = this.settings;
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       logger.warn(
-        `Client ${this.peer} sent a frame over ${maxPayloadBytes} bytes; closed with 1009`,
-        logEvent('frame_too_large', { peer: this.peer, limitBytes: maxPayloadBytes }),
+        `Client ${this.peer.name} sent a frame over ${maxPayloadBytes} bytes; closed with 1009`,
+        logEvent('frame_too_large', { peer: this.peer.name, limitBytes: maxPayloadBytes }),
       );
     } else {
       const error = loggable(err.message);
-      logger.warn(`Client ${this.peer} connection error: ${error}`, logEvent('socket_error', { peer: this.peer, error }));
+      logger.warn(`Client ${this.peer.name} connection error: ${error}`, logEvent('socket_error', { peer: this.peer.name, error }));
     }
   }
 

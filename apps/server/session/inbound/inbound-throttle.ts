@@ -2,6 +2,7 @@ import { CloseCode, ErrorCode } from '@app/protocol';
 import type WebSocket from 'ws';
 import type { Outbound } from '../outbound.js';
 import type { PeerLog } from '../peer-log.js';
+import type { Peer } from '../peer.js';
 import type { SessionMetrics } from '../session-metrics.js';
 import type { InboundBudget } from './inbound-budget.js';
 import { logEvent } from '@app/contract';
@@ -29,7 +30,7 @@ export class InboundThrottle {
     private readonly budget: InboundBudget,
     private readonly outbound: Outbound,
     private readonly log: PeerLog,
-    private readonly peer: string,
+    private readonly peer: Peer,
     private readonly metrics: Pick<SessionMetrics, 'cut'>,
   ) {}
 
@@ -63,8 +64,8 @@ export class InboundThrottle {
     this.log.write(
       'warn',
       'rate-limited',
-      `Client ${this.peer} is over its inbound budget: not reading it for ${pauseMs} ms`,
-      logEvent('inbound_paused', { peer: this.peer, pauseMs }),
+      `Client ${this.peer.name} is over its inbound budget: not reading it for ${pauseMs} ms`,
+      logEvent('inbound_paused', { peer: this.peer.name, pauseMs }),
     );
     this.outbound.send({
       type: 'error',
@@ -79,8 +80,8 @@ export class InboundThrottle {
     this.log.write(
       'warn',
       'rate-abuse',
-      `Client ${this.peer} stayed over its inbound budget; closing with 1008`,
-      logEvent('inbound_abused', { peer: this.peer }),
+      `Client ${this.peer.name} stayed over its inbound budget; closing with 1008`,
+      logEvent('inbound_abused', { peer: this.peer.name }),
     );
     this.socket.pause();
     this.socket.close(CloseCode.POLICY_VIOLATION, 'inbound rate limit exceeded');
