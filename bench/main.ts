@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ClientProcess, listeningPort, NodeProcess, ServerProcess } from '@app/standin';
 import { summarizeGaps } from '@app/contract';
 import { gracefulSubscriber, socketIoSubscriber, type FanOutSubscriber } from './fanout-subscriber.js';
-import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, rssBytes } from './probes.js';
+import { BenchConnection, cpuMs, heapUsedAfterGc, listenOverflows, openConnections, quiet, rssBytes } from './probes.js';
 import { writeBenchReport, type BenchRow } from './report.js';
 
 /** The product, the raw-`ws` floor, and (fan-out only) the peer users would otherwise pick: Socket.IO 4. */
@@ -62,6 +62,7 @@ async function acceptCpu(kind: Kind): Promise<Record<string, number>> {
   const { server, url, pid } = await startServer(kind);
   try {
     const perConnection = async (label: string): Promise<number> => {
+      await quiet(pid);
       const before = cpuMs(pid);
       const held = await openConnections(url, sizes.accept, (open) => progress(`${kind} accept (${label}): ${open}/${sizes.accept}`));
       const used = (cpuMs(pid) - before) / sizes.accept;
@@ -119,6 +120,7 @@ async function moveClients(
   try {
     const held = await openConnections(from.url, sizes.move, (open) => progress(`${kind} move: ${open}/${sizes.move} connected`));
     const overflowsBefore = listenOverflows();
+    await quiet(to.pid);
     const cpuBefore = cpuMs(to.pid);
     let failed = 0;
     const gaps = held.map(async (connection) => {
@@ -228,6 +230,7 @@ async function fanOut(kind: Kind): Promise<Record<string, number>> {
     opened.push(publisher);
     const publish = (id: string): void => publisher.publish('bench', id, { sentAt: performance.now() });
     progress(`${kind} fan-out: ${sizes.publishes} publishes at once to ${sizes.subscribers}`);
+    await quiet(pid);
     const startedAt = performance.now();
     const burstCpuBefore = cpuMs(pid);
     for (let index = 0; index < sizes.publishes; index++) publish(`burst-${index}`);

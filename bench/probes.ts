@@ -21,6 +21,22 @@ export function cpuMs(pid: number): number {
   return ns / 1e6;
 }
 
+/**
+ * Resolves once a process has gone quiet: under `idleShare` of a CPU used over `windowMs`. A CPU
+ * measurement begun while the process still works through what came before (its start-up, the
+ * close of the previous round's 1 000 sockets) counts that work too, a share that varied from
+ * run to run by more than the differences measured.
+ */
+export async function quiet(pid: number, { windowMs = 100, idleShare = 0.02, giveUpMs = 30_000 } = {}): Promise<void> {
+  const deadline = performance.now() + giveUpMs;
+  while (performance.now() < deadline) {
+    const before = cpuMs(pid);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if (cpuMs(pid) - before < windowMs * idleShare) return;
+  }
+  throw new Error(`process ${pid} never went quiet (${idleShare * 100} % of a CPU over ${windowMs} ms) within ${giveUpMs} ms`);
+}
+
 /** Resident set of a process in bytes, from /proc. */
 export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
