@@ -44,10 +44,33 @@ const LEGEND_WIDTH = 250;
 const LEGEND_ROW = 18;
 const TOP = 80;
 const BOTTOM = 60;
+const GRID_LEFT = 70;
+const GRID_RIGHT = LEGEND_WIDTH + 70;
+/** Width of one digit of a fault's number (9 px type), and the room kept between two numbers. */
+const DIGIT_PX = 5.5;
+const LABEL_GAP_PX = 4;
 
 /** The pod name as the legend shows it: the drill's main Deployment's prefix dropped. */
 function shortPod(pod: string): string {
   return pod.replace(/^server-deployment-/, '');
+}
+
+/**
+ * The faults (by index) whose numbers are drawn: each one that starts clear of the last number
+ * drawn, so that a soak's hundreds of faults do not print over each other. Every fault keeps its line.
+ */
+export function faultsToNumber(faults: TimelineEvent[], pxPerSecond: number): Set<number> {
+  const numbered = new Set<number>();
+  let clearFrom = -Infinity;
+  for (const [index, fault] of faults.entries()) {
+    // A number is centred on its line.
+    const halfWidth = (String(index + 1).length * DIGIT_PX) / 2;
+    const x = (fault.t / 1000) * pxPerSecond;
+    if (x - halfWidth < clearFrom) continue;
+    numbered.add(index);
+    clearFrom = x + halfWidth + LABEL_GAP_PX;
+  }
+  return numbered;
 }
 
 /** The open connections of a step line at time `t` (seconds). */
@@ -123,6 +146,7 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
   }
   // A soak's faults, numbered in order (the report lists them by number), on a series of their own.
   const faults = timeline.events.filter((event) => event.kind === 'fault');
+  const numbered = faultsToNumber(faults, (WIDTH - GRID_LEFT - GRID_RIGHT) / Math.max(1, Math.ceil(end)));
   if (faults.length > 0) {
     series.push({
       name: 'faults',
@@ -135,7 +159,7 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
         lineStyle: { type: 'solid', width: 1, color: '#c23531', opacity: 0.4 },
         data: faults.map((event, index) => ({
           xAxis: event.t / 1000,
-          label: { formatter: String(index + 1), position: 'end', fontSize: 9, distance: 2 },
+          label: { show: numbered.has(index), formatter: String(index + 1), position: 'end', fontSize: 9, distance: 2 },
         })),
       },
     });
@@ -150,7 +174,7 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
     backgroundColor: '#ffffff',
     title: {
       text: title,
-      subtext: `On each pod's line: ${markerKey}${faults.length > 0 ? '   red lines: faults, numbered' : ''}`,
+      subtext: `On each pod's line: ${markerKey}${faults.length > 0 ? '   red lines: faults, numbered where the numbers fit' : ''}`,
       left: 10,
       top: 5,
       textStyle: { fontSize: 14 },
@@ -165,7 +189,7 @@ export function renderTimelineSvg(timeline: Timeline, title: string): string {
       itemHeight: 10,
       textStyle: { fontSize: 10 },
     },
-    grid: { left: 70, right: LEGEND_WIDTH + 70, top: TOP, bottom: BOTTOM },
+    grid: { left: GRID_LEFT, right: GRID_RIGHT, top: TOP, bottom: BOTTOM },
     xAxis: { type: 'value', name: 'seconds since the drill started', nameLocation: 'middle', nameGap: 30, min: 0, max: Math.ceil(end) },
     yAxis: [
       { type: 'value', name: 'open connections', nameLocation: 'middle', nameGap: 45, min: 0, minInterval: 1 },
