@@ -18,7 +18,13 @@ import type { RedisTopology } from '../../../config/redis-topology.js';
  *   subscriber was sent is taken back by it.
  */
 
-const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+/** Every line the backends logged, with when (ms since this file loaded), for a failure message. */
+const logged: string[] = [];
+const record = (line: unknown): void => void logged.push(`${Math.round(performance.now())} ms ${String(line)}`);
+const logger = { log: jest.fn(record), warn: jest.fn(record), error: jest.fn(record) };
+beforeEach(() => {
+  logged.length = 0;
+});
 const metrics = { backendError: jest.fn(), backendUp: jest.fn() };
 const NO_AUTH = { username: undefined, password: undefined, tls: false };
 /** PUBLISH_REPLICA_TIMEOUT_MS of every backend here. */
@@ -72,12 +78,14 @@ class Publisher {
     this.aborted = true;
   }
 
-  /** Resolves once `count` more publishes are confirmed. */
-  async confirm(count: number): Promise<void> {
+  /** Resolves once `count` more publishes are confirmed; else says why not, with `topology`'s state. */
+  async confirm(count: number, topology?: () => Promise<string>): Promise<void> {
     const target = this.confirmed.size + count;
-    await until(`${count} more confirmed publishes`, () => Promise.resolve(this.confirmed.size >= target), 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}; the last refusal: ${String(this.lastError)}`);
-    });
+    await until(`${count} more confirmed publishes`, () => Promise.resolve(this.confirmed.size >= target), 60_000).catch(
+      async (err: Error) => {
+        throw new Error(`${err.message}; the last refusal: ${String(this.lastError)}; ${await whatHappened(topology)}`);
+      },
+    );
   }
 
   private async run(): Promise<void> {
@@ -197,12 +205,13 @@ async function everyAtTop(subscribers: Subscriber[], epoch: string, top: number,
     const where = subscribers.map((subscriber) =>
       JSON.stringify({ cursor: subscriber.cursor, told: subscriber.told, feed: subscriber.feed, trace: subscriber.trace }),
     );
-    const logged = [...logger.log.mock.calls, ...logger.warn.mock.calls].map(([line]) => String(line));
-    throw new Error(
-      `${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}; ` +
-        `backends logged: ${logged.join(' / ')}${topology ? `; ${await topology()}` : ''}`,
-    );
+    throw new Error(`${err.message}: channel at ${epoch}/${top}; subscribers ${where.join(' | ')}; ${await whatHappened(topology)}`);
   });
+}
+
+/** What the backends logged (with when) and, given, the topology as it stands: for a failure message. */
+async function whatHappened(topology?: () => Promise<string>): Promise<string> {
+  return `backends logged (now ${Math.round(performance.now())} ms): ${logged.join(' / ')}${topology ? `; ${await topology()}` : ''}`;
 }
 
 /** What the channel holds now: its epoch and the id at every offset. */
@@ -263,10 +272,10 @@ describe('a Sentinel failover', () => {
       await Promise.all(subscribers.map((subscriber) => subscriber.start()));
       const oldEpoch = (await replicas[0]!.position(channel)).epoch;
       publisher = new Publisher(replicas[0]!, channel, 'p', 10);
-      await publisher.confirm(30);
+      await publisher.confirm(30, () => group.describe());
       const newMaster = await promote(publisher);
       admin = new Redis(newMaster, '127.0.0.1');
-      await publisher.confirm(30);
+      await publisher.confirm(30, () => group.describe());
       await publisher.stop();
       const now = await channelNow(admin, channel);
       const top = Math.max(...now.ids.keys());
