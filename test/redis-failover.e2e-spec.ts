@@ -51,6 +51,13 @@ describe('the server on Redis Sentinel, through a failover', () => {
       const received = await subscriber.finish();
 
       const acked = published.stream!.published.acked;
+      if (published.stream!.published.outstanding > 0) {
+        // Say why: what the server logged from the kill on, and the group as it stands.
+        const logged = server.log.lines.slice(killedAt).join('\n');
+        throw new Error(
+          `${published.stream!.published.outstanding} publishes never confirmed; server since the kill:\n${logged}\n${await group.describe()}`,
+        );
+      }
       expect(published.stream!.published).toMatchObject({ created: acked, outstanding: 0 });
       // Every confirmed publish once (ids run p1…pN per publisher).
       const numbers = ids.map((id) => Number(/-p(\d+)$/.exec(id ?? '')?.[1]));
