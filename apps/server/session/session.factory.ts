@@ -22,8 +22,8 @@ import { TickWrites } from './tick-writes.js';
 
 /**
  * Assembles a `Session` and its collaborators for an accepted socket. What sessions share (the
- * settings, codecs, the heartbeat sweep, the write batching) is made once here, so that a
- * connection pays only for its own state.
+ * settings, the codecs, the heartbeat sweep; the write batching, `TickWrites`, is the module's)
+ * is made once, so that a connection pays only for its own state.
  */
 @Injectable()
 export class SessionFactory {
