@@ -1,5 +1,4 @@
-import { CLIENT_SUMMARY_PREFIX } from '@app/contract';
-import type { EventStep, LineLog } from '@app/standin';
+import { clientSummaryLine, type EventStep, type LineLog } from '@app/standin';
 
 /** True when `steps` each find their event from line `from` on, in this order. */
 export function inOrder(log: LineLog, steps: EventStep[], from = 0): boolean {
@@ -13,7 +12,8 @@ export function excerpt(log: LineLog, steps: EventStep[], from = 0): string[] {
 
 /** For the report: the client's summary line, if it printed one. */
 export function summaryLine(log: LineLog): string[] {
-  return log.lines.filter((line) => line.startsWith(CLIENT_SUMMARY_PREFIX));
+  const line = clientSummaryLine(log);
+  return line === undefined ? [] : [line];
 }
 
 /** For the report: every line from `from` on, as people read them. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { CLIENT_SUMMARY_PREFIX, EXIT_WORK_UNANSWERED, parseClientSummaryLine, type ClientSummary } from '@app/contract';
-import { step, type EventStep } from './line-log.js';
+import { step, type EventStep, type LineLog } from './line-log.js';
 import { listeningPort } from './listening.js';
 import { NodeProcess } from './node-process.js';
 
@@ -70,6 +70,11 @@ export function receivedFrame(text: string): ReceivedFrame {
   }
 }
 
+/** The load client's `Client summary:` line in `log`, if it printed one. */
+export function clientSummaryLine(log: LineLog): string | undefined {
+  return log.lines.find((line) => line.startsWith(CLIENT_SUMMARY_PREFIX));
+}
+
 /** The built load client as a real process; its summary line is its result. */
 export class ClientProcess extends NodeProcess {
   static spawn(env: Record<string, string>, nodeOptions: string[] = []): ClientProcess {
@@ -111,7 +116,7 @@ export class ClientProcess extends NodeProcess {
     const exit = await this.exited;
     if (exit.code !== 0 && exit.code !== EXIT_WORK_UNANSWERED)
       throw new Error(`client exited with ${JSON.stringify(exit)}:\n${this.log.lines.join('\n')}`);
-    const line = this.log.lines.find((candidate) => candidate.startsWith(CLIENT_SUMMARY_PREFIX));
+    const line = clientSummaryLine(this.log);
     if (!line) throw new Error(`no summary line in:\n${this.log.lines.join('\n')}`);
     return parseClientSummaryLine(line);
   }
