@@ -89,15 +89,15 @@ class PubSubLiveFeed implements LiveFeed {
   }
 }
 
+/** How soon subscriptions are confirmed again when a node did not answer. */
+const CONFIRM_RETRY_MS = 250;
+
 /**
  * Sharded pub/sub through ioredis' Cluster: one subscriber connection per master, re-created and
  * re-subscribed by ioredis when the slots move (a failover). A subscriber connection that ends
  * is reported `down` for every channel (ioredis does not say which shard's channels it carried);
  * `up` follows once the group is subscribed again.
  */
-/** How soon subscriptions are confirmed again when a node did not answer. */
-const CONFIRM_RETRY_MS = 250;
-
 class ShardedLiveFeed implements LiveFeed {
   readonly publishCommand = 'SPUBLISH';
   /** The channels subscribed, to confirm after a topology change. */
