@@ -11,3 +11,4 @@ export * from './cluster/endpoints-controller.js';
 export * from './cluster/deployment.js';
 export * from './listening.js';
 export * from './app-processes.js';
+export * from './scripted-sentinel.js';
