@@ -142,7 +142,7 @@ function readCommand(buffer: Buffer): { args: string[]; end: number } | undefine
   if (head === undefined) return undefined;
   if (!head.startsWith('*')) throw new Error(`not a RESP array: ${head.slice(0, 40)}`);
   const args: string[] = [];
-  for (let count = Number(head.slice(1)); args.length < count; ) {
+  for (let count = Number(head.slice(1)); args.length < count;) {
     const size = line();
     if (size === undefined) return undefined;
     const length = Number(size.slice(1));

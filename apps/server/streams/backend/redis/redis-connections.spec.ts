@@ -41,7 +41,7 @@ describe('a Sentinel client', () => {
     sentinel.hold();
     const asking = once(sentinel, 'held');
     // The master closes the client's connection, as a master that dies or is demoted does.
-    await admin.client('KILL', 'TYPE', 'normal');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
     await asking;
     sentinel.announceSwitch({ host: '127.0.0.1', port: master.port });
     // Either the detector was dropped with its connection, or it heard the announcement and
