@@ -18,8 +18,9 @@ import { heapUsedAfterGc, rssBytes } from '../bench/probes.js';
 
 /** The prod overlay's server memory limit (kustomize/overlays/prod/server-deployment.patch.yaml). */
 const PROD_MEMORY_LIMIT_MIB = 384;
-/** The old-space limit tried against it under load. */
-const PROD_HEAP_MIB = 256;
+/** The prod overlay's NODE_OPTIONS (kustomize/overlays/prod/kustomization.yaml): old space and young generation capped. */
+const PROD_OLD_SPACE = '--max-old-space-size=256';
+const PROD_SEMI_SPACE = '--max-semi-space-size=16';
 
 const KIB = 1024;
 
@@ -177,14 +178,18 @@ function openFilesLimit(): number {
   return match ? Number(match[1]) : 1024;
 }
 
-/** `--load`: the prod caps all in use, with Node's default heap and with the prod overlay's heap limit. */
+/**
+ * `--load`: the prod caps all in use, with Node's default heap, with the old space capped alone,
+ * and with the prod overlay's NODE_OPTIONS (old space and young generation capped).
+ */
 async function mainLoad(): Promise<void> {
   const { connections, inFlight } = PROD_LOAD;
   const mib = (bytes: number): string => `${(bytes / KIB / KIB).toFixed(1)} MiB`;
   const lines = ['| heap setting | peak RSS | RSS, all held | JS heap after GC, all held |', '|---|---|---|---|'];
   for (const [label, nodeArgs] of [
     ['Node default', []],
-    [`--max-old-space-size=${PROD_HEAP_MIB}`, [`--max-old-space-size=${PROD_HEAP_MIB}`]],
+    [PROD_OLD_SPACE, [PROD_OLD_SPACE]],
+    [`${PROD_OLD_SPACE} ${PROD_SEMI_SPACE} (prod overlay)`, [PROD_OLD_SPACE, PROD_SEMI_SPACE]],
   ] as const) {
     const { peakRss, heldRss, heap } = await underLoad(connections, inFlight, [...nodeArgs]);
     lines.push(`| ${label} | ${mib(peakRss)} | ${mib(heldRss)} | ${mib(heap)} |`);

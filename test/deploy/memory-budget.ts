@@ -1,33 +1,41 @@
 /**
  * What the server costs in memory, measured with `npm run bench:connection-cost` on the
- * development machine (2 cores, Node 20) and rounded up: the manifests' memory limits are
- * derived from these (docs/limits-and-security.md, "Memory"). Re-measure and update when the server changes shape.
+ * development machine (2 cores) and rounded up: the manifests' memory limits are derived from
+ * these (docs/limits-and-security.md, "Memory"). Re-measure and update when the server or the
+ * Node it runs on changes.
  *
- * Measured 2026-11-27: base RSS 117–121 MiB; 9.1–15.6 KiB per fleet-like connection (2 000 held);
- * 0.5 KiB per request in flight. Re-measured 2026-11-28 after GC, with the leaner sessions: base
- * 83 MiB, 6.7–8.4 KiB per connection (1 000–10 000 held), 0.4 KiB per request in flight; the
- * figures below are kept, the margin now covering connections busier than the benchmark's.
+ * Node 24, 2026-12-05: base RSS 99 MiB after GC; 5.7–7.1 KiB per fleet-like connection (5 000–
+ * 19 500 held; JS heap 4.0–4.2 KiB). The per-connection figure below is kept from earlier, larger
+ * measurements (Node 20, 2026-11-27: 9.1–15.6 KiB), its margin covering connections busier than
+ * the benchmark's.
  */
 export const MEMORY_BUDGET = {
   baseMiB: 128,
   perConnectionKiB: 24,
   /**
-   * Measured 2026-12-04 with the prod caps all in use (`npm run bench:connection-cost -- --load`:
-   * 2000 connections × 100 requests in flight, old space capped at 256 MiB): 291 MiB peak RSS,
-   * 0.59 KiB per request beyond the base and the connections; rounded up. (The 0.5 of one
-   * connection with 20 000 in flight undercounted it.)
+   * Measured 2026-12-05 (Node 24) with the prod caps all in use (`npm run bench:connection-cost
+   * -- --load`: 2000 connections × 100 requests in flight, the prod overlay's NODE_OPTIONS):
+   * 314 MiB peak RSS, 1.03 KiB per request beyond the base and the connections; rounded up.
+   * (Node 20 had shown 0.59 with its smaller young generation.)
    */
-  perRequestInFlightKiB: 0.75,
+  perRequestInFlightKiB: 1.05,
   /**
-   * Resident memory beyond the old space (young generation, code, socket buffers): the limit
-   * must leave this above NODE_OPTIONS' --max-old-space-size. Measured under that load: RSS
-   * 291 MiB with 182 MiB of live heap after GC; rounded up.
+   * The young generation's semi-space that `beyondOldSpaceMiB` assumes, in MiB (NODE_OPTIONS'
+   * --max-semi-space-size; the young generation is two of them). Node 24 sizes it up to 64 on
+   * its own: its young generation grew to 128 MiB, and the prod caps peaked at 391–409 MiB with
+   * only the old space capped, over the 384Mi limit.
    */
-  beyondOldSpaceMiB: 96,
+  semiSpaceMiB: 16,
+  /**
+   * Resident memory beyond the old space: the limit must leave this above NODE_OPTIONS'
+   * --max-old-space-size. Measured under that load: the young generation at most 33 MiB, and
+   * 91 MiB resident beside the JS heap after GC (code, socket buffers, Node's own); rounded up.
+   */
+  beyondOldSpaceMiB: 128,
   /**
    * JS heap per byte of HISTORY_MAX_BYTES (memory backend), rounded up: measured 2026-12-04 by
    * storing 32 MiB of budget as the backend does (parsed payloads): 1.0 for large text payloads,
-   * 1.7 for small-field objects (Node 20).
+   * 1.7 for small-field objects (Node 20; not re-measured on Node 24).
    */
   heapPerHistoryByte: 2,
 } as const;
