@@ -28,8 +28,9 @@ export const MEMORY_BUDGET = {
   semiSpaceMiB: 16,
   /**
    * Resident memory beyond the old space: the limit must leave this above NODE_OPTIONS'
-   * --max-old-space-size. Measured under that load: the young generation at most 33 MiB, and
-   * 91 MiB resident beside the JS heap after GC (code, socket buffers, Node's own); rounded up.
+   * --max-old-space-size. The young generation (two 16 MiB semi-spaces: 32 MiB), and 91 MiB
+   * resident beside the JS heap after GC under that load (code, socket buffers, Node's own; read
+   * once with process.memoryUsage() through the inspector, not a column of the bench); rounded up.
    */
   beyondOldSpaceMiB: 128,
   /**
