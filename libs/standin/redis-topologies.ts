@@ -109,6 +109,8 @@ export class RedisSentinelGroup {
   readonly masterName = 'gsmaster';
   /** The proxy every replica of the current master replicates through (`delayed` groups). */
   private proxy: DelayProxy | undefined;
+  /** Data nodes stopped with SIGSTOP: they hold their connections open and answer nothing. */
+  private readonly frozen = new Set<number>();
 
   private constructor(
     /** Every data node started, the first the initial master. */
@@ -189,6 +191,7 @@ export class RedisSentinelGroup {
     const nodes = await Promise.all(
       this.nodes.map(async (node) => {
         if (!node.running) return `node ${node.port}: not running`;
+        if (this.frozen.has(node.port)) return `node ${node.port}: frozen`;
         try {
           const role = await infoField(node.port, 'replication', 'role');
           if (role === 'master') return `node ${node.port}: master`;
@@ -235,16 +238,20 @@ export class RedisSentinelGroup {
   async killMasterAndAwaitPromotion(): Promise<number> {
     const old = await this.masterPort();
     await this.node(old).kill();
-    let promoted = old;
-    await until(
-      'Sentinel to promote a replica',
-      async () => {
-        promoted = await this.masterPort();
-        return promoted !== old && (await infoField(promoted, 'replication', 'role')) === 'master';
-      },
-      60_000,
-    );
-    return promoted;
+    return this.promotionFrom(old);
+  }
+
+  /**
+   * Freezes the master (SIGSTOP), as a paused VM or a network partition does: its connections
+   * stay open and nothing answers on them, so only Sentinel's `+switch-master` tells a client to
+   * move. Resolves with the port of the replica the sentinels promoted; the old master stays
+   * frozen until `stop()`.
+   */
+  async freezeMasterAndAwaitPromotion(): Promise<number> {
+    const old = await this.masterPort();
+    this.frozen.add(old);
+    this.node(old).signal('SIGSTOP');
+    return this.promotionFrom(old);
   }
 
   /**
@@ -318,6 +325,20 @@ export class RedisSentinelGroup {
       this.proxy?.close(),
     ]);
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Resolves with the master the sentinels name instead of `old`, once it accepts writes. */
+  private async promotionFrom(old: number): Promise<number> {
+    let promoted = old;
+    await until(
+      'Sentinel to promote a replica',
+      async () => {
+        promoted = await this.masterPort();
+        return promoted !== old && (await infoField(promoted, 'replication', 'role')) === 'master';
+      },
+      60_000,
+    );
+    return promoted;
   }
 
   /** The port a replica of the master on `masterPort` replicates from: that master's, or a proxy to it. */

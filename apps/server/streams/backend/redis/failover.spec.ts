@@ -302,6 +302,14 @@ describe('a Sentinel failover', () => {
     for (const subscriber of subscribers) expect(subscriber.told.filter((told) => !told.recovered)).toEqual([]);
   }, 120_000);
 
+  it('away from a master that hangs (frozen: its connections open and silent): the service follows +switch-master alone, every subscriber exact', async () => {
+    group = await RedisSentinelGroup.start();
+    // Nothing closes the connections to the old master: commands on them time out, the pub/sub
+    // feed just goes quiet. Only Sentinel's announcement moves the clients.
+    const { subscribers } = await run(0, () => group.freezeMasterAndAwaitPromotion());
+    for (const subscriber of subscribers) expect(subscriber.feed.at(-1)).toBe(true);
+  }, 120_000);
+
   it('to a lagging replica, replicas not waited for: confirmed publishes are lost, but every subscriber that had them is told', async () => {
     group = await RedisSentinelGroup.start({ delayed: true });
     const { subscribers, lostConfirmed } = await run(0, async (publisher) => {
