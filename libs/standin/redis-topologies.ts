@@ -397,6 +397,9 @@ export class RedisSentinelGroup {
  * `cluster-node-timeout` (1 s here).
  */
 export class RedisClusterGroup {
+  /** Nodes stopped with SIGSTOP: they hold their connections open and answer nothing. */
+  private readonly frozen = new Set<number>();
+
   private constructor(
     readonly nodes: RedisServer[],
     private readonly dir: string,
@@ -445,9 +448,9 @@ export class RedisClusterGroup {
     }
   }
 
-  /** For REDIS_CLUSTER_NODES: every node (a client needs one that answers). */
+  /** For REDIS_CLUSTER_NODES: every node that answers (a client needs one that does). */
   get seeds(): HostPort[] {
-    return this.nodes.filter((node) => node.running).map(({ port }) => ({ host: '127.0.0.1', port }));
+    return this.nodes.filter((node) => node.running && !this.frozen.has(node.port)).map(({ port }) => ({ host: '127.0.0.1', port }));
   }
 
   /** The port of the master that owns `key`'s slot now. */
@@ -472,18 +475,20 @@ export class RedisClusterGroup {
   /** SIGKILLs the master owning `key` and resolves with its successor's port once the cluster is whole again. */
   async killMasterOf(key: string): Promise<number> {
     const old = await this.masterOf(key);
-    const node = this.nodes.find(({ port }) => port === old)!;
-    await node.kill();
-    let promoted = old;
-    await until(
-      'the cluster to promote a replica',
-      async () => {
-        promoted = await this.masterOf(key);
-        return promoted !== old && (await this.isHealthy());
-      },
-      60_000,
-    );
-    return promoted;
+    await this.nodes.find(({ port }) => port === old)!.kill();
+    return this.promotionFor(key, old);
+  }
+
+  /**
+   * Freezes the master of `key`'s slot (SIGSTOP), as a paused VM or a network partition does: its
+   * connections stay open and nothing answers on them. Resolves with the port of the replica the
+   * cluster promoted; the old master stays frozen until `stop()`.
+   */
+  async freezeMasterOf(key: string): Promise<number> {
+    const old = await this.masterOf(key);
+    this.frozen.add(old);
+    this.nodes.find(({ port }) => port === old)!.signal('SIGSTOP');
+    return this.promotionFor(key, old);
   }
 
   /** Starts the (killed) node on `port` again with its cluster config: it rejoins as a replica of its old shard. */
@@ -496,6 +501,20 @@ export class RedisClusterGroup {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.kill()));
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Resolves with the master that owns `key`'s slot instead of `old`, once the cluster is ok. */
+  private async promotionFor(key: string, old: number): Promise<number> {
+    let promoted = old;
+    await until(
+      'the cluster to promote a replica',
+      async () => {
+        promoted = await this.masterOf(key);
+        return promoted !== old && (await this.isHealthy());
+      },
+      60_000,
+    );
+    return promoted;
   }
 
   private async isHealthy(): Promise<boolean> {

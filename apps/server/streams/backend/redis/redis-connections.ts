@@ -13,6 +13,9 @@ export interface ClientOptions {
   manualResubscribe?: boolean;
 }
 
+/** How often a Cluster client asks who owns the slots, whatever else it heard. */
+const SLOTS_REFRESH_MS = 2000;
+
 /** A demoted master answers writes with READONLY: reconnect, which finds the new master. */
 const reconnectOnReadonly = (err: Error): boolean => err.message.startsWith('READONLY');
 
@@ -60,6 +63,10 @@ export function openRedisClient(
         clusterRetryStrategy: retryStrategy,
         // Reconnect to a node that dropped without a slot change (a replica restarted).
         clusterNodeRetryStrategy: retryStrategy,
+        // Ask for the slots' owners on a timer too: a master that hangs (a paused VM, a
+        // partition) answers nothing — no MOVED, no closed connection — so without it the
+        // client would keep sending its shard's commands there after a replica took over.
+        slotsRefreshInterval: SLOTS_REFRESH_MS,
         shardedSubscribers,
         redisOptions: {
           maxRetriesPerRequest: 0,
