@@ -1,6 +1,6 @@
 import { ChannelMetaField, redisKeys } from '@app/contract';
 import { ErrorCode } from '@app/protocol';
-import { ClientProcess, RedisServer, ServerProcess, TcpForwarder } from '@app/standin';
+import { ClientProcess, RedisServer, ServerProcess, TcpForwarder, until } from '@app/standin';
 import { Redis } from 'ioredis';
 import { FrameRecorder, ofType } from './support/frame-recorder.js';
 import { floodFreshNames } from './support/stream-flood.js';
@@ -368,6 +368,12 @@ describe('streams on a Redis at its maxmemory (allkeys-lru)', () => {
       flooder.send({ type: 'publish', id: 'f0', channel: 'first', payload: { data: 'x'.repeat(60_000) } });
       await flooder.next(ofType('published'));
       flooder.send({ type: 'unsubscribe', channel: 'first' });
+      // Redis' LRU clock ticks once a second: until it has, the first channel's keys are no older
+      // than the flood's, and the LRU may keep them (seen again under load with 64 samples).
+      await until(
+        "the first channel's keys to age in Redis' LRU clock",
+        async () => Number(await admin.call('OBJECT', 'IDLETIME', redisKeys.meta('first'))) >= 2,
+      );
       await floodFreshNames(flooder, normal);
       expect(normal.frames.filter((frame) => frame.type === 'error')).toEqual([]);
       // Whatever was evicted of its keys, what the channel holds under its epoch ends at its counter, without a hole.
