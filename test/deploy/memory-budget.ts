@@ -34,9 +34,9 @@ export const MEMORY_BUDGET = {
    */
   beyondOldSpaceMiB: 128,
   /**
-   * JS heap per byte of HISTORY_MAX_BYTES (memory backend), rounded up: measured 2026-12-04 by
-   * storing 32 MiB of budget as the backend does (parsed payloads): 1.0 for large text payloads,
-   * 1.7 for small-field objects (Node 20; not re-measured on Node 24).
+   * JS heap per byte of HISTORY_MAX_BYTES (memory backend), rounded up: measured 2026-12-05 (Node
+   * 24) over 3 million appends through a 32 MiB bound, entries and remembered publish ids as the
+   * backend stores them (parsed payloads): 1.0–1.8 for large text, tiny and small-field payloads.
    */
   heapPerHistoryByte: 2,
 } as const;

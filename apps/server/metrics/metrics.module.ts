@@ -106,7 +106,11 @@ function tallied(name: string, help: string, tally: FrameTally): void {
           ),
           historyBytes: metric(
             'stream_history_bytes',
-            (name) => new Gauge({ name, help: 'History stored in this process (memory backend), bytes of payload JSON and ids' }),
+            (name) =>
+              new Gauge({
+                name,
+                help: 'History and remembered publish ids held by this process (memory backend), as HISTORY_MAX_BYTES counts them',
+              }),
           ),
           historyChannels: metric(
             'stream_history_channels',

@@ -10,14 +10,41 @@ import {
 } from './stream-backend.js';
 import type { StreamMetrics } from '../stream-metrics.js';
 
-/** The memory backend's own bound: all channels' history together. */
+/** The memory backend's own bound: all channels' history and remembered publish ids together. */
 export interface MemoryHistoryLimits extends HistoryLimits {
-  /** Bytes of stored history (payload JSON and id) across every channel: the oldest entries go first. */
+  /** Bytes of stored history (payload JSON and id) and of remembered publish ids across every channel: the oldest go first. */
   historyMaxBytes: number;
 }
 
 /** Bookkeeping per stored entry beyond its payload and id (offset, object headers): an estimate. */
 const ENTRY_OVERHEAD_BYTES = 64;
+/**
+ * Bookkeeping per remembered publish id beyond the id (map slot, its record, the string's header,
+ * its record in the eviction index): 210–430 bytes of heap per id on Node 24, with the index
+ * between compactions. Counted so that the heap stays within twice the bound: 1.0–1.8× measured
+ * over 3 million appends of large, tiny and small-field payloads.
+ */
+const ID_OVERHEAD_BYTES = 192;
+
+/** What a remembered publish id costs against `historyMaxBytes`. */
+function idBytes(id: string): number {
+  return id.length + ID_OVERHEAD_BYTES;
+}
+
+/** Where a publish id was appended, and when it stops being remembered. */
+interface Appended {
+  epoch: string;
+  offset: number;
+  expiresAt: number;
+}
+
+/** One append, oldest first across the process: its entry, then its remembered id, go when the bound is exceeded. */
+interface AppendRecord {
+  channel: Channel;
+  epoch: string;
+  offset: number;
+  id: string;
+}
 
 interface Channel {
   name: string;
@@ -29,7 +56,9 @@ interface Channel {
   sizes: number[];
   bytes: number;
   /** Publisher id → where it was appended, and when it stops being remembered. */
-  appended: Map<string, { epoch: string; offset: number; expiresAt: number }>;
+  appended: Map<string, Appended>;
+  /** What the ids in `appended` count against the bound. */
+  appendedBytes: number;
   listeners: Set<LiveListener>;
   touchedAt: number;
 }
@@ -40,17 +69,22 @@ interface Channel {
  * That is the honest default for one replica and for development; `redis` is the shared one.
  *
  * Stored history is bounded twice: `historySize` entries per channel, and `historyMaxBytes`
- * across all of them, whatever names peers publish to. Over the byte bound the oldest entries of
- * the process go first, whichever channel holds them — an eviction is a trim like any other: a
- * subscriber that still needed one is told (`recovered: false`). A channel left with no entry and
- * no subscriber is dropped with its epoch; using it again begins a new one.
+ * across all of them, whatever names peers publish to. The byte bound also holds the publish ids
+ * remembered for de-duplication, which outlive their entries (`dedupTtlMs`): without that, peers
+ * publishing small entries at their allowed rate would grow the ids past any memory limit while
+ * the history stays trimmed. Over the bound the oldest appends of the process go first, whichever
+ * channel holds them: the entry — a trim like any other: a subscriber that still needed it is
+ * told (`recovered: false`) — and its id (a re-send of it is then appended again, as in Redis
+ * when its dedup key was evicted). A channel left with no entry and no subscriber is dropped with
+ * its epoch; using it again begins a new one.
  */
 export class MemoryStreamBackend extends StreamBackend {
   private readonly channels = new Map<string, Channel>();
-  /** Every stored entry, oldest first across channels (with stale records of entries already gone). */
-  private order: { channel: Channel; offset: number }[] = [];
+  /** Every append, oldest first across channels (with stale records of entries and ids already gone). */
+  private order: AppendRecord[] = [];
   private orderHead = 0;
   private storedEntries = 0;
+  private rememberedIds = 0;
   private storedBytes = 0;
 
   constructor(
@@ -69,7 +103,7 @@ export class MemoryStreamBackend extends StreamBackend {
     const entry: StreamEntry = { offset: ++channel.top, id, payload };
     this.store(channel, entry, Buffer.byteLength(JSON.stringify(payload)) + id.length + ENTRY_OVERHEAD_BYTES);
     if (channel.history.length > this.limits.historySize) this.dropOldest(channel);
-    channel.appended.set(id, { epoch: channel.epoch, offset: entry.offset, expiresAt: now + this.limits.dedupTtlMs });
+    this.remember(channel, id, { epoch: channel.epoch, offset: entry.offset, expiresAt: now + this.limits.dedupTtlMs });
     this.forgetExpiredIds(channel, now);
     const result = { epoch: channel.epoch, offset: entry.offset, duplicate: false };
     for (const listener of channel.listeners) listener.entry(channel.epoch, entry);
@@ -114,7 +148,7 @@ export class MemoryStreamBackend extends StreamBackend {
   close(): Promise<void> {
     this.channels.clear();
     this.order = [];
-    this.orderHead = this.storedEntries = this.storedBytes = 0;
+    this.orderHead = this.storedEntries = this.rememberedIds = this.storedBytes = 0;
     return Promise.resolve();
   }
 
@@ -133,7 +167,8 @@ export class MemoryStreamBackend extends StreamBackend {
         sizes: [],
         bytes: 0,
         // Ids outlive the history, as Redis' dedup keys do.
-        appended: channel?.appended ?? new Map<string, { epoch: string; offset: number; expiresAt: number }>(),
+        appended: channel?.appended ?? new Map<string, Appended>(),
+        appendedBytes: channel?.appendedBytes ?? 0,
         listeners: channel?.listeners ?? new Set<LiveListener>(),
         touchedAt: now,
       };
@@ -149,7 +184,30 @@ export class MemoryStreamBackend extends StreamBackend {
     channel.bytes += bytes;
     this.storedEntries++;
     this.storedBytes += bytes;
-    this.order.push({ channel, offset: entry.offset });
+    this.order.push({ channel, epoch: channel.epoch, offset: entry.offset, id: entry.id });
+  }
+
+  private remember(channel: Channel, id: string, appended: Appended): void {
+    // Deleted first, so the map's order stays expiry order when an expired id is used again.
+    this.forgetId(channel, id);
+    channel.appended.set(id, appended);
+    channel.appendedBytes += idBytes(id);
+    this.storedBytes += idBytes(id);
+    this.rememberedIds++;
+  }
+
+  private forgetId(channel: Channel, id: string): void {
+    if (!channel.appended.delete(id)) return;
+    channel.appendedBytes -= idBytes(id);
+    this.storedBytes -= idBytes(id);
+    this.rememberedIds--;
+  }
+
+  /** A channel and everything it holds leave the process (its history is already gone). */
+  private dropChannel(channel: Channel): void {
+    this.channels.delete(channel.name);
+    this.storedBytes -= channel.appendedBytes;
+    this.rememberedIds -= channel.appended.size;
   }
 
   private dropOldest(channel: Channel): void {
@@ -170,28 +228,42 @@ export class MemoryStreamBackend extends StreamBackend {
   }
 
   /** Whether `record` names an entry still stored (offsets in a history are consecutive). */
-  private isStored({ channel, offset }: { channel: Channel; offset: number }): boolean {
+  private isStored({ channel, offset }: AppendRecord): boolean {
     const first = channel.history[0];
     return first !== undefined && offset >= first.offset && this.channels.get(channel.name) === channel;
   }
 
-  /** Evicts the oldest entries of the process until the stored history fits `historyMaxBytes`. */
+  /** The channel that still remembers `record`'s id for that append (an expired channel's successor keeps its ids). */
+  private remembering({ channel, epoch, offset, id }: AppendRecord): Channel | undefined {
+    const current = this.channels.get(channel.name);
+    const appended = current?.appended.get(id);
+    return appended?.epoch === epoch && appended.offset === offset ? current : undefined;
+  }
+
+  /** Evicts the oldest appends of the process (entry and id) until what they left fits `historyMaxBytes`. */
   private evictOverBudget(): void {
     let evicted = 0;
     while (this.storedBytes > this.limits.historyMaxBytes && this.orderHead < this.order.length) {
       const record = this.order[this.orderHead++]!;
-      // Gone already (trimmed to historySize, or its channel expired or was dropped).
-      if (!this.isStored(record)) continue;
-      // The oldest stored entry of all is the oldest of its channel too.
-      this.dropOldest(record.channel);
-      evicted++;
       const { channel } = record;
-      if (channel.history.length === 0 && channel.listeners.size === 0) this.channels.delete(channel.name);
+      // The oldest stored entry of all is the oldest of its channel too. (Not stored: trimmed to
+      // historySize, or its channel expired or was dropped.)
+      if (this.isStored(record)) {
+        this.dropOldest(channel);
+        evicted++;
+      }
+      const remembering = this.remembering(record);
+      if (remembering) this.forgetId(remembering, record.id);
+      if (this.channels.get(channel.name) === channel && channel.history.length === 0 && channel.listeners.size === 0) {
+        this.dropChannel(channel);
+      }
     }
-    // Stale records (entries trimmed to historySize) pile up behind a long-lived one: compacted
-    // once they outnumber the stored entries, so the index stays within twice the history.
-    if (this.order.length - this.orderHead > 2 * this.storedEntries + 1024) {
-      this.order = this.order.slice(this.orderHead).filter((record) => this.isStored(record));
+    // The index is compacted once it is mostly stale: its front (appends evicted) and the records
+    // whose entry was trimmed to historySize and whose id expired. Counting the front too keeps a
+    // steady eviction from growing it forever; the index stays within twice what is held, and the
+    // filter costs O(1) per append, amortised.
+    if (this.order.length > 2 * (this.storedEntries + this.rememberedIds) + 1024) {
+      this.order = this.order.slice(this.orderHead).filter((record) => this.isStored(record) || this.remembering(record) !== undefined);
       this.orderHead = 0;
     }
     if (evicted > 0) this.metrics?.historyEvicted(evicted);
@@ -202,7 +274,7 @@ export class MemoryStreamBackend extends StreamBackend {
     // Insertion order is expiry order (one TTL for all), so the oldest are first.
     for (const [id, { expiresAt }] of channel.appended) {
       if (expiresAt > now) break;
-      channel.appended.delete(id);
+      this.forgetId(channel, id);
     }
   }
 }

@@ -357,20 +357,23 @@ describe('memory backend state', () => {
 });
 
 describe('memory backend byte bound', () => {
-  // 1 000 bytes of payload JSON each, + id and bookkeeping: 1 000 + 2 + 64 = 1 066 bytes per entry.
+  // 1 000 bytes of payload JSON each, + id and bookkeeping: 1 000 + 2 + 64 = 1 066 bytes per entry,
+  // and its id remembered for de-duplication: 2 + 192 bytes.
   const payload = { text: 'x'.repeat(1000 - '{"text":""}'.length) };
   const ENTRY = 1066;
+  const ID = 194;
+  const APPEND = ENTRY + ID;
 
   it('keeps every channel together within historyMaxBytes: the oldest entries of the process go first, whichever channel holds them', async () => {
     const stored: number[] = [];
     let evicted = 0;
     const metrics = { historyStored: (bytes: number) => stored.push(bytes), historyEvicted: (entries: number) => (evicted += entries) };
-    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 10 * ENTRY }, metrics);
+    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 10 * APPEND }, metrics);
     // A normal channel first, then a flood of fresh names.
     for (let index = 1; index <= 4; index++) await backend.append('normal', `n${index}`, payload);
     for (let index = 1; index <= 20; index++) await backend.append(`flood.${index}`, 'a1', payload);
-    expect(Math.max(...stored)).toBeLessThanOrEqual(10 * ENTRY);
-    expect(stored.at(-1)).toBe(10 * ENTRY);
+    expect(Math.max(...stored)).toBeLessThanOrEqual(10 * APPEND);
+    expect(stored.at(-1)).toBe(10 * APPEND);
     expect(evicted).toBe(14);
     // The normal channel's entries were the oldest: gone, and a reader is told where history starts.
     expect((await backend.read('normal', 0, 10)).entries).toEqual([]);
@@ -381,7 +384,7 @@ describe('memory backend byte bound', () => {
   });
 
   it('keeps the channel and epoch of an emptied channel someone listens to; a subscriber resuming into evicted entries is told', async () => {
-    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 5 * ENTRY });
+    const backend = new MemoryStreamBackend({ ...LIMITS, historyMaxBytes: 5 * APPEND });
     const stop = await backend.listen('watched', { entry: () => undefined, ...silent });
     for (let index = 1; index <= 3; index++) await backend.append('watched', `w${index}`, payload);
     const { epoch } = await backend.position('watched');
@@ -393,6 +396,18 @@ describe('memory backend byte bound', () => {
     subscription.stop();
     stop();
     expect(recorder.subscribed).toEqual([{ epoch, top: 3, recovered: false }]);
+  });
+
+  it('holds the publish ids remembered for de-duplication within it too: the oldest go first, and a forgotten one is appended again', async () => {
+    const stored: number[] = [];
+    const metrics = { historyStored: (bytes: number) => stored.push(bytes), historyEvicted: () => undefined };
+    // One entry of history, whatever the publishes; ids of 3 characters: room for five of them.
+    const backend = new MemoryStreamBackend({ ...LIMITS, historySize: 1, historyMaxBytes: ENTRY + 1 + 5 * (ID + 1) }, metrics);
+    for (let index = 10; index < 40; index++) await backend.append('busy', `p${index}`, payload);
+    // Without them counted, 30 publishes to a channel trimmed to one entry would look like one entry.
+    expect(stored.at(-1)).toBe(ENTRY + 1 + 5 * (ID + 1));
+    expect(await backend.append('busy', 'p39', payload)).toMatchObject({ offset: 30, duplicate: true });
+    expect(await backend.append('busy', 'p10', payload)).toMatchObject({ offset: 31, duplicate: false });
   });
 });
 
