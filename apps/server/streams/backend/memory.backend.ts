@@ -136,7 +136,7 @@ export class MemoryStreamBackend extends StreamBackend {
       channel.listeners.delete(listener);
       // A channel only ever looked at leaves no state behind: subscribing to many names costs nothing lasting.
       if (channel.listeners.size === 0 && channel.top === 0 && channel.appended.size === 0 && this.channels.get(name) === channel) {
-        this.channels.delete(name);
+        this.dropChannel(channel);
       }
     });
   }
@@ -203,7 +203,7 @@ export class MemoryStreamBackend extends StreamBackend {
     this.rememberedIds--;
   }
 
-  /** A channel and everything it holds leave the process (its history is already gone). */
+  /** A channel and everything it holds leave the process (its history is already gone): the one way a channel is dropped. */
   private dropChannel(channel: Channel): void {
     this.channels.delete(channel.name);
     this.storedBytes -= channel.appendedBytes;
