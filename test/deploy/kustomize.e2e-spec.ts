@@ -144,8 +144,7 @@ describe.each(OVERLAYS)('%s', (path) => {
     expect(Number.isInteger(historyMaxBytes)).toBe(true);
     expect(limit).toBeGreaterThanOrEqual(requiredMemoryMiB({ maxConnections, maxInFlight, historyMaxBytes }));
     // Old space and young generation capped so that V8 collects before the resident set reaches
-    // the limit (on Node 24 the prod caps peaked at 383–429 MiB with Node's default heap, 391–409
-    // MiB with the old space capped alone, 314 MiB with both, for a 384Mi limit).
+    // the limit (why both, with the measured peaks: MEMORY_BUDGET.semiSpaceMiB).
     const oldSpaceMiB = Number(/--max-old-space-size=(\d+)/.exec(serverEnv.NODE_OPTIONS ?? '')?.[1]);
     const semiSpaceMiB = Number(/--max-semi-space-size=(\d+)/.exec(serverEnv.NODE_OPTIONS ?? '')?.[1]);
     expect(semiSpaceMiB).toBeLessThanOrEqual(MEMORY_BUDGET.semiSpaceMiB);
